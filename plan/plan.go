@@ -1,0 +1,121 @@
+package plan
+
+import (
+	"fmt"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// FormatVersion is the version of the plan's JSON format. Readers refuse a
+// plan whose major version differs from theirs.
+const FormatVersion = "1.0"
+
+// Plan is a compiled, ordered DevStack plan.
+type Plan struct {
+	FormatVersion string `json:"format_version"`
+	Tool          Tool   `json:"tool"`
+	// Inputs are the files the plan was compiled from, in order.
+	Inputs []Input `json:"inputs"`
+	// Env lists the environment variables the configuration read, with
+	// secret values masked.
+	Env []EnvVar `json:"env,omitempty"`
+	// Dest is the plugin base directory when the configuration started.
+	Dest     string   `json:"dest"`
+	Plugins  []Plugin `json:"plugins"`
+	Services Services `json:"services"`
+	Steps    []Step   `json:"steps"`
+	// Diagnostics are present only when the plan has problems; a plan with
+	// errors is printed for tools but never written for apply.
+	Diagnostics []Diagnostic `json:"diagnostics,omitempty"`
+}
+
+// Tool names the program that made the plan.
+type Tool struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// Input is one file the plan was compiled from.
+type Input struct {
+	Path   string `json:"path"`
+	Kind   string `json:"kind"`
+	SHA256 string `json:"sha256"`
+}
+
+// EnvVar is one environment variable the configuration read.
+type EnvVar struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// Plugin is one resolved plugin, in registration order.
+type Plugin struct {
+	Name string `json:"name"`
+	URL  string `json:"url"`
+	Ref  string `json:"ref"`
+	// Dir is where the plugin is checked out: DEST/NAME as DevStack
+	// computes it when enable_plugin runs.
+	Dir string `json:"dir"`
+	// Commit is the commit the ref resolved to, when it was resolved.
+	Commit string `json:"commit,omitempty"`
+	// KnownAtApply lists the fields ("url", "ref", "dir") whose value is
+	// known only when localrc runs; such a field holds its source text.
+	KnownAtApply []string `json:"known_at_apply,omitempty"`
+	// Conditional is set when the plugin is enabled only under a condition
+	// that is not known at plan time.
+	Conditional bool     `json:"conditional,omitempty"`
+	Requires    []string `json:"requires,omitempty"`
+	Source      Range    `json:"source"`
+}
+
+// Services is the service selection after localrc.
+type Services struct {
+	// Enabled is ENABLED_SERVICES in order; absent when it is known only at apply.
+	Enabled      []string `json:"enabled,omitempty"`
+	KnownAtApply bool     `json:"known_at_apply,omitempty"`
+	Disabled     []string `json:"disabled,omitempty"`
+}
+
+// Range is a span of an input file. Lines and columns count from 1; Byte is
+// the 0-based offset.
+type Range struct {
+	File  string `json:"file"`
+	Start Pos    `json:"start"`
+	End   Pos    `json:"end"`
+}
+
+// Pos is one position in an input file.
+type Pos struct {
+	Line   int `json:"line"`
+	Column int `json:"column"`
+	Byte   int `json:"byte"`
+}
+
+// RangeOf converts an hcl.Range.
+func RangeOf(r hcl.Range) Range {
+	return Range{
+		File:  r.Filename,
+		Start: Pos{Line: r.Start.Line, Column: r.Start.Column, Byte: r.Start.Byte},
+		End:   Pos{Line: r.End.Line, Column: r.End.Column, Byte: r.End.Byte},
+	}
+}
+
+// HCL converts back to an hcl.Range.
+func (r Range) HCL() hcl.Range {
+	return hcl.Range{
+		Filename: r.File,
+		Start:    hcl.Pos{Line: r.Start.Line, Column: r.Start.Column, Byte: r.Start.Byte},
+		End:      hcl.Pos{Line: r.End.Line, Column: r.End.Column, Byte: r.End.Byte},
+	}
+}
+
+func (r Range) String() string { return fmt.Sprintf("%s:%d:%d", r.File, r.Start.Line, r.Start.Column) }
+
+// Diagnostic is one problem found while compiling, as it appears in plan JSON.
+type Diagnostic struct {
+	Severity string `json:"severity"` // "error" or "warning"
+	Rule     string `json:"rule,omitempty"`
+	Summary  string `json:"summary"`
+	Detail   string `json:"detail,omitempty"`
+	Range    *Range `json:"range,omitempty"`
+}
