@@ -71,6 +71,7 @@ var (
 	RuleDestAfterPlugin    = register("dest-after-plugin", sevWarning, "DEST changed after enable_plugin: earlier plugins keep the old directory")
 	RuleNotEvaluated       = register("not-evaluated", sevWarning, "a construct stackplan does not run at plan time (source, eval, command substitution)")
 	RuleUnknownValue       = register("unknown-value", sevError, "a plugin name or URL that is only known when the localrc runs")
+	RuleUnsetVariable      = register("unset-variable", sevWarning, "a plugin argument refers to a variable that is not set when localrc runs")
 	RuleUnknownRef         = register("unknown-ref", sevWarning, "a plugin ref that is only known when the localrc runs")
 	RuleDisabledThenEnable = register("enable-disabled-service", sevWarning, "enable_service of a service disabled earlier, which DevStack skips")
 
@@ -80,6 +81,7 @@ var (
 	RuleInvalidName     = register("invalid-plugin-name", sevError, "a plugin name outside [A-Za-z0-9][A-Za-z0-9._-]*")
 	RuleMissingURL      = register("missing-url", sevError, "enable_plugin without a URL")
 	RuleExtraArguments  = register("extra-arguments", sevWarning, "arguments after the ref, which DevStack ignores")
+	RuleRelativeDest    = register("relative-dest", sevError, "a plugin directory that is not an absolute path, because DEST is relative")
 	RuleURLScheme       = register("url-scheme", sevError, "a URL transport outside https, http, git, ssh, scp-like, file and local paths")
 	RuleURLCredentials  = register("url-credentials", sevError, "credentials inside a plugin URL")
 	RuleInvalidRef      = register("invalid-ref", sevError, "a git ref that git or DevStack cannot use")

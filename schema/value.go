@@ -17,6 +17,9 @@ type Value struct {
 	Val   cty.Value
 	Text  string    // the source text, e.g. "$GIT_BASE/openstack/foo"
 	Range hcl.Range // where Text is written
+	// Why explains, for an unknown value or one that came out empty because
+	// it referred to unset variables, what made it so.
+	Why string
 }
 
 // Known reports whether the value was given and is known at plan time.

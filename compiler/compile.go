@@ -1,0 +1,142 @@
+package compiler
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/stackplan/stackplan/plan"
+	"github.com/stackplan/stackplan/schema"
+)
+
+// Options tune compilation.
+type Options struct {
+	// ToolVersion is recorded in the plan.
+	ToolVersion string
+}
+
+// Compile validates cfg and builds its plan. front holds the diagnostics of
+// the front-end that produced cfg; the result carries them with the
+// compiler's own, sorted, de-duplicated, with "# stackplan: ignore=RULE"
+// suppressions applied and secrets masked. The plan is complete as far as
+// the configuration could be understood; it also lists the diagnostics, and
+// must not be applied when any is an error.
+func Compile(cfg *schema.Config, front hcl.Diagnostics, opts Options) (*plan.Plan, hcl.Diagnostics) {
+	red := &schema.Redactor{}
+	red.SecretsOf(cfg)
+
+	diags := slices.Clone(front)
+	diags = append(diags, validatePlugins(cfg)...)
+	diags = suppress(diags, cfg.Inputs)
+	diags = schema.SortDiagnostics(diags)
+	diags = redactDiags(red, diags)
+
+	p := &plan.Plan{
+		FormatVersion: plan.FormatVersion,
+		Tool:          plan.Tool{Name: "stackplan", Version: opts.ToolVersion},
+		Dest:          cfg.Dest,
+		Plugins:       []plan.Plugin{},
+		Steps:         []plan.Step{},
+	}
+	for _, in := range cfg.Inputs {
+		sum := sha256.Sum256(in.Bytes)
+		p.Inputs = append(p.Inputs, plan.Input{Path: in.Path, Kind: in.Kind, SHA256: hex.EncodeToString(sum[:])})
+	}
+	for _, e := range cfg.Env {
+		val := red.Redact(e.Value)
+		if schema.IsSecretName(e.Name) {
+			val = schema.Mask
+		}
+		p.Env = append(p.Env, plan.EnvVar{Name: e.Name, Value: val})
+	}
+	for _, pl := range cfg.Plugins {
+		p.Plugins = append(p.Plugins, planPlugin(pl, red))
+	}
+	p.Services = plan.Services{
+		Enabled:      cfg.Services.Enabled,
+		KnownAtApply: !cfg.Services.EnabledKnown,
+		Disabled:     cfg.Services.Disabled,
+	}
+	p.Steps = buildSteps(cfg, p.Plugins)
+	for _, d := range diags {
+		p.Diagnostics = append(p.Diagnostics, planDiagnostic(d))
+	}
+	return p, diags
+}
+
+func planPlugin(pl schema.Plugin, red *schema.Redactor) plan.Plugin {
+	out := plan.Plugin{Conditional: pl.Conditional, Source: plan.RangeOf(pl.Range)}
+	field := func(name string, v schema.Value) string {
+		if v.Known() {
+			return red.Redact(v.String())
+		}
+		if !v.Missing() {
+			out.KnownAtApply = append(out.KnownAtApply, name)
+		}
+		return red.Redact(v.Text)
+	}
+	out.Name = field("name", pl.Name)
+	out.URL = field("url", pl.URL)
+	out.Ref = field("ref", pl.Ref)
+	out.Dir = field("dir", pl.Dir)
+	for _, r := range pl.Requires {
+		out.Requires = append(out.Requires, r.String())
+	}
+	return out
+}
+
+func planDiagnostic(d *hcl.Diagnostic) plan.Diagnostic {
+	out := plan.Diagnostic{Severity: "error", Rule: schema.RuleOf(d), Summary: d.Summary, Detail: d.Detail}
+	if d.Severity == hcl.DiagWarning {
+		out.Severity = "warning"
+	}
+	if d.Subject != nil {
+		r := plan.RangeOf(*d.Subject)
+		out.Range = &r
+	}
+	return out
+}
+
+func redactDiags(red *schema.Redactor, diags hcl.Diagnostics) hcl.Diagnostics {
+	for i, d := range diags {
+		s, det := red.Redact(d.Summary), red.Redact(d.Detail)
+		if s != d.Summary || det != d.Detail {
+			c := *d
+			c.Summary, c.Detail = s, det
+			diags[i] = &c
+		}
+	}
+	return diags
+}
+
+var ignoreRE = regexp.MustCompile(`#\s*stackplan:\s*ignore=([A-Za-z0-9_,-]+)`)
+
+// suppress drops each diagnostic whose rule is named by a
+// "# stackplan: ignore=RULE[,RULE]" comment on the line before it.
+func suppress(diags hcl.Diagnostics, inputs []schema.Input) hcl.Diagnostics {
+	lines := map[string][]string{}
+	for _, in := range inputs {
+		if ignoreRE.Match(in.Bytes) {
+			lines[in.Path] = strings.Split(string(in.Bytes), "\n")
+		}
+	}
+	if len(lines) == 0 {
+		return diags
+	}
+	return slices.DeleteFunc(diags, func(d *hcl.Diagnostic) bool {
+		if d.Subject == nil {
+			return false
+		}
+		file := lines[d.Subject.Filename]
+		prev := d.Subject.Start.Line - 2 // the line before, 0-based
+		if prev < 0 || prev >= len(file) {
+			return false
+		}
+		m := ignoreRE.FindStringSubmatch(file[prev])
+		return m != nil && slices.Contains(strings.Split(m[1], ","), schema.RuleOf(d))
+	})
+}

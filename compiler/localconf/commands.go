@@ -1,0 +1,528 @@
+package localconf
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"mvdan.cc/sh/v3/expand"
+	"mvdan.cc/sh/v3/syntax"
+
+	"github.com/stackplan/stackplan/compiler/internal/suggest"
+	"github.com/stackplan/stackplan/schema"
+)
+
+// arg is one expanded command argument with the word it came from.
+type arg struct {
+	val   string
+	known bool
+	why   string
+	text  string
+	rng   hcl.Range
+	unset []string // unset variables the word referred to
+}
+
+// args expands a command's words into fields. A word whose value is not
+// known counts as one argument, which is what almost every real use means.
+func (ev *evaluator) expandArgs(words []*syntax.Word) []arg {
+	var out []arg
+	for _, w := range words {
+		f, known := ev.fields(w)
+		a := arg{known: known, why: ev.exp.why, text: ev.text(w), rng: ev.rangeOf(w), unset: ev.exp.unset}
+		if !known {
+			out = append(out, a)
+			continue
+		}
+		for _, v := range f {
+			a.val = v
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func (a arg) value() schema.Value {
+	if !a.known {
+		return schema.UnknownString(a.text, a.rng)
+	}
+	return schema.KnownString(a.val, a.text, a.rng)
+}
+
+func (ev *evaluator) call(c *syntax.CallExpr) (tri, flow) {
+	if len(c.Args) == 0 {
+		st := triTrue
+		for _, as := range c.Assigns {
+			if !ev.assign(as, false) {
+				st = triUnknown // the status of a command substitution
+			}
+		}
+		return st, flowNext
+	}
+	name, known := ev.literal(c.Args[0])
+	if !known {
+		return triUnknown, flowNext
+	}
+	args := ev.expandArgs(c.Args[1:])
+	rng := ev.rangeOf(c)
+	if body, ok := ev.funcs[name]; ok {
+		return ev.callFunc(c, body, args)
+	}
+	switch name {
+	case "enable_plugin":
+		ev.enablePlugin(args, rng, c)
+		return triTrue, flowNext
+	case "enable_service":
+		return ev.enableService(args, rng), flowNext
+	case "disable_service":
+		return ev.disableService(args), flowNext
+	case "disable_all_services":
+		ev.setVar("ENABLED_SERVICES", knownString(""))
+		return triTrue, flowNext
+	case "disable_negated_services":
+		ev.updateServices(func(list []string) []string { return negate(list) })
+		return triTrue, flowNext
+	case "is_service_enabled":
+		return ev.isServiceEnabled(args), flowNext
+	case "is_plugin_enabled":
+		return ev.isPluginEnabled(args), flowNext
+	case "define_plugin", "plugin_requires", "true", ":", "echo", "printf", "cd", "pushd", "popd", "set", "shopt", "umask", "trap", "warn", "sleep", "mkdir", "touch":
+		if name == "printf" {
+			ev.readsInto(args, "-v")
+		}
+		return triTrue, flowNext
+	case "false":
+		return triFalse, flowNext
+	case "test", "[":
+		if name == "[" && len(args) > 0 && args[len(args)-1].val == "]" {
+			args = args[:len(args)-1]
+		}
+		return ev.testArgs(args), flowNext
+	case "unset":
+		ev.unset(args)
+		return triTrue, flowNext
+	case "read", "readarray", "mapfile":
+		ev.readsInto(args, "")
+		return triUnknown, flowNext
+	case "shift":
+		n := 1
+		if len(args) > 0 {
+			fmt.Sscan(args[0].val, &n)
+		}
+		ev.args = ev.args[min(max(n, 0), len(ev.args)):]
+		return triTrue, flowNext
+	case "source", ".", "eval":
+		what := "sources " + firstText(args)
+		if name == "eval" {
+			what = "evaluates code built at run time"
+		}
+		ev.diag(schema.RuleNotEvaluated.Diag(
+			fmt.Sprintf("localrc %s, which stackplan does not follow at plan time", what),
+			"Variables set and plugins enabled there are not in the plan. Move plugin and service settings into the localrc itself.", rng))
+		return triUnknown, flowNext
+	case "exit", "die":
+		return triUnknown, flowExit
+	case "return":
+		return triUnknown, flowReturn
+	case "break":
+		return triTrue, flowBreak
+	case "continue":
+		return triTrue, flowContinue
+	}
+	ev.checkMisspelt(name, c.Args[0])
+	return triUnknown, flowNext
+}
+
+func firstText(args []arg) string {
+	if len(args) == 0 {
+		return "a file"
+	}
+	return args[0].text
+}
+
+// devstackFunctions are the DevStack functions a localrc calls; a command
+// close to one of them is most likely a typo that bash would only answer
+// with "command not found" while DevStack goes on.
+var devstackFunctions = []string{
+	"enable_plugin", "enable_service", "disable_service", "disable_all_services",
+	"disable_negated_services", "is_service_enabled", "is_plugin_enabled",
+	"define_plugin", "plugin_requires",
+}
+
+func (ev *evaluator) checkMisspelt(name string, w *syntax.Word) {
+	if !strings.Contains(name, "_") {
+		return
+	}
+	if s := suggest.Closest(name, devstackFunctions); s != "" {
+		ev.diag(schema.RuleUnknownCommand.Diag(
+			fmt.Sprintf("unknown command %q; did you mean %q?", name, s),
+			fmt.Sprintf("DevStack does not stop on an unknown command: bash prints \"command not found\" and the run goes on without this %s.", s),
+			ev.rangeOf(w)))
+	}
+}
+
+// callFunc runs a function defined in localrc with its arguments.
+func (ev *evaluator) callFunc(c *syntax.CallExpr, body *syntax.Stmt, args []arg) (tri, flow) {
+	if ev.callDepth >= maxCallDepth {
+		ev.limit(c, fmt.Sprintf("function calls nested deeper than %d", maxCallDepth))
+		return triUnknown, flowExit
+	}
+	saved := ev.args
+	ev.args = nil
+	for _, a := range args {
+		ev.args = append(ev.args, a.val)
+	}
+	ev.callDepth++
+	ev.localSaves = append(ev.localSaves, map[string]*variable{})
+	st, fl := ev.stmt(body)
+	for name, old := range ev.localSaves[len(ev.localSaves)-1] {
+		if old == nil {
+			ev.unsetVar(name)
+		} else {
+			ev.vars[name] = old
+		}
+	}
+	ev.localSaves = ev.localSaves[:len(ev.localSaves)-1]
+	ev.callDepth--
+	ev.args = saved
+	if fl == flowReturn {
+		fl = flowNext
+	}
+	return st, fl
+}
+
+// readsInto marks as unknown the variables a read-like builtin sets: every
+// name argument, or only the one after flag when flag is given.
+func (ev *evaluator) readsInto(args []arg, flag string) {
+	for i, a := range args {
+		switch {
+		case flag != "":
+			if a.val == flag && i+1 < len(args) {
+				name := args[i+1].val
+				ev.setVar(name, unknownString("$"+name+" is read at run time"))
+			}
+		case !strings.HasPrefix(a.val, "-") && isName(a.val) && (i == 0 || !takesValue(args[i-1].val)):
+			ev.setVar(a.val, unknownString("$"+a.val+" is read at run time"))
+		}
+	}
+}
+
+func takesValue(flag string) bool {
+	switch flag {
+	case "-p", "-d", "-t", "-n", "-N", "-u", "-i", "-C", "-c", "-O", "-s":
+		return true
+	}
+	return false
+}
+
+func isName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, r := range s {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+func (ev *evaluator) unset(args []arg) {
+	funcs := false
+	for _, a := range args {
+		switch a.val {
+		case "-f":
+			funcs = true
+		case "-v", "-n":
+		default:
+			if funcs {
+				delete(ev.funcs, a.val)
+			} else {
+				ev.unsetVar(a.val)
+			}
+		}
+	}
+}
+
+// decl handles export, declare, typeset, local and readonly.
+func (ev *evaluator) decl(c *syntax.DeclClause) tri {
+	local := c.Variant.Value == "local"
+	st := triTrue
+	for _, as := range c.Args {
+		if as.Name == nil { // an option such as -x, or a name computed at run time
+			continue
+		}
+		if local && len(ev.localSaves) > 0 {
+			frame := ev.localSaves[len(ev.localSaves)-1]
+			if _, saved := frame[as.Name.Value]; !saved {
+				frame[as.Name.Value] = ev.vars[as.Name.Value]
+			}
+		}
+		if as.Naked {
+			if v := ev.vars[as.Name.Value]; v != nil && c.Variant.Value == "export" {
+				nv := *v
+				nv.exported = true
+				ev.vars[as.Name.Value] = &nv
+			}
+			continue
+		}
+		if !ev.assign(as, c.Variant.Value == "export") {
+			st = triUnknown
+		}
+	}
+	return st
+}
+
+// assign performs one assignment; it returns false when the value is not
+// known at plan time.
+func (ev *evaluator) assign(as *syntax.Assign, export bool) bool {
+	name := as.Name.Value
+	rng := ev.rangeOf(as)
+	old := ev.vars[name]
+	var nv *variable
+	var text string
+	switch {
+	case as.Array != nil:
+		nv = ev.arrayValue(as, old)
+		text = ev.text(as.Array)
+	case as.Index != nil:
+		nv = ev.elementValue(as, old)
+		if as.Value != nil {
+			text = ev.text(as.Value)
+		}
+	default:
+		val, known := ev.literal(as.Value)
+		if as.Value != nil {
+			text = ev.text(as.Value)
+		}
+		if as.Append && old != nil {
+			if !old.known {
+				known = false
+			}
+			val = old.stringValue() + val
+		}
+		nv = &variable{kind: expand.String, str: val, known: known, why: ev.exp.why}
+		if !known && nv.why == "" {
+			nv.why = "$" + name + " depends on a value known only when localrc is sourced"
+		}
+	}
+	nv.exported = export || old != nil && old.exported
+	ev.vars[name] = nv
+
+	value := schema.KnownString(nv.stringValue(), text, rng)
+	if !nv.known {
+		value = schema.UnknownString(text, rng)
+	}
+	if ev.subshell == 0 {
+		ev.cfg.Assignments = append(ev.cfg.Assignments, schema.Assignment{
+			Name: name, Value: value, Append: as.Append, Conditional: len(ev.conds) > 0, Range: rng,
+		})
+	}
+	if name == "DEST" && ev.pluginCount > 0 && ev.subshell == 0 && (old == nil || !old.equal(nv)) {
+		ev.destChanged(rng)
+	}
+	return nv.known
+}
+
+func (ev *evaluator) arrayValue(as *syntax.Assign, old *variable) *variable {
+	nv := &variable{kind: expand.Indexed, known: true}
+	if as.Append && old != nil {
+		nv.known = old.known
+		nv.list = append(nv.list, old.list...)
+		if old.kind == expand.String && old.str != "" {
+			nv.list = append(nv.list, old.str)
+		}
+	}
+	for _, el := range as.Array.Elems {
+		if el.Index != nil { // [i]=v and associative arrays: not followed element by element
+			nv.known = false
+			nv.why = "$" + as.Name.Value + " is an array with computed indexes"
+			continue
+		}
+		if el.Value == nil {
+			continue
+		}
+		f, known := ev.fields(el.Value)
+		if !known {
+			nv.known, nv.why = false, ev.exp.why
+		}
+		nv.list = append(nv.list, f...)
+	}
+	return nv
+}
+
+func (ev *evaluator) elementValue(as *syntax.Assign, old *variable) *variable {
+	nv := &variable{kind: expand.Indexed, known: old == nil || old.known}
+	if old != nil {
+		nv.list = append(nv.list, old.list...)
+	}
+	idx := -1
+	if w, ok := as.Index.(*syntax.Word); ok {
+		if s, known := ev.literal(w); known {
+			fmt.Sscan(s, &idx)
+		}
+	}
+	val, known := ev.literal(as.Value)
+	if idx < 0 || idx > maxLoopItems || !known {
+		nv.known, nv.why = false, "$"+as.Name.Value+" has an element known only at run time"
+		return nv
+	}
+	for len(nv.list) <= idx {
+		nv.list = append(nv.list, "")
+	}
+	if as.Append {
+		val = nv.list[idx] + val
+	}
+	nv.list[idx] = val
+	return nv
+}
+
+func (ev *evaluator) destChanged(rng hcl.Range) {
+	var names []string
+	for _, p := range ev.cfg.Plugins {
+		names = append(names, p.Name.Text)
+	}
+	ev.diag(schema.RuleDestAfterPlugin.Diag(
+		"DEST changes after enable_plugin",
+		fmt.Sprintf("DevStack fixes a plugin's directory ($DEST/NAME) when enable_plugin runs, so %s keep the earlier DEST. Set DEST before the first enable_plugin.", strings.Join(names, ", ")),
+		rng))
+}
+
+// testArgs evaluates the arguments of test or [ for the simple forms
+// localrc files use.
+func (ev *evaluator) testArgs(args []arg) tri {
+	for _, a := range args {
+		if !a.known {
+			return triUnknown
+		}
+	}
+	neg := false
+	if len(args) > 0 && args[0].val == "!" {
+		neg, args = true, args[1:]
+	}
+	var st tri
+	switch len(args) {
+	case 0:
+		st = triFalse
+	case 1:
+		st = triOf(args[0].val != "")
+	case 2:
+		st = unaryTest(args[0].val, args[1].val)
+	case 3:
+		st = binaryTest(args[1].val, args[0].val, args[2].val, nil)
+	default:
+		st = triUnknown
+	}
+	if neg {
+		st = st.not()
+	}
+	return st
+}
+
+func unaryTest(op, x string) tri {
+	switch op {
+	case "-n":
+		return triOf(x != "")
+	case "-z":
+		return triOf(x == "")
+	}
+	return triUnknown // file tests: plan time never looks at the file system
+}
+
+// binaryTest compares two known strings; match tests glob patterns for
+// [[ == ]] (nil for test/[, which compares literally).
+func binaryTest(op, x, y string, match func() (bool, bool)) tri {
+	switch op {
+	case "=", "==", "!=":
+		eq := x == y
+		if match != nil {
+			m, ok := match()
+			if !ok {
+				return triUnknown
+			}
+			eq = m
+		}
+		if op == "!=" {
+			eq = !eq
+		}
+		return triOf(eq)
+	case "-eq", "-ne", "-lt", "-le", "-gt", "-ge":
+		var a, b int
+		if _, err := fmt.Sscan(x, &a); err != nil {
+			return triUnknown
+		}
+		if _, err := fmt.Sscan(y, &b); err != nil {
+			return triUnknown
+		}
+		return triOf(map[string]bool{"-eq": a == b, "-ne": a != b, "-lt": a < b, "-le": a <= b, "-gt": a > b, "-ge": a >= b}[op])
+	}
+	return triUnknown
+}
+
+// test evaluates a [[ ]] expression.
+func (ev *evaluator) test(x syntax.TestExpr) tri {
+	switch e := x.(type) {
+	case *syntax.Word:
+		s, known := ev.literal(e)
+		if !known {
+			return triUnknown
+		}
+		return triOf(s != "")
+	case *syntax.ParenTest:
+		return ev.test(e.X)
+	case *syntax.UnaryTest:
+		if e.Op == syntax.TsNot {
+			return ev.test(e.X).not()
+		}
+		w, ok := e.X.(*syntax.Word)
+		if !ok {
+			return triUnknown
+		}
+		if e.Op == syntax.TsVarSet {
+			name, known := ev.literal(w)
+			if !known {
+				return triUnknown
+			}
+			v := ev.vars[name]
+			return triOf(v != nil)
+		}
+		s, known := ev.literal(w)
+		if !known {
+			return triUnknown
+		}
+		return unaryTest(e.Op.String(), s)
+	case *syntax.BinaryTest:
+		switch e.Op {
+		case syntax.AndTest, syntax.OrTest:
+			l := ev.test(e.X)
+			if e.Op == syntax.AndTest && l == triFalse || e.Op == syntax.OrTest && l == triTrue {
+				return l
+			}
+			r := ev.test(e.Y)
+			if l == triUnknown {
+				if e.Op == syntax.AndTest && r == triFalse || e.Op == syntax.OrTest && r == triTrue {
+					return r
+				}
+				return triUnknown
+			}
+			return r
+		}
+		xw, ok1 := e.X.(*syntax.Word)
+		yw, ok2 := e.Y.(*syntax.Word)
+		if !ok1 || !ok2 {
+			return triUnknown
+		}
+		xs, k1 := ev.literal(xw)
+		if !k1 {
+			return triUnknown
+		}
+		if e.Op == syntax.TsMatch || e.Op == syntax.TsMatchShort || e.Op == syntax.TsNoMatch {
+			return binaryTest(e.Op.String(), xs, "", func() (bool, bool) { return ev.match(xs, yw) })
+		}
+		ys, k2 := ev.literal(yw)
+		if !k2 {
+			return triUnknown
+		}
+		return binaryTest(e.Op.String(), xs, ys, nil)
+	}
+	return triUnknown
+}

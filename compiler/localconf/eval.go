@@ -1,0 +1,555 @@
+package localconf
+
+import (
+	"fmt"
+	"io"
+	"maps"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"mvdan.cc/sh/v3/expand"
+	"mvdan.cc/sh/v3/pattern"
+	"mvdan.cc/sh/v3/syntax"
+
+	"github.com/stackplan/stackplan/schema"
+)
+
+// Limits that keep hostile input bounded. Real localrc files nest a few
+// levels and run a few hundred statements.
+const (
+	maxNesting    = 200     // nested compound commands
+	maxCallDepth  = 16      // user function calls within calls
+	maxStatements = 200_000 // statements evaluated in one localrc
+	maxLoopItems  = 10_000  // items one for loop iterates statically
+)
+
+// tri is a command's exit status as far as plan time can tell.
+type tri int8
+
+const (
+	triTrue tri = iota // exit status 0
+	triFalse
+	triUnknown
+)
+
+func (t tri) not() tri {
+	switch t {
+	case triTrue:
+		return triFalse
+	case triFalse:
+		return triTrue
+	}
+	return triUnknown
+}
+
+func triOf(b bool) tri {
+	if b {
+		return triTrue
+	}
+	return triFalse
+}
+
+// flow is how control leaves a command.
+type flow int8
+
+const (
+	flowNext flow = iota
+	flowBreak
+	flowContinue
+	flowReturn // return: ends a function, or the sourced localrc at top level
+	flowExit   // exit or die: ends DevStack
+)
+
+// expansion records what one word expansion touched.
+type expansion struct {
+	tainted bool
+	why     string
+	unset   []string
+}
+
+func (x *expansion) taint(why string) {
+	if !x.tainted {
+		x.tainted, x.why = true, why
+	}
+}
+
+// evaluator runs a localrc statically: it follows what DevStack's localrc
+// can do to plugins, services and variables, and runs nothing.
+type evaluator struct {
+	src   string // the concatenated localrc text
+	cmap  *concatMap
+	pos   *posTable
+	cfg   *schema.Config
+	diags hcl.Diagnostics
+
+	vars    vars
+	funcs   map[string]*syntax.Stmt
+	args    []string // positional parameters inside a function call
+	exp     expansion
+	envRead map[string]bool
+	expCfg  *expand.Config
+
+	conds      []hcl.Range // the unknown conditions we are inside, innermost last
+	subshell   int         // >0 inside a subshell, pipeline or background job
+	depth      int
+	callDepth  int
+	statements int
+	limitHit   bool
+	localSaves []map[string]*variable // per function call: values hidden by "local"
+	// destSetAt is where DEST was last assigned, for dest-after-plugin.
+	pluginCount int
+}
+
+func newEvaluator(src string, cmap *concatMap, pos *posTable, cfg *schema.Config) *evaluator {
+	ev := &evaluator{
+		src: src, cmap: cmap, pos: pos, cfg: cfg,
+		vars:    vars{},
+		funcs:   map[string]*syntax.Stmt{},
+		envRead: map[string]bool{},
+	}
+	ev.expCfg = &expand.Config{
+		Env: shellEnv{ev},
+		CmdSubst: func(io.Writer, *syntax.CmdSubst) error {
+			ev.exp.taint("it uses a command substitution, which runs only when localrc is sourced")
+			return nil
+		},
+		ProcSubst: func(*syntax.ProcSubst) (string, error) {
+			ev.exp.taint("it uses a process substitution, which runs only when localrc is sourced")
+			return "/dev/fd/63", nil
+		},
+		// ReadDir2 stays nil: globbing is off, so plan time never reads the file system.
+	}
+	return ev
+}
+
+// rangeOf maps a syntax node to its range in the input file.
+func (ev *evaluator) rangeOf(n syntax.Node) hcl.Range {
+	return ev.rangeOfPos(n.Pos(), n.End())
+}
+
+func (ev *evaluator) rangeOfPos(start, end syntax.Pos) hcl.Range {
+	return ev.pos.rng(ev.cmap.fileOffset(int(start.Offset())), ev.cmap.fileOffset(int(end.Offset())))
+}
+
+func (ev *evaluator) text(n syntax.Node) string {
+	s, e := int(n.Pos().Offset()), int(n.End().Offset())
+	if s < 0 || e > len(ev.src) || s > e {
+		return ""
+	}
+	return ev.src[s:e]
+}
+
+func (ev *evaluator) diag(d *hcl.Diagnostic) { ev.diags = append(ev.diags, d) }
+
+// run evaluates the localrc statement by statement, as bash sources it: a
+// syntax error stops everything after it.
+func (ev *evaluator) run() {
+	parser := syntax.NewParser(syntax.Variant(syntax.LangBash), syntax.KeepComments(true))
+	for stmt, err := range parser.StmtsSeq(strings.NewReader(ev.src)) {
+		if err != nil {
+			ev.syntaxError(err)
+			return
+		}
+		if _, fl := ev.stmt(stmt); fl == flowReturn || fl == flowExit {
+			return
+		}
+	}
+}
+
+var enablePluginRE = regexp.MustCompile(`(?m)^[ \t]*enable_plugin[ \t]+(\S+)`)
+
+func (ev *evaluator) syntaxError(err error) {
+	var off int
+	var msg string
+	switch e := err.(type) {
+	case syntax.ParseError:
+		off, msg = int(e.Pos.Offset()), e.Text
+	case syntax.LangError:
+		off, msg = int(e.Pos.Offset()), e.Feature+" is not supported here"
+	default:
+		off, msg = len(ev.src), err.Error()
+	}
+	off = max(0, min(off, len(ev.src)))
+	// bash drops the statement being parsed and everything after it: from
+	// the start of the line the error is on, at the latest.
+	lineStart := strings.LastIndexByte(ev.src[:off], '\n') + 1
+	rest := ev.src[lineStart:]
+	dropped := strings.Count(rest, "\n")
+	detail := fmt.Sprintf("bash stops sourcing localrc at a syntax error, and DevStack goes on without a word: the %d lines from here to the end of the localrc are ignored.", dropped)
+	if m := enablePluginRE.FindAllStringSubmatchIndex(rest, -1); len(m) > 0 {
+		var lost []string
+		for _, idx := range m {
+			p := ev.pos.pos(ev.cmap.fileOffset(lineStart + idx[2]))
+			lost = append(lost, fmt.Sprintf("%s (line %d)", rest[idx[2]:idx[3]], p.Line))
+		}
+		detail += " Plugins lost this way: " + strings.Join(lost, ", ") + "."
+	}
+	at := ev.cmap.fileOffset(off)
+	ev.diag(schema.RuleBashSyntax.Diag("bash syntax error: "+msg, detail, ev.pos.rng(at, at+1)))
+}
+
+func (ev *evaluator) limit(n syntax.Node, what string) {
+	if !ev.limitHit {
+		ev.limitHit = true
+		ev.diag(schema.RuleLimit.Diag("localrc too complex to evaluate: "+what,
+			"stackplan stops following the localrc here; plugins enabled past this point are not in the plan.", ev.rangeOf(n)))
+	}
+}
+
+func (ev *evaluator) stmts(list []*syntax.Stmt) (tri, flow) {
+	st := triTrue
+	for _, s := range list {
+		var fl flow
+		st, fl = ev.stmt(s)
+		if fl != flowNext {
+			return st, fl
+		}
+	}
+	return st, flowNext
+}
+
+func (ev *evaluator) stmt(s *syntax.Stmt) (tri, flow) {
+	ev.statements++
+	if ev.statements > maxStatements {
+		ev.limit(s, fmt.Sprintf("more than %d statements", maxStatements))
+		return triUnknown, flowExit
+	}
+	ev.depth++
+	defer func() { ev.depth-- }()
+	if ev.depth > maxNesting {
+		ev.limit(s, fmt.Sprintf("nested deeper than %d levels", maxNesting))
+		return triUnknown, flowExit
+	}
+	if s.Cmd == nil {
+		return triTrue, flowNext
+	}
+	if s.Background {
+		// A background job runs in a subshell: nothing it sets survives.
+		ev.inSubshell(func() { ev.command(s.Cmd) })
+		return triTrue, flowNext
+	}
+	st, fl := ev.command(s.Cmd)
+	if s.Negated {
+		st = st.not()
+	}
+	return st, fl
+}
+
+func (ev *evaluator) command(cmd syntax.Command) (tri, flow) {
+	switch c := cmd.(type) {
+	case *syntax.CallExpr:
+		return ev.call(c)
+	case *syntax.DeclClause:
+		return ev.decl(c), flowNext
+	case *syntax.IfClause:
+		return ev.ifClause(c)
+	case *syntax.CaseClause:
+		return ev.caseClause(c)
+	case *syntax.ForClause:
+		return ev.forClause(c)
+	case *syntax.WhileClause:
+		return ev.whileClause(c)
+	case *syntax.Block:
+		return ev.stmts(c.Stmts)
+	case *syntax.Subshell:
+		var st tri
+		ev.inSubshell(func() { st, _ = ev.stmts(c.Stmts) })
+		return st, flowNext
+	case *syntax.BinaryCmd:
+		return ev.binary(c)
+	case *syntax.FuncDecl:
+		if c.Name != nil {
+			ev.funcs[c.Name.Value] = c.Body
+		}
+		return triTrue, flowNext
+	case *syntax.TestClause:
+		return ev.test(c.X), flowNext
+	case *syntax.TimeClause:
+		if c.Stmt == nil {
+			return triTrue, flowNext
+		}
+		return ev.stmt(c.Stmt)
+	}
+	// Arithmetic commands, let, coproc: nothing DevStack's plugin handling
+	// depends on, and no status known at plan time.
+	return triUnknown, flowNext
+}
+
+// inSubshell runs fn with its effects on variables and plugins discarded,
+// as bash discards a subshell's.
+func (ev *evaluator) inSubshell(fn func()) {
+	saved := maps.Clone(ev.vars)
+	savedFuncs := maps.Clone(ev.funcs)
+	nPlugins := len(ev.cfg.Plugins)
+	ev.subshell++
+	fn()
+	ev.subshell--
+	ev.vars, ev.funcs = saved, savedFuncs
+	ev.cfg.Plugins = ev.cfg.Plugins[:nPlugins]
+}
+
+// fork runs each alternative on its own copy of the variables, as one of
+// them will run but plan time cannot tell which. Afterwards a variable
+// keeps its value if every alternative left it the same, and is unknown
+// otherwise. Plugins enabled in any alternative are kept, marked conditional.
+func (ev *evaluator) fork(cond hcl.Range, alts ...func()) {
+	base := ev.vars
+	results := make([]vars, len(alts))
+	ev.conds = append(ev.conds, cond)
+	for i, alt := range alts {
+		ev.vars = maps.Clone(base)
+		alt()
+		results[i] = ev.vars
+	}
+	ev.conds = ev.conds[:len(ev.conds)-1]
+	merged := maps.Clone(results[0])
+	for _, r := range results[1:] {
+		for name := range r {
+			if _, ok := merged[name]; !ok {
+				merged[name] = nil // set in some alternatives only
+			}
+		}
+	}
+	for name, v := range merged {
+		for _, r := range results {
+			if !v.equal(r[name]) {
+				p := cond.Start
+				merged[name] = unknownString(fmt.Sprintf("$%s is set differently depending on the condition at line %d", name, p.Line))
+				break
+			}
+		}
+	}
+	ev.vars = merged
+}
+
+func (ev *evaluator) ifClause(c *syntax.IfClause) (tri, flow) {
+	st, fl := ev.stmts(c.Cond)
+	if fl != flowNext {
+		return st, fl
+	}
+	switch st {
+	case triTrue:
+		return ev.stmts(c.Then)
+	case triFalse:
+		return ev.elsePart(c.Else)
+	}
+	condRange := ev.rangeOfPos(c.Position, c.ThenPos)
+	ev.fork(condRange,
+		func() { ev.stmts(c.Then) },
+		func() { ev.elsePart(c.Else) })
+	return triUnknown, flowNext
+}
+
+func (ev *evaluator) elsePart(e *syntax.IfClause) (tri, flow) {
+	if e == nil {
+		return triTrue, flowNext
+	}
+	if !e.ThenPos.IsValid() { // a plain "else"
+		return ev.stmts(e.Then)
+	}
+	return ev.ifClause(e)
+}
+
+func (ev *evaluator) caseClause(c *syntax.CaseClause) (tri, flow) {
+	word, known := ev.literal(c.Word)
+	condRange := ev.rangeOf(c.Word)
+	if known {
+		for i, item := range c.Items {
+			for _, p := range item.Patterns {
+				matched, ok := ev.match(word, p)
+				if !ok {
+					return ev.unknownCase(c, condRange)
+				}
+				if matched {
+					st, fl := ev.stmts(item.Stmts)
+					// ";&" falls through to the next item's commands.
+					for item.Op == syntax.Fallthrough && i+1 < len(c.Items) && fl == flowNext {
+						i++
+						item = c.Items[i]
+						st, fl = ev.stmts(item.Stmts)
+					}
+					return st, fl
+				}
+			}
+		}
+		return triTrue, flowNext
+	}
+	return ev.unknownCase(c, condRange)
+}
+
+func (ev *evaluator) unknownCase(c *syntax.CaseClause, cond hcl.Range) (tri, flow) {
+	alts := []func(){func() {}} // no item matches
+	for _, item := range c.Items {
+		alts = append(alts, func() { ev.stmts(item.Stmts) })
+	}
+	ev.fork(cond, alts...)
+	return triUnknown, flowNext
+}
+
+// match tests word against a case pattern; ok is false when the pattern is
+// not known at plan time.
+func (ev *evaluator) match(word string, p *syntax.Word) (matched, ok bool) {
+	ev.exp = expansion{}
+	pat, err := expand.Pattern(ev.expCfg, p)
+	if err != nil || ev.exp.tainted {
+		return false, false
+	}
+	expr, err := pattern.Regexp(pat, pattern.EntireString|pattern.ExtendedOperators)
+	if err != nil {
+		return false, false
+	}
+	re, err := regexp.Compile(expr)
+	if err != nil {
+		return false, false
+	}
+	return re.MatchString(word), true
+}
+
+func (ev *evaluator) forClause(c *syntax.ForClause) (tri, flow) {
+	cond := ev.rangeOfPos(c.ForPos, c.DoPos)
+	iter, ok := c.Loop.(*syntax.WordIter)
+	if !ok || c.Select { // C-style and select loops: the count is not known
+		ev.fork(cond, func() {}, func() { ev.stmts(c.Do) })
+		return triUnknown, flowNext
+	}
+	items := ev.args
+	if iter.InPos.IsValid() {
+		var known bool
+		items, known = ev.fieldsOf(iter.Items)
+		if !known || len(items) > maxLoopItems {
+			ev.fork(cond, func() {}, func() {
+				ev.setVar(iter.Name.Value, unknownString("$"+iter.Name.Value+" takes values known only when localrc is sourced"))
+				ev.stmts(c.Do)
+			})
+			return triUnknown, flowNext
+		}
+	}
+	st := triTrue
+	for _, item := range items {
+		ev.setVar(iter.Name.Value, knownString(item))
+		var fl flow
+		st, fl = ev.stmts(c.Do)
+		switch fl {
+		case flowBreak:
+			return st, flowNext
+		case flowReturn, flowExit:
+			return st, fl
+		}
+	}
+	return st, flowNext
+}
+
+func (ev *evaluator) whileClause(c *syntax.WhileClause) (tri, flow) {
+	st, fl := ev.stmts(c.Cond)
+	if fl != flowNext {
+		return st, fl
+	}
+	if c.Until {
+		st = st.not()
+	}
+	if st == triFalse {
+		return triTrue, flowNext
+	}
+	// The number of iterations is not known: the body may run or not.
+	ev.fork(ev.rangeOfPos(c.WhilePos, c.DoPos), func() {}, func() { ev.stmts(c.Do) })
+	return triUnknown, flowNext
+}
+
+func (ev *evaluator) binary(c *syntax.BinaryCmd) (tri, flow) {
+	switch c.Op {
+	case syntax.AndStmt, syntax.OrStmt:
+		st, fl := ev.stmt(c.X)
+		if fl != flowNext {
+			return st, fl
+		}
+		runY := triOf(st == triTrue)
+		if c.Op == syntax.OrStmt {
+			runY = triOf(st == triFalse)
+		}
+		if st == triUnknown {
+			runY = triUnknown
+		}
+		switch runY {
+		case triTrue:
+			return ev.stmt(c.Y)
+		case triFalse:
+			return st, flowNext
+		}
+		ev.fork(ev.rangeOf(c.X), func() {}, func() { ev.stmt(c.Y) })
+		return triUnknown, flowNext
+	}
+	// A pipeline runs each part in a subshell.
+	ev.inSubshell(func() {
+		ev.stmt(c.X)
+		ev.stmt(c.Y)
+	})
+	return triUnknown, flowNext
+}
+
+// literal expands a word without field splitting, as in an assignment.
+func (ev *evaluator) literal(w *syntax.Word) (string, bool) {
+	ev.exp = expansion{}
+	if w == nil {
+		return "", true
+	}
+	if tooBig(w) {
+		return "", false
+	}
+	s, err := expand.Literal(ev.expCfg, w)
+	if err != nil {
+		ev.exp.taint(err.Error())
+		return "", false
+	}
+	return s, !ev.exp.tainted
+}
+
+// fieldsOf expands words into fields as bash does for a command's
+// arguments; known is false if any part is unknown.
+func (ev *evaluator) fieldsOf(words []*syntax.Word) ([]string, bool) {
+	var out []string
+	for _, w := range words {
+		f, known := ev.fields(w)
+		if !known {
+			return nil, false
+		}
+		out = append(out, f...)
+	}
+	return out, true
+}
+
+func (ev *evaluator) fields(w *syntax.Word) ([]string, bool) {
+	ev.exp = expansion{}
+	if tooBig(w) {
+		ev.exp.taint("its brace expansion is too large to evaluate")
+		return nil, false
+	}
+	f, err := expand.Fields(ev.expCfg, w)
+	if err != nil {
+		ev.exp.taint(err.Error())
+		return nil, false
+	}
+	return f, !ev.exp.tainted
+}
+
+var braceRangeRE = regexp.MustCompile(`\{(-?\d+)\.\.(-?\d+)`)
+
+// tooBig reports whether a word holds a brace range so large that
+// expanding it would exhaust memory ({1..100000000}).
+func tooBig(w *syntax.Word) bool {
+	for _, part := range w.Parts {
+		lit, ok := part.(*syntax.Lit)
+		if !ok || !strings.Contains(lit.Value, "..") {
+			continue
+		}
+		for _, m := range braceRangeRE.FindAllStringSubmatch(lit.Value, -1) {
+			a, err1 := strconv.Atoi(m[1])
+			b, err2 := strconv.Atoi(m[2])
+			if err1 != nil || err2 != nil || a-b > maxLoopItems || b-a > maxLoopItems {
+				return true
+			}
+		}
+	}
+	return false
+}

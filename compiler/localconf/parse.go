@@ -1,0 +1,335 @@
+package localconf
+
+import (
+	"bytes"
+	"fmt"
+	"maps"
+	"path/filepath"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/stackplan/stackplan/compiler/internal/suggest"
+	"github.com/stackplan/stackplan/schema"
+)
+
+// Options are what a local.conf is evaluated against.
+type Options struct {
+	// Dest replaces the /opt/stack that DevStack's stackrc hard-codes. A
+	// DEST= in localrc still wins, as in DevStack.
+	Dest string
+	// Env is the environment DevStack would inherit, as given by the user
+	// (--env). Nothing is read from the process environment.
+	Env map[string]string
+	// TopDir is the DevStack checkout ($TOP_DIR), when known.
+	TopDir string
+	// Kind forces the input kind (schema.KindLocalConf or
+	// schema.KindLocalrc); empty means detect it from the name and content.
+	Kind string
+}
+
+// MaxSize is the largest input accepted. Real local.conf files are a few
+// kilobytes; the limit keeps hostile input from exhausting memory.
+const MaxSize = 16 << 20
+
+// Groups are the meta-section groups DevStack consumes, in the order of the
+// phases that merge them.
+var Groups = []string{"local", "post-config", "extra", "post-extra", "test-config"}
+
+// Parse reads one local.conf (or legacy localrc) into a Config.
+func Parse(filename string, src []byte, opts Options) (*schema.Config, hcl.Diagnostics) {
+	dest := opts.Dest
+	if dest == "" {
+		dest = DefaultDest
+	}
+	pos := newPosTable(filename, src)
+	kind := opts.Kind
+	if kind == "" {
+		kind = DetectKind(filename, src)
+	}
+	cfg := &schema.Config{Dest: dest, Inputs: []schema.Input{{Path: filename, Kind: kind, Bytes: src}}}
+	var diags hcl.Diagnostics
+	if d := checkBytes(src, pos); d != nil {
+		diags = append(diags, d)
+		if d.Severity == hcl.DiagError {
+			return cfg, diags
+		}
+	}
+
+	var localrc []line
+	if kind == schema.KindLocalrc {
+		localrc = splitLines(src)
+		if len(localrc) > 0 {
+			cfg.Localrc = append(cfg.Localrc, spanOf(src, pos, localrc))
+		}
+	} else {
+		doc := split(src)
+		diags = append(diags, checkHeaders(doc, pos)...)
+		for i := range doc.sections {
+			s := &doc.sections[i]
+			switch {
+			case s.isLocalrc():
+				localrc = append(localrc, s.body...)
+				cfg.Localrc = append(cfg.Localrc, spanOf(src, pos, s.body))
+			case slices.Contains(Groups[1:], s.group):
+				cfg.Sections = append(cfg.Sections, schema.MetaSection{
+					Group: s.group, File: s.file, Header: pos.lineRange(s.header), Body: spanOf(src, pos, s.body),
+				})
+			}
+		}
+	}
+
+	text, cmap := concat(localrc)
+	ev := newEvaluator(text, cmap, pos, cfg)
+	ev.seed(opts)
+	ev.run()
+	diags = append(diags, ev.diags...)
+
+	if list, known := ev.services(); known {
+		cfg.Services.Enabled, cfg.Services.EnabledKnown = list, true
+	}
+	cfg.Services.Disabled = ev.disabledServices()
+	for _, name := range slices.Sorted(maps.Keys(ev.envRead)) {
+		cfg.Env = append(cfg.Env, schema.EnvVar{Name: name, Value: opts.Env[name]})
+	}
+	return cfg, diags
+}
+
+// DetectKind tells a legacy localrc from a local.conf: a file with no
+// meta-section header whose name says localrc is sourced whole, as
+// DevStack sources $TOP_DIR/localrc.
+func DetectKind(filename string, src []byte) string {
+	base := strings.ToLower(filepath.Base(filename))
+	if strings.Contains(base, "localrc") && !hasHeader(src) {
+		return schema.KindLocalrc
+	}
+	return schema.KindLocalConf
+}
+
+func hasHeader(src []byte) bool {
+	for _, l := range splitLines(src) {
+		if isHeader(l.text) {
+			return true
+		}
+	}
+	return false
+}
+
+func spanOf(src []byte, pos *posTable, lines []line) schema.Span {
+	if len(lines) == 0 {
+		return schema.Span{}
+	}
+	first, last := lines[0], lines[len(lines)-1]
+	end := last.start + len(last.text)
+	return schema.Span{Text: string(src[first.start:end]), Range: pos.rng(first.start, end)}
+}
+
+// checkBytes refuses what cannot be a text configuration.
+func checkBytes(src []byte, pos *posTable) *hcl.Diagnostic {
+	if i := bytes.IndexByte(src, 0); i >= 0 {
+		return schema.RuleInput.Diag("the file holds NUL bytes: binary data, not a configuration",
+			"A local.conf is text. Nothing in this file is used.", pos.rng(i, i+1))
+	}
+	if !utf8.Valid(src) {
+		off := 0
+		for off < len(src) {
+			r, size := utf8.DecodeRune(src[off:])
+			if r == utf8.RuneError && size <= 1 {
+				break
+			}
+			off += size
+		}
+		return schema.RuleInput.DiagSeverity(hcl.DiagWarning, "the file is not valid UTF-8",
+			"bash reads the bytes as they are, but values with invalid UTF-8 are likely a mistake (a file saved in another encoding).", pos.rng(off, off+1))
+	}
+	return nil
+}
+
+// checkHeaders reports what DevStack's awk does silently with headers.
+func checkHeaders(doc *document, pos *posTable) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	crlf := false
+	for _, l := range doc.lines {
+		if strings.HasSuffix(l.text, "\r") {
+			crlf = true
+			diags = append(diags, schema.RuleCRLF.Diag("the file has CRLF (Windows) line endings",
+				"DevStack's awk keeps the \\r, so no header matches: [[local|localrc]] becomes file \"localrc\\r\" and the whole localrc is silently ignored. Convert the file to LF line endings (dos2unix).",
+				pos.rng(l.start+len(l.text)-1, l.start+len(l.text))))
+			break
+		}
+	}
+	if len(doc.sections) == 0 {
+		if hasContent(doc.preamble) {
+			diags = append(diags, schema.RuleNoLocalrc.Diag("no meta-section header: DevStack ignores this whole file",
+				"DevStack reads only [[group|file]] sections of local.conf. Put the settings under a [[local|localrc]] header, or name the file localrc if it is a legacy localrc.",
+				pos.lineRange(firstContent(doc.preamble))))
+		}
+		return diags
+	}
+	if hasContent(doc.preamble) {
+		n := 0
+		for _, l := range doc.preamble {
+			if isContent(l.text) {
+				n++
+			}
+		}
+		diags = append(diags, schema.RuleContentBeforeHeader.Diag(
+			fmt.Sprintf("%d line(s) before the first meta-section header are ignored", n),
+			"DevStack reads only the lines inside [[group|file]] sections. Move these lines under [[local|localrc]].",
+			pos.lineRange(firstContent(doc.preamble))))
+	}
+	sawLocalrc := false
+	var prev *section
+	for i := range doc.sections {
+		s := &doc.sections[i]
+		rng := pos.lineRange(s.header)
+		switch {
+		case s.group == "":
+			diags = append(diags, emptyGroupHeader(s, prev, pos))
+		case trailingText(s.header.text) != "":
+			diags = append(diags, trailingTextHeader(s, rng))
+		case crlf && strings.HasSuffix(s.file, "\r"):
+			// reported once as crlf
+		case !slices.Contains(Groups, s.group):
+			detail := fmt.Sprintf("DevStack merges only the groups %s and silently ignores [[%s|...]].", strings.Join(Groups[1:], ", "), s.group)
+			switch s.group {
+			case "pre-install", "install", "post-install":
+				detail += " " + s.group + " is a plugin phase, not a local.conf group."
+			}
+			if h := suggest.Hint(s.group, Groups); h != "" {
+				detail = h + " " + detail
+			}
+			diags = append(diags, schema.RuleUnknownSection.Diag(fmt.Sprintf("unknown meta-section group %q", s.group), detail, rng))
+		case s.group == "local" && s.file != "localrc":
+			detail := "DevStack extracts only [[local|localrc]]; this section is silently ignored."
+			if h := suggest.Hint(s.file, []string{"localrc"}); h != "" {
+				detail = h + " " + detail
+			}
+			diags = append(diags, schema.RuleUnknownSection.Diag(fmt.Sprintf("unknown [[local|...]] file %q", s.file), detail, rng))
+		case s.group != "local" && s.file == "":
+			diags = append(diags, schema.RuleMalformedHeader.Diag(fmt.Sprintf("[[%s|]] names no file", s.group),
+				"DevStack warns \"unknown config file specification\" and skips this and every later file of the group.", rng))
+		}
+		if s.isLocalrc() {
+			sawLocalrc = true
+		}
+		diags = append(diags, nearHeadersIn(s.body, pos)...)
+		prev = s
+	}
+	diags = append(diags, nearHeadersIn(doc.preamble, pos)...)
+	if !sawLocalrc && !crlf {
+		diags = append(diags, schema.RuleNoLocalrc.Diag("no [[local|localrc]] section",
+			"Without it DevStack enables no plugin and changes no variable from this file.", pos.lineRange(doc.sections[0].header)))
+	}
+	return diags
+}
+
+// emptyGroupHeader reports a header-shaped line whose first word holds no
+// group, such as "[[ local | localrc ]]" or the bash test
+// "[[ $A == 1 ]] || [[ $B == 2 ]]": it ends the previous section.
+func emptyGroupHeader(s *section, prev *section, pos *posTable) *hcl.Diagnostic {
+	rng := pos.lineRange(s.header)
+	dropped := fmt.Sprintf("it ends the section before it, and the %d line(s) after it, up to the next header, are silently dropped", len(s.body))
+	if prev != nil && prev.isLocalrc() && looksLikeBash(s.header.text) {
+		return schema.RuleHeaderLikeLine.Diag("DevStack reads this bash line as a meta-section header",
+			"The line starts with \"[[\" and holds a \"|\" and a later \"]]\", which is what DevStack's awk takes for a header: "+dropped+". Indent the line or rewrite the test (for example with \"if\" and separate [[ ]] tests on their own lines, indented).", rng)
+	}
+	return schema.RuleMalformedHeader.Diag("malformed meta-section header",
+		"Spaces inside the brackets make DevStack read an empty group and no file: "+dropped+". Write it as [[group|file]] with no spaces.", rng)
+}
+
+func looksLikeBash(text string) bool {
+	return strings.ContainsAny(text, "$\"'") || strings.Contains(text, "==") || strings.Contains(text, "||") || strings.Contains(text, "&&") || strings.Contains(text, " -")
+}
+
+// trailingText returns what is glued after the last "]]" of the header's
+// first word, which awk keeps as part of the file name.
+func trailingText(header string) string {
+	word := header
+	if i := strings.IndexAny(header, " \t"); i >= 0 {
+		word = header[:i]
+	}
+	word = strings.TrimRight(word, "\r")
+	i := strings.LastIndex(word, "]]")
+	if i < 0 {
+		return ""
+	}
+	return word[i+2:]
+}
+
+func trailingTextHeader(s *section, rng hcl.Range) *hcl.Diagnostic {
+	glued := trailingText(s.header.text)
+	d := schema.RuleHeaderTrailingText.Diag(
+		fmt.Sprintf("text %q glued after ]] becomes part of the file name %q", glued, s.file),
+		"DevStack deletes the brackets and keeps the rest: put a space before trailing text, or remove it.", rng)
+	if s.group == "local" && strings.TrimSuffix(s.file, glued) == "localrc" {
+		d.Severity = hcl.DiagError
+		d.Detail = "DevStack reads this as file \"" + s.file + "\", not localrc, so the whole section is silently ignored. " + d.Detail
+	}
+	return d
+}
+
+// nearHeadersIn reports lines that look like a header but are not one to
+// DevStack, so they are content of the section before them.
+func nearHeadersIn(lines []line, pos *posTable) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, l := range lines {
+		if why := nearHeader(l.text); why != "" {
+			diags = append(diags, schema.RuleMalformedHeader.Diag("this line is not a meta-section header to DevStack", why, pos.lineRange(l)))
+		}
+	}
+	return diags
+}
+
+// nearHeader explains why a line shaped like a header is not one, or "".
+func nearHeader(text string) string {
+	trimmed := strings.TrimSpace(text)
+	if !strings.HasPrefix(trimmed, "[[") || isHeader(text) {
+		return ""
+	}
+	if trimmed != text && isHeader(trimmed) {
+		g, _ := headerFields(trimmed)
+		if slices.Contains(Groups, g) {
+			return "A header must start in the first column; DevStack reads this indented one as a content line of the section before it."
+		}
+		return ""
+	}
+	inner := strings.TrimPrefix(trimmed, "[[")
+	inner = strings.TrimRight(inner, "]")
+	group, _, hasBar := strings.Cut(inner, "|")
+	if !slices.Contains(Groups, group) && suggest.Closest(group, Groups) == "" {
+		return "" // a bash [[ ]] test, not a header attempt
+	}
+	switch {
+	case !hasBar:
+		return "A header needs a file after a \"|\": [[" + group + "|FILE]]. DevStack reads this line as content of the section before it."
+	case !strings.HasSuffix(trimmed, "]]"):
+		return "A header ends with \"]]\"; DevStack reads this line as content of the section before it."
+	}
+	return "DevStack reads this line as content of the section before it."
+}
+
+func isContent(text string) bool {
+	t := strings.TrimSpace(text)
+	return t != "" && !strings.HasPrefix(t, "#")
+}
+
+func hasContent(lines []line) bool {
+	for _, l := range lines {
+		if isContent(l.text) {
+			return true
+		}
+	}
+	return false
+}
+
+func firstContent(lines []line) line {
+	for _, l := range lines {
+		if isContent(l.text) {
+			return l
+		}
+	}
+	return lines[0]
+}

@@ -1,0 +1,137 @@
+package compiler
+
+import (
+	"strings"
+
+	"github.com/stackplan/stackplan/plan"
+	"github.com/stackplan/stackplan/schema"
+)
+
+// The plugin.sh phases of stack.sh, in order.
+const (
+	phasePreInstall = "pre-install"
+	phaseInstall    = "install"
+	phasePostConfig = "post-config"
+	phaseExtra      = "extra"
+	phaseTestConfig = "test-config"
+)
+
+// buildSteps lays out the three lifecycles in DevStack's order
+// (devstack-plugins.md §4, §10):
+//
+//	stack:   clone each; localrc; override-defaults each; settings each;
+//	         pre-install, install, post-config each; merge post-config;
+//	         merge extra; extra each; merge post-extra; test-config each;
+//	         merge test-config
+//	unstack: localrc; override-defaults each; settings each; unstack each
+//	clean:   localrc; settings each; clean each (clean.sh runs unstack.sh first)
+func buildSteps(cfg *schema.Config, plugins []plan.Plugin) []plan.Step {
+	b := stepBuilder{cfg: cfg, plugins: plugins}
+	b.lc = plan.Stack
+	b.each(func(p plan.Plugin) plan.Step { return plan.Step{Kind: plan.KindClone, Plugin: p.Name} })
+	b.localrc()
+	b.each(sourced(plan.KindOverrideDefaults))
+	b.each(sourced(plan.KindSettings))
+	b.each(phase("stack", phasePreInstall))
+	b.each(phase("stack", phaseInstall))
+	b.each(phase("stack", phasePostConfig))
+	b.merges("post-config")
+	b.merges("extra")
+	b.each(phase("stack", phaseExtra))
+	b.merges("post-extra")
+	b.each(phase("stack", phaseTestConfig))
+	b.merges("test-config")
+
+	b.lc = plan.Unstack
+	b.localrc()
+	b.each(sourced(plan.KindOverrideDefaults))
+	b.each(sourced(plan.KindSettings))
+	b.each(phase("unstack", ""))
+
+	b.lc = plan.Clean
+	b.localrc()
+	b.each(sourced(plan.KindSettings))
+	b.each(phase("clean", ""))
+	return b.steps
+}
+
+type stepBuilder struct {
+	cfg     *schema.Config
+	plugins []plan.Plugin
+	lc      plan.Lifecycle
+	steps   []plan.Step
+}
+
+func sourced(kind plan.Kind) func(plan.Plugin) plan.Step {
+	return func(p plan.Plugin) plan.Step { return plan.Step{Kind: kind, Plugin: p.Name} }
+}
+
+func phase(mode, ph string) func(plan.Plugin) plan.Step {
+	return func(p plan.Plugin) plan.Step {
+		return plan.Step{Kind: plan.KindPhase, Plugin: p.Name, Mode: mode, Phase: ph}
+	}
+}
+
+// each adds one step per plugin, in registration order.
+func (b *stepBuilder) each(mk func(plan.Plugin) plan.Step) {
+	for _, p := range b.plugins {
+		s := mk(p)
+		s.Lifecycle = b.lc
+		phaseOrMode := s.Phase
+		if s.Kind == plan.KindPhase && phaseOrMode == "" {
+			phaseOrMode = s.Mode
+		}
+		s.ID = plan.StepID(b.lc, s.Kind, phaseOrMode, p.Name)
+		src := p.Source
+		s.Source = &src
+		b.steps = append(b.steps, s)
+	}
+}
+
+func (b *stepBuilder) localrc() {
+	if len(b.cfg.Localrc) == 0 {
+		return
+	}
+	s := plan.Step{ID: plan.StepID(b.lc, plan.KindLocalrc), Kind: plan.KindLocalrc, Lifecycle: b.lc}
+	var script strings.Builder
+	for _, sp := range b.cfg.Localrc {
+		s.Sections = append(s.Sections, plan.RangeOf(sp.Range))
+		script.WriteString(sp.Text)
+		script.WriteByte('\n')
+	}
+	src := s.Sections[0]
+	s.Source = &src
+	s.Script = script.String()
+	b.steps = append(b.steps, s)
+}
+
+// merges adds one merge step per distinct file of the group, in the order
+// of the first header naming it. DevStack merges once per header, but each
+// run applies every section of the file, so one step gives the same result.
+func (b *stepBuilder) merges(group string) {
+	index := map[string]int{}
+	for _, sec := range b.cfg.Sections {
+		if sec.Group != group {
+			continue
+		}
+		i, seen := index[sec.File]
+		if !seen {
+			i = len(b.steps)
+			index[sec.File] = i
+			src := plan.RangeOf(sec.Header)
+			b.steps = append(b.steps, plan.Step{
+				ID: plan.StepID(b.lc, plan.KindMerge, group, sec.File), Kind: plan.KindMerge, Lifecycle: b.lc,
+				Group: group, File: sec.File, Source: &src,
+			})
+		}
+		s := &b.steps[i]
+		if sec.Body.Text == "" {
+			continue
+		}
+		s.Sections = append(s.Sections, plan.RangeOf(sec.Body.Range))
+		first := sec.Body.Range.Start.Line
+		for n, text := range strings.Split(sec.Body.Text, "\n") {
+			s.Fragment = append(s.Fragment, plan.SourceLine{File: sec.Body.Range.Filename, Line: first + n, Text: text})
+		}
+	}
+}

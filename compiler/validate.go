@@ -1,0 +1,130 @@
+package compiler
+
+import (
+	"fmt"
+	"path"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/stackplan/stackplan/schema"
+)
+
+// validatePlugins checks every plugin registration: the rules DevStack
+// enforces (it dies on a duplicate or an empty name) and the ones it lacks.
+func validatePlugins(cfg *schema.Config) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	first := map[string]schema.Plugin{}
+	for _, p := range cfg.Plugins {
+		diags = append(diags, validateName(p)...)
+		diags = append(diags, validateURL(p)...)
+		diags = append(diags, validateRef(p)...)
+		if len(p.Extra) > 0 {
+			last := p.Extra[len(p.Extra)-1].Range
+			diags = append(diags, schema.RuleExtraArguments.Diag(
+				fmt.Sprintf("enable_plugin %s has %d argument(s) after the ref", p.Name.Text, len(p.Extra)),
+				"enable_plugin takes NAME URL [REF]; DevStack ignores the rest.",
+				hcl.RangeBetween(p.Extra[0].Range, last)))
+		}
+		if p.Dir.Known() && !path.IsAbs(p.Dir.String()) {
+			diags = append(diags, schema.RuleRelativeDest.Diag(
+				fmt.Sprintf("plugin directory %q is not absolute", p.Dir.String()),
+				"DEST is relative here, so the checkout would land wherever DevStack happens to run. Set DEST to an absolute path.",
+				p.Name.Range))
+		}
+		if !p.Name.Known() || p.Name.String() == "" {
+			continue
+		}
+		name := p.Name.String()
+		if prev, dup := first[name]; dup {
+			if prev.Conditional && p.Conditional {
+				continue // both depend on conditions plan time cannot tell apart
+			}
+			diags = append(diags, schema.RuleDuplicatePlugin.Diag(
+				fmt.Sprintf("plugin %s is enabled twice", name),
+				fmt.Sprintf("It was first enabled at %s:%d. DevStack dies here with \"Plugin attempted to be enabled twice\".", prev.Range.Filename, prev.Range.Start.Line),
+				p.Name.Range))
+			continue
+		}
+		first[name] = p
+	}
+	return diags
+}
+
+func validateName(p schema.Plugin) hcl.Diagnostics {
+	switch {
+	case p.Name.Missing() || p.Name.Known() && p.Name.String() == "":
+		detail := "DevStack dies on an empty plugin name (\"Plugin attempted to be enabled twice\")."
+		if p.Name.Why != "" {
+			detail = "The name is empty because " + p.Name.Why + ". " + detail
+		}
+		return hcl.Diagnostics{schema.RuleEmptyName.Diag("enable_plugin without a plugin name", detail, subject(p.Name, p.Range))}
+	case !p.Name.Known():
+		return hcl.Diagnostics{unknownDiag(schema.RuleUnknownValue, "plugin name", p.Name)}
+	}
+	if err := schema.CheckName(p.Name.String()); err != nil {
+		return hcl.Diagnostics{schema.RuleInvalidName.Diag(err.Error(),
+			"The name becomes the directory DEST/NAME and a word in DevStack's unquoted loops: a path separator, \"..\", whitespace, a comma or a glob character would put the checkout elsewhere or split it into several plugins.",
+			p.Name.Range)}
+	}
+	return nil
+}
+
+func validateURL(p schema.Plugin) hcl.Diagnostics {
+	switch {
+	case p.URL.Missing() || p.URL.Known() && p.URL.String() == "":
+		detail := "DevStack has no default URL: without one, git_clone's arguments shift and the clone lands in the wrong place."
+		if p.URL.Why != "" {
+			detail = "The URL is empty because " + p.URL.Why + ". " + detail
+		}
+		return hcl.Diagnostics{schema.RuleMissingURL.Diag(fmt.Sprintf("enable_plugin %s has no URL", p.Name.Text), detail, subject(p.URL, p.Range))}
+	case !p.URL.Known():
+		return hcl.Diagnostics{unknownDiag(schema.RuleUnknownValue, "plugin URL", p.URL)}
+	}
+	var diags hcl.Diagnostics
+	switch prob, why := schema.CheckURL(p.URL.String()); prob {
+	case schema.URLBadScheme:
+		diags = append(diags, schema.RuleURLScheme.Diag(why, "Plugin URLs may use https, http, git, ssh (URL or scp-like user@host:path), file:// or a local path.", p.URL.Range))
+	case schema.URLCredentials:
+		diags = append(diags, schema.RuleURLCredentials.Diag("credentials inside the plugin URL", why+". A URL is copied into logs, plans and .git/config.", p.URL.Range))
+	}
+	if p.URL.Why != "" {
+		diags = append(diags, schema.RuleUnsetVariable.Diag(
+			fmt.Sprintf("the URL of %s expands to %q", p.Name.Text, p.URL.String()), p.URL.Why+".", p.URL.Range))
+	}
+	return diags
+}
+
+func validateRef(p schema.Plugin) hcl.Diagnostics {
+	if !p.Ref.Known() {
+		return hcl.Diagnostics{unknownDiag(schema.RuleUnknownRef, "plugin ref", p.Ref)}
+	}
+	var diags hcl.Diagnostics
+	switch prob, why := schema.CheckRef(p.Ref.String()); prob {
+	case schema.RefInvalid:
+		diags = append(diags, schema.RuleInvalidRef.Diag(why, "DevStack passes the ref unquoted to git fetch: it must be a valid branch, tag, full commit id or refs/... name.", p.Ref.Range))
+	case schema.RefAbbreviatedSHA:
+		diags = append(diags, schema.RuleAbbreviatedSHA.Diag(why, "DevStack's git fetch origin REF fails with \"couldn't find remote ref\" for an abbreviated id.", p.Ref.Range))
+	}
+	if p.Ref.Why != "" && p.Ref.Text != "" {
+		diags = append(diags, schema.RuleUnsetVariable.Diag(
+			fmt.Sprintf("the ref of %s expands to %q", p.Name.Text, p.Ref.String()), p.Ref.Why+".", p.Ref.Range))
+	}
+	return diags
+}
+
+func unknownDiag(rule schema.Rule, what string, v schema.Value) *hcl.Diagnostic {
+	detail := fmt.Sprintf("%q is known only when localrc is sourced", v.Text)
+	if v.Why != "" {
+		detail += ": " + v.Why
+	}
+	detail += ". stackplan never runs configuration code at plan time; give the value literally, or through a variable assigned literally."
+	return rule.Diag(fmt.Sprintf("the %s is not known at plan time", what), detail, v.Range)
+}
+
+// subject is v's range, or the whole command when v was not written.
+func subject(v schema.Value, whole hcl.Range) hcl.Range {
+	if v.Missing() {
+		return whole
+	}
+	return v.Range
+}
