@@ -53,7 +53,9 @@ func (e shellEnv) Get(name string) expand.Variable {
 	}
 	v := ev.vars[name]
 	if v == nil {
-		ev.exp.unset = append(ev.exp.unset, name)
+		if name != "IFS" && name != "PWD" { // read by the expander itself, not by the word
+			ev.exp.unset = append(ev.exp.unset, name)
+		}
 		return expand.Variable{}
 	}
 	if v.fromEnv {

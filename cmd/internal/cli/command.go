@@ -1,0 +1,132 @@
+// Package cli is stackplan's command line: argument parsing (one pflag
+// FlagSet per subcommand), views, and the glue between front-ends, the
+// compiler and the executor. It is the only package that prints.
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"golang.org/x/term"
+)
+
+// Exit codes, as pre-commit and CI scripts rely on them.
+const (
+	ExitOK       = 0 // success, no finding at or above the fail level
+	ExitFindings = 1 // findings, or a plan with errors
+	ExitUsage    = 2 // bad command line or unreadable input
+	ExitInternal = 3 // stackplan itself failed
+)
+
+// Version is the tool version recorded in plans.
+var Version = "0.1.0-dev"
+
+// Command is one run of stackplan with its process surroundings, so tests
+// can run it in-process.
+type Command struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	// Env is the process environment as KEY=VALUE pairs. It is read only
+	// for NO_COLOR/FORCE_COLOR and for --env KEY given without a value.
+	Env   []string
+	Getwd func() (string, error)
+	// Context, when set, cancels long operations (apply); Main uses
+	// context.Background otherwise.
+	Context context.Context
+}
+
+type subcommand struct {
+	name    string
+	summary string
+	run     func(c *Command, args []string) int
+}
+
+func subcommands() []subcommand {
+	return []subcommand{
+		{"plan", "compile a configuration and show the plan", (*Command).runPlan},
+		{"lint", "check configurations and report every finding", (*Command).runLint},
+		{"rules", "list the lint rules", (*Command).runRules},
+		{"version", "print the version", (*Command).runVersion},
+	}
+}
+
+// Main runs the command line and returns the exit code.
+func (c *Command) Main(args []string) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(c.Stderr, "stackplan: internal error: %v\n", r)
+			code = ExitInternal
+		}
+	}()
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		c.usage(c.Stdout)
+		if len(args) == 0 {
+			return ExitUsage
+		}
+		return ExitOK
+	}
+	for _, sc := range subcommands() {
+		if sc.name == args[0] {
+			return sc.run(c, args[1:])
+		}
+	}
+	fmt.Fprintf(c.Stderr, "stackplan: unknown command %q\n\n", args[0])
+	c.usage(c.Stderr)
+	return ExitUsage
+}
+
+func (c *Command) usage(w io.Writer) {
+	fmt.Fprintln(w, "stackplan compiles DevStack local.conf files into validated, ordered plans.")
+	fmt.Fprintln(w, "\nUsage: stackplan COMMAND [flags] [FILE...]\n\nCommands:")
+	for _, sc := range subcommands() {
+		fmt.Fprintf(w, "  %-8s %s\n", sc.name, sc.summary)
+	}
+	fmt.Fprintln(w, "\nRun 'stackplan COMMAND --help' for the flags of one command.")
+}
+
+func (c *Command) getenv(key string) (string, bool) {
+	for _, kv := range c.Env {
+		if k, v, ok := strings.Cut(kv, "="); ok && k == key {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+func (c *Command) ctx() context.Context {
+	if c.Context != nil {
+		return c.Context
+	}
+	return context.Background()
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// useColor decides colour for w from --color, NO_COLOR and FORCE_COLOR.
+func (c *Command) useColor(mode string, w io.Writer) bool {
+	switch mode {
+	case "always":
+		return true
+	case "never":
+		return false
+	}
+	if v, ok := c.getenv("FORCE_COLOR"); ok && v != "0" && v != "false" {
+		return true
+	}
+	if v, ok := c.getenv("NO_COLOR"); ok && v != "" {
+		return false
+	}
+	return isTerminal(w)
+}
+
+func (c *Command) runVersion(args []string) int {
+	fmt.Fprintf(c.Stdout, "stackplan %s\n", Version)
+	return ExitOK
+}

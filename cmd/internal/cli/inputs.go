@@ -1,0 +1,139 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/spf13/pflag"
+
+	"github.com/stackplan/stackplan/compiler"
+	"github.com/stackplan/stackplan/compiler/localconf"
+	"github.com/stackplan/stackplan/plan"
+	"github.com/stackplan/stackplan/schema"
+)
+
+// configFlags are the flags every command that reads a configuration takes.
+type configFlags struct {
+	dest string
+	env  []string
+	kind string
+}
+
+func (f *configFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&f.dest, "dest", "", "plugin base directory, replacing DevStack's /opt/stack (a DEST= in localrc still wins)")
+	fs.StringArrayVar(&f.env, "env", nil, "environment variable DevStack would inherit, as KEY=VALUE, or KEY to take it from this process (repeatable)")
+	fs.StringVar(&f.kind, "kind", "", "input kind: local.conf or localrc (default: from the file name and content)")
+}
+
+// options turns the flags into front-end options.
+func (f *configFlags) options(c *Command) (localconf.Options, error) {
+	opts := localconf.Options{Dest: f.dest, Env: map[string]string{}}
+	if f.dest != "" && !filepath.IsAbs(f.dest) {
+		abs, err := filepath.Abs(f.dest)
+		if err != nil {
+			return opts, err
+		}
+		opts.Dest = abs
+	}
+	for _, kv := range f.env {
+		k, v, hasValue := strings.Cut(kv, "=")
+		if k == "" {
+			return opts, fmt.Errorf("--env %q: expected KEY=VALUE or KEY", kv)
+		}
+		if !hasValue {
+			var ok bool
+			if v, ok = c.getenv(k); !ok {
+				return opts, fmt.Errorf("--env %s: not set in this environment", k)
+			}
+		}
+		opts.Env[k] = v
+	}
+	switch f.kind {
+	case "", schema.KindLocalConf, schema.KindLocalrc:
+		opts.Kind = f.kind
+	default:
+		return opts, fmt.Errorf("--kind %q: expected local.conf or localrc", f.kind)
+	}
+	return opts, nil
+}
+
+// stdinName is how standard input is named in diagnostics.
+const stdinName = "<stdin>"
+
+// readInput reads one input file (or standard input for "-"), refusing
+// more than localconf.MaxSize bytes without reading them all.
+func (c *Command) readInput(path string) (name string, data []byte, tooBig bool, err error) {
+	var r io.Reader
+	name = path
+	if path == "-" {
+		name, r = stdinName, c.Stdin
+	} else {
+		f, err := os.Open(path)
+		if err != nil {
+			return name, nil, false, err
+		}
+		defer f.Close()
+		if st, err := f.Stat(); err == nil && st.IsDir() {
+			return name, nil, false, fmt.Errorf("%s is a directory", path)
+		}
+		r = f
+	}
+	data, err = io.ReadAll(io.LimitReader(r, localconf.MaxSize+1))
+	if err != nil {
+		return name, nil, false, err
+	}
+	if len(data) > localconf.MaxSize {
+		return name, data[:0], true, nil
+	}
+	return name, data, false, nil
+}
+
+// compiled is one input file compiled to a plan.
+type compiled struct {
+	name  string
+	data  []byte
+	cfg   *schema.Config
+	plan  *plan.Plan
+	diags hcl.Diagnostics
+}
+
+// compileFile reads, parses and compiles one file. A file that cannot be
+// read is an error for the caller (a usage problem); everything about its
+// content is a diagnostic.
+func (c *Command) compileFile(path string, opts localconf.Options) (*compiled, error) {
+	name, data, tooBig, err := c.readInput(path)
+	if err != nil {
+		return nil, err
+	}
+	if tooBig {
+		cfg := &schema.Config{Inputs: []schema.Input{{Path: name, Kind: schema.KindLocalConf}}}
+		start := hcl.Pos{Line: 1, Column: 1}
+		d := schema.RuleInput.Diag(fmt.Sprintf("the file is larger than %d MiB: not a local.conf", localconf.MaxSize>>20),
+			"Nothing in it is read further.", hcl.Range{Filename: name, Start: start, End: start})
+		p, diags := compiler.Compile(cfg, hcl.Diagnostics{d}, compiler.Options{ToolVersion: Version})
+		return &compiled{name: name, cfg: cfg, plan: p, diags: diags}, nil
+	}
+	cfg, front := localconf.Parse(name, data, opts)
+	p, diags := compiler.Compile(cfg, front, compiler.Options{ToolVersion: Version})
+	return &compiled{name: name, data: data, cfg: cfg, plan: p, diags: diags}, nil
+}
+
+// defaultConfig finds the configuration in the current directory when no
+// file is named.
+func (c *Command) defaultConfig() (string, error) {
+	dir, err := c.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for _, name := range []string{"local.conf", "localrc"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+			return name, nil
+		}
+	}
+	return "", errors.New("no local.conf in the current directory; name the file to use")
+}

@@ -1,0 +1,104 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/spf13/pflag"
+
+	"github.com/stackplan/stackplan/cmd/internal/diagview"
+	"github.com/stackplan/stackplan/schema"
+)
+
+type lintArgs struct {
+	config    configFlags
+	format    string
+	failLevel string
+	color     string
+}
+
+func (c *Command) runLint(args []string) int {
+	var a lintArgs
+	fs := pflag.NewFlagSet("lint", pflag.ContinueOnError)
+	fs.SetOutput(c.Stderr)
+	a.config.register(fs)
+	fs.StringVarP(&a.format, "format", "f", "pretty", "output format: pretty, compact, json, sarif or github")
+	fs.StringVar(&a.failLevel, "fail-level", "error", "exit 1 when a finding is at or above this severity: error or warning")
+	fs.StringVar(&a.color, "color", "auto", "colour: auto, always or never (auto honours NO_COLOR and FORCE_COLOR)")
+	fs.Usage = func() {
+		fmt.Fprintln(c.Stderr, "Usage: stackplan lint [flags] FILE...\n\nReports every finding of every FILE (- reads standard input).\nExit status: 0 clean, 1 findings, 2 usage error, 3 internal failure.\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return usageError(err)
+	}
+	format, err := diagview.ParseFormat(a.format)
+	if err != nil {
+		fmt.Fprintf(c.Stderr, "stackplan lint: %v\n", err)
+		return ExitUsage
+	}
+	var failOn hcl.DiagnosticSeverity
+	switch a.failLevel {
+	case "error":
+		failOn = hcl.DiagError
+	case "warning":
+		failOn = hcl.DiagWarning
+	default:
+		fmt.Fprintf(c.Stderr, "stackplan lint: --fail-level %q: expected error or warning\n", a.failLevel)
+		return ExitUsage
+	}
+	files := fs.Args()
+	if len(files) == 0 {
+		name, err := c.defaultConfig()
+		if err != nil {
+			fmt.Fprintf(c.Stderr, "stackplan lint: %v\n", err)
+			return ExitUsage
+		}
+		files = []string{name}
+	}
+	opts, err := a.config.options(c)
+	if err != nil {
+		fmt.Fprintf(c.Stderr, "stackplan lint: %v\n", err)
+		return ExitUsage
+	}
+
+	var all hcl.Diagnostics
+	sources := map[string][]byte{}
+	unreadable := false
+	for _, f := range files {
+		res, err := c.compileFile(f, opts)
+		if err != nil {
+			fmt.Fprintf(c.Stderr, "stackplan lint: %v\n", err)
+			unreadable = true
+			continue
+		}
+		sources[res.name] = res.data
+		all = append(all, res.diags...)
+	}
+	all = schema.SortDiagnostics(all)
+	vopts := diagview.Options{Color: c.useColor(a.color, c.Stdout), ToolVersion: Version}
+	if err := diagview.Write(c.Stdout, format, all, sources, vopts); err != nil {
+		fmt.Fprintf(c.Stderr, "stackplan lint: %v\n", err)
+		return ExitInternal
+	}
+	if unreadable {
+		return ExitUsage
+	}
+	for _, d := range all {
+		if d.Severity <= failOn { // hcl orders DiagError before DiagWarning
+			return ExitFindings
+		}
+	}
+	return ExitOK
+}
+
+func (c *Command) runRules(args []string) int {
+	for _, r := range schema.Rules() {
+		sev := "error"
+		if r.Severity == hcl.DiagWarning {
+			sev = "warning"
+		}
+		fmt.Fprintf(c.Stdout, "%-24s %-8s %s\n", r.ID, sev, r.Summary)
+	}
+	return ExitOK
+}

@@ -1,0 +1,104 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/spf13/pflag"
+
+	"github.com/stackplan/stackplan/cmd/internal/diagview"
+	"github.com/stackplan/stackplan/plan/planfile"
+)
+
+type planArgs struct {
+	config  configFlags
+	json    bool
+	out     string
+	verbose bool
+	color   string
+}
+
+func (c *Command) runPlan(args []string) int {
+	var a planArgs
+	fs := pflag.NewFlagSet("plan", pflag.ContinueOnError)
+	fs.SetOutput(c.Stderr)
+	a.config.register(fs)
+	fs.BoolVar(&a.json, "json", false, "print the plan as JSON (with a diagnostics array when there are problems)")
+	fs.StringVar(&a.out, "out", "", "write the plan to `FILE` for a later apply (never when it has errors)")
+	fs.BoolVarP(&a.verbose, "verbose", "v", false, "list every step")
+	fs.StringVar(&a.color, "color", "auto", "colour diagnostics: auto, always or never")
+	fs.Usage = func() {
+		fmt.Fprintln(c.Stderr, "Usage: stackplan plan [flags] [FILE]\n\nCompiles FILE (default: ./local.conf) and shows the plan.\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return usageError(err)
+	}
+	files := fs.Args()
+	if len(files) > 1 {
+		fmt.Fprintln(c.Stderr, "stackplan plan: one configuration file at a time")
+		return ExitUsage
+	}
+	if len(files) == 0 {
+		name, err := c.defaultConfig()
+		if err != nil {
+			fmt.Fprintf(c.Stderr, "stackplan plan: %v\n", err)
+			return ExitUsage
+		}
+		files = []string{name}
+	}
+	opts, err := a.config.options(c)
+	if err != nil {
+		fmt.Fprintf(c.Stderr, "stackplan plan: %v\n", err)
+		return ExitUsage
+	}
+	res, err := c.compileFile(files[0], opts)
+	if err != nil {
+		fmt.Fprintf(c.Stderr, "stackplan plan: %v\n", err)
+		return ExitUsage
+	}
+	p := res.plan
+	hasErrors := res.diags.HasErrors()
+
+	if a.json {
+		data, err := planfile.Marshal(p)
+		if err != nil {
+			fmt.Fprintf(c.Stderr, "stackplan plan: %v\n", err)
+			return ExitInternal
+		}
+		c.Stdout.Write(data)
+	} else {
+		if len(res.diags) > 0 {
+			files := map[string][]byte{res.name: res.data}
+			opts := diagview.Options{Color: c.useColor(a.color, c.Stderr), ToolVersion: Version}
+			if err := diagview.Write(c.Stderr, diagview.Pretty, res.diags, files, opts); err != nil {
+				fmt.Fprintf(c.Stderr, "stackplan plan: %v\n", err)
+				return ExitInternal
+			}
+		}
+		writePlanText(c.Stdout, p, a.verbose)
+	}
+	if hasErrors {
+		if a.out != "" {
+			fmt.Fprintf(c.Stderr, "stackplan plan: the plan has errors; %s not written\n", a.out)
+		}
+		return ExitFindings
+	}
+	if a.out != "" {
+		p.Diagnostics = nil // warnings were shown; a plan file records what to do
+		if err := planfile.Write(a.out, p); err != nil {
+			fmt.Fprintf(c.Stderr, "stackplan plan: %v\n", err)
+			return ExitInternal
+		}
+		if !a.json {
+			fmt.Fprintf(c.Stdout, "\nPlan written to %s; apply it with: stackplan apply %s\n", a.out, a.out)
+		}
+	}
+	return ExitOK
+}
+
+func usageError(err error) int {
+	if err == pflag.ErrHelp {
+		return ExitOK
+	}
+	return ExitUsage
+}

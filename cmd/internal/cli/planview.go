@@ -1,0 +1,113 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/stackplan/stackplan/plan"
+)
+
+// writePlanText renders the human view of a plan: a one-screen summary
+// (plugins in order with refs, steps grouped by phase), or every step with
+// verbose.
+func writePlanText(w io.Writer, p *plan.Plan, verbose bool) {
+	inputs := make([]string, len(p.Inputs))
+	for i, in := range p.Inputs {
+		inputs[i] = in.Path
+	}
+	fmt.Fprintf(w, "Plan for %s: %d plugin(s), %d step(s), DEST %s\n", strings.Join(inputs, ", "), len(p.Plugins), len(p.Steps), p.Dest)
+
+	if len(p.Plugins) > 0 {
+		fmt.Fprintln(w, "\nPlugins, in registration order:")
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		for i, pl := range p.Plugins {
+			var notes []string
+			if pl.Conditional {
+				notes = append(notes, "conditional")
+			}
+			if len(pl.KnownAtApply) > 0 {
+				notes = append(notes, strings.Join(pl.KnownAtApply, ", ")+" known at apply")
+			}
+			note := ""
+			if len(notes) > 0 {
+				note = "(" + strings.Join(notes, "; ") + ")"
+			}
+			fmt.Fprintf(tw, "  %d.\t%s\t%s\t%s\t%s\t%s\n", i+1, pl.Name, pl.Ref, pl.URL, pl.Dir, note)
+		}
+		tw.Flush()
+	}
+
+	for _, lc := range plan.Lifecycles {
+		steps := p.StepsOf(lc)
+		if len(steps) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "\n%s (%d steps):\n", lifecycleTitle(lc), len(steps))
+		if verbose {
+			tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+			for _, s := range steps {
+				src := ""
+				if s.Source != nil {
+					src = s.Source.String()
+				}
+				fmt.Fprintf(tw, "  %s\t%s\n", s.ID, src)
+			}
+			tw.Flush()
+			continue
+		}
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		for _, g := range groupSteps(steps) {
+			fmt.Fprintf(tw, "  %s\t%s\n", g.label, strings.Join(g.items, ", "))
+		}
+		tw.Flush()
+	}
+
+	if s := p.Services; s.KnownAtApply {
+		fmt.Fprintln(w, "\nServices: known at apply")
+	} else {
+		fmt.Fprintf(w, "\nServices: %d enabled", len(s.Enabled))
+		if len(s.Disabled) > 0 {
+			fmt.Fprintf(w, ", disabled: %s", strings.Join(s.Disabled, ", "))
+		}
+		fmt.Fprintln(w)
+	}
+}
+
+func lifecycleTitle(lc plan.Lifecycle) string {
+	switch lc {
+	case plan.Stack:
+		return "stack.sh"
+	case plan.Unstack:
+		return "unstack.sh"
+	}
+	return "clean.sh"
+}
+
+// stepGroup is a run of consecutive steps of the same kind and phase.
+type stepGroup struct {
+	label string
+	items []string
+}
+
+func groupSteps(steps []plan.Step) []stepGroup {
+	var groups []stepGroup
+	for _, s := range steps {
+		label, item := string(s.Kind), s.Plugin
+		switch s.Kind {
+		case plan.KindPhase:
+			label = strings.TrimSpace(s.Mode + " " + s.Phase)
+		case plan.KindMerge:
+			label, item = "merge "+s.Group, s.File
+		case plan.KindLocalrc:
+			item = fmt.Sprintf("%d section(s)", len(s.Sections))
+		}
+		if n := len(groups); n > 0 && groups[n-1].label == label {
+			groups[n-1].items = append(groups[n-1].items, item)
+			continue
+		}
+		groups = append(groups, stepGroup{label: label, items: []string{item}})
+	}
+	return groups
+}
