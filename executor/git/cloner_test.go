@@ -1,0 +1,302 @@
+package git_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stackplan/stackplan/executor/git"
+	"github.com/stackplan/stackplan/executor/internal/gittest"
+)
+
+// fixture is one upstream repository with every kind of ref DevStack accepts.
+type fixture struct {
+	root, name                         string
+	master, feature, tagged, annotated string
+	change, orphan                     string
+}
+
+func newFixture(t *testing.T) *fixture {
+	root := t.TempDir()
+	r := gittest.NewRepo(t, root, "plugin", map[string]string{"devstack/plugin.sh": "echo one\n"})
+	f := &fixture{root: root, name: "plugin"}
+	r.Commit("second", map[string]string{"devstack/settings": "X=1\n"})
+	f.tagged = r.Head()
+	r.Run("tag", "v1")
+	r.Commit("third", map[string]string{"README": "r\n"})
+	f.annotated = r.Head()
+	r.Run("tag", "-a", "-m", "release 2", "v2")
+	r.Run("checkout", "-q", "-b", "stable/x")
+	f.feature = r.Commit("on stable", map[string]string{"STABLE": "s\n"})
+	r.Run("checkout", "-q", "master")
+	// A Gerrit-style change ref, reachable from no branch.
+	r.Run("checkout", "-q", "--detach")
+	f.change = r.Commit("a change", map[string]string{"CHANGE": "c\n"})
+	r.Run("update-ref", "refs/changes/42/42/1", f.change)
+	// A commit reachable from no ref at all.
+	f.orphan = r.Commit("orphan", map[string]string{"ORPHAN": "o\n"})
+	r.Run("checkout", "-q", "master")
+	f.master = r.Commit("fourth", map[string]string{"MASTER": "m\n"})
+	return f
+}
+
+func cloners() []git.Cloner {
+	return []git.Cloner{&git.SystemGit{}, git.GoGit{}}
+}
+
+func TestCloneEveryRefKindEveryTransport(t *testing.T) {
+	f := newFixture(t)
+	daemon := gittest.ServeDaemon(t, f.root)
+	httpSrv := gittest.ServeHTTP(t, f.root)
+	transports := map[string]string{
+		"path":   filepath.Join(f.root, f.name),
+		"file":   "file://" + filepath.Join(f.root, f.name),
+		"daemon": daemon.URL + "/" + f.name,
+		"http":   httpSrv.URL + "/" + f.name,
+	}
+	refs := map[string]string{
+		"master":               f.master,
+		"stable/x":             f.feature,
+		"v1":                   f.tagged,
+		"v2":                   f.annotated,
+		"refs/changes/42/42/1": f.change,
+		f.tagged:               f.tagged,
+	}
+	type tc struct {
+		transport, ref string
+		depth          int
+		transportCase  bool
+	}
+	var cases []tc
+	// Every ref kind at both depths over one transport per implementation,
+	// and every transport for two refs.
+	for ref := range refs {
+		for _, d := range []int{0, 1} {
+			cases = append(cases, tc{"daemon", ref, d, false}, tc{"http", ref, d, false})
+		}
+	}
+	for tname := range transports {
+		cases = append(cases, tc{tname, "v2", 1, true}, tc{tname, "stable/x", 0, true})
+	}
+	for _, c := range cloners() {
+		for _, k := range cases {
+			if !k.transportCase && (c.Name() == "git") != (k.transport == "daemon") {
+				continue
+			}
+			url, ref, depth := transports[k.transport], k.ref, k.depth
+			want := refs[ref]
+			name := c.Name() + "/" + k.transport + "/" + strings.ReplaceAll(ref, "/", "_") + "/depth" + string(rune('0'+depth))
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				dest := filepath.Join(t.TempDir(), "plugin")
+				out, err := git.Ensure(context.Background(), c, git.Request{Name: "plugin", URL: url, Ref: ref, Depth: depth}, dest, git.Policy{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if out.Commit != want || out.Action != git.Cloned {
+					t.Fatalf("got %+v, want commit %s cloned", out, want)
+				}
+				if head := gittest.Git(t, dest, "rev-parse", "HEAD"); head != want {
+					t.Fatalf("HEAD %s, want %s", head, want)
+				}
+				if st := gittest.Git(t, dest, "status", "--porcelain"); st != "" {
+					t.Fatalf("worktree not clean: %s", st)
+				}
+				if depth == 1 {
+					if n := gittest.Git(t, dest, "rev-list", "--count", "HEAD"); n != "1" {
+						t.Fatalf("depth 1 clone has %s commits", n)
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestCloneUnadvertisedCommit(t *testing.T) {
+	f := newFixture(t)
+	daemon := gittest.ServeDaemon(t, f.root)
+	for _, c := range []git.Cloner{&git.SystemGit{}} {
+		dest := filepath.Join(t.TempDir(), "plugin")
+		out, err := git.Ensure(context.Background(), c, git.Request{Name: "plugin", URL: daemon.URL + "/plugin", Ref: f.orphan}, dest, git.Policy{})
+		if err != nil {
+			t.Fatalf("%s: %v", c.Name(), err)
+		}
+		if out.Commit != f.orphan {
+			t.Fatalf("%s: got %s want %s", c.Name(), out.Commit, f.orphan)
+		}
+	}
+}
+
+func TestMissingRefLeavesNothing(t *testing.T) {
+	f := newFixture(t)
+	httpSrv := gittest.ServeHTTP(t, f.root)
+	for _, c := range cloners() {
+		for _, depth := range []int{0, 1} {
+			parent := t.TempDir()
+			dest := filepath.Join(parent, "plugin")
+			_, err := git.Ensure(context.Background(), c, git.Request{Name: "plugin", URL: httpSrv.URL + "/plugin", Ref: "no-such-branch", Depth: depth}, dest, git.Policy{})
+			var ge *git.Error
+			if !errors.As(err, &ge) || ge.Plugin != "plugin" || !strings.Contains(err.Error(), "no-such-branch") {
+				t.Fatalf("%s depth %d: want a git.Error naming the plugin and ref, got %v", c.Name(), depth, err)
+			}
+			assertEmptyDir(t, parent)
+		}
+	}
+}
+
+func assertEmptyDir(t *testing.T, dir string) {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	if len(names) > 0 {
+		t.Fatalf("%s should be empty (no partial clone, no temporary directory), has %v", dir, names)
+	}
+}
+
+func TestPolicies(t *testing.T) {
+	f := newFixture(t)
+	url := "file://" + filepath.Join(f.root, "plugin")
+	for _, c := range cloners() {
+		t.Run(c.Name(), func(t *testing.T) {
+			parent := t.TempDir()
+			dest := filepath.Join(parent, "plugin")
+			ctx := context.Background()
+			req := git.Request{Name: "plugin", URL: url, Ref: "master"}
+
+			if _, err := git.Ensure(ctx, c, req, dest, git.Policy{Offline: true}); !errors.Is(err, git.ErrOfflineMissing) {
+				t.Fatalf("offline, missing: %v", err)
+			}
+			if _, err := git.Ensure(ctx, c, req, dest, git.Policy{ErrorOnClone: true}); !errors.Is(err, git.ErrErrorOnClone) {
+				t.Fatalf("error-on-clone, missing: %v", err)
+			}
+			assertEmptyDir(t, parent)
+
+			// Shallow clone of master, then a changed ref without RECLONE: kept as is.
+			req.Depth = 1
+			if out, err := git.Ensure(ctx, c, req, dest, git.Policy{}); err != nil || out.Commit != f.master {
+				t.Fatalf("clone: %+v %v", out, err)
+			}
+			req.Ref = "stable/x"
+			if out, err := git.Ensure(ctx, c, req, dest, git.Policy{}); err != nil || out.Action != git.Kept || out.Commit != f.master {
+				t.Fatalf("existing checkout must be kept: %+v %v", out, err)
+			}
+			if out, err := git.Ensure(ctx, c, req, dest, git.Policy{ErrorOnClone: true, Offline: true}); err != nil || out.Commit != f.master {
+				t.Fatalf("offline with checkout: %+v %v", out, err)
+			}
+			// RECLONE to a non-default branch of a shallow clone, where DevStack dies.
+			if out, err := git.Ensure(ctx, c, req, dest, git.Policy{Reclone: true}); err != nil || out.Action != git.Updated || out.Commit != f.feature {
+				t.Fatalf("reclone to branch: %+v %v", out, err)
+			}
+			// RECLONE to a commit id, where DevStack dies too.
+			req.Ref = f.tagged
+			if out, err := git.Ensure(ctx, c, req, dest, git.Policy{Reclone: true}); err != nil || out.Commit != f.tagged {
+				t.Fatalf("reclone to sha: %+v %v", out, err)
+			}
+			req.Ref, req.Depth = "refs/changes/42/42/1", 0
+			if out, err := git.Ensure(ctx, c, req, dest, git.Policy{Reclone: true}); err != nil || out.Commit != f.change {
+				t.Fatalf("reclone to change: %+v %v", out, err)
+			}
+			if head := gittest.Git(t, dest, "rev-parse", "HEAD"); head != f.change {
+				t.Fatalf("HEAD %s", head)
+			}
+		})
+	}
+}
+
+func TestRefusesDangerousInput(t *testing.T) {
+	dest := filepath.Join(t.TempDir(), "p")
+	for _, req := range []git.Request{
+		{Name: "p", URL: "ext::sh -c touch% /tmp/pwned", Ref: "master"},
+		{Name: "p", URL: "--upload-pack=touch /tmp/x", Ref: "master"},
+		{Name: "p", URL: "fd::3", Ref: "master"},
+		{Name: "p", URL: "/tmp/x", Ref: "--upload-pack=/bin/true"},
+		{Name: "p", URL: "/tmp/x", Ref: "a b"},
+	} {
+		for _, c := range cloners() {
+			if _, err := git.Ensure(context.Background(), c, req, dest, git.Policy{}); err == nil {
+				t.Errorf("%s: %+v accepted", c.Name(), req)
+			}
+		}
+	}
+	if _, err := os.Stat(dest); !errors.Is(err, os.ErrNotExist) {
+		t.Fatal("destination created")
+	}
+}
+
+func TestServerDiesMidClone(t *testing.T) {
+	root := t.TempDir()
+	files := map[string]string{}
+	for i := range 200 {
+		files[filepath.Join("d", string(rune('a'+i%26)), "f"+strings.Repeat("x", i%7)+string(rune('0'+i%10))+".txt")] = strings.Repeat("data ", 400+i)
+	}
+	gittest.NewRepo(t, root, "big", files)
+	srv := gittest.ServeHTTP(t, root)
+	srv.SetDieAfter(2000)
+	for _, c := range cloners() {
+		parent := t.TempDir()
+		dest := filepath.Join(parent, "big")
+		_, err := git.Ensure(context.Background(), c, git.Request{Name: "big", URL: srv.URL + "/big", Ref: "master"}, dest, git.Policy{})
+		if err == nil || !strings.Contains(err.Error(), "plugin big") {
+			t.Fatalf("%s: want an error naming the plugin, got %v", c.Name(), err)
+		}
+		assertEmptyDir(t, parent)
+	}
+	srv.SetDieAfter(0)
+	dest := filepath.Join(t.TempDir(), "big")
+	if _, err := git.Ensure(context.Background(), &git.SystemGit{}, git.Request{Name: "big", URL: srv.URL + "/big", Ref: "master"}, dest, git.Policy{}); err != nil {
+		t.Fatalf("after the server recovered: %v", err)
+	}
+}
+
+func TestCancelDuringClone(t *testing.T) {
+	root := t.TempDir()
+	gittest.NewRepo(t, root, "p", map[string]string{"a": strings.Repeat("x", 100000)})
+	srv := gittest.ServeHTTP(t, root)
+	for _, c := range cloners() {
+		srv.Stall()
+		parent := t.TempDir()
+		dest := filepath.Join(parent, "p")
+		ctx, cancel := context.WithCancel(context.Background())
+		errc := make(chan error, 1)
+		go func() {
+			_, err := git.Ensure(ctx, c, git.Request{Name: "p", URL: srv.URL + "/p", Ref: "master"}, dest, git.Policy{})
+			errc <- err
+		}()
+		<-srv.Stalled
+		cancel()
+		err := <-errc
+		srv.Release()
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("%s: want context.Canceled, got %v", c.Name(), err)
+		}
+		assertEmptyDir(t, parent)
+	}
+}
+
+func TestAutoChoosesBySize(t *testing.T) {
+	root := t.TempDir()
+	gittest.NewRepo(t, root, "small", map[string]string{"a": "x"})
+	a := &git.Auto{}
+	if got := a.Choose(filepath.Join(root, "small")).Name(); got != "go-git" {
+		t.Fatalf("small local repo: %s", got)
+	}
+	a.SmallBytes = 1
+	if got := a.Choose(filepath.Join(root, "small")).Name(); got != "git" {
+		t.Fatalf("above the limit: %s", got)
+	}
+	if got := (&git.Auto{}).Choose("https://example.invalid/x").Name(); got != "git" {
+		t.Fatalf("unknown size: %s", got)
+	}
+	if got := (&git.Auto{Sizes: map[string]int64{"https://example.invalid/x": 10}}).Choose("https://example.invalid/x").Name(); got != "go-git" {
+		t.Fatalf("known small size: %s", got)
+	}
+}

@@ -1,0 +1,16 @@
+// Package git checks out plugin repositories the way DevStack's git_clone
+// does (devstack-plugins.md §5), behind a [Cloner] interface with two
+// implementations: [SystemGit], which runs the git command, and [GoGit],
+// which uses go-git in-process. [Auto] picks one per repository: go-git is
+// faster for small repositories (no process start-up), the git command is
+// several times faster and leaner on large ones.
+//
+// [Ensure] holds the policy both share: OFFLINE, ERROR_ON_CLONE and RECLONE
+// keep DevStack's meaning, and a new checkout is made in a temporary
+// directory beside the destination and renamed into place, so a failure or a
+// cancellation never leaves a half clone at DEST/NAME.
+//
+// URLs and refs are data from other people's configurations: they are never
+// placed where git could read them as options, and only the file, git,
+// http, https and ssh transports are allowed.
+package git

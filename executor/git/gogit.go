@@ -1,0 +1,278 @@
+package git
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	gogit "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/config"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/plumbing/transport"
+)
+
+// GoGit is a [Cloner] that uses go-git in-process. It starts no process
+// (except git-upload-pack for file:// and local-path URLs, as go-git's file
+// transport does), which makes it the fastest choice for small repositories.
+type GoGit struct{}
+
+// Name implements [Cloner].
+func (GoGit) Name() string { return "go-git" }
+
+// fetchedRef is where a ref fetched by name is stored (git's FETCH_HEAD).
+const fetchedRef = "refs/stackplan/fetched"
+
+// Clone implements [Cloner].
+func (g GoGit) Clone(ctx context.Context, req Request, dir string) (string, error) {
+	if err := CheckRequest(req); err != nil {
+		return "", err
+	}
+	if err := checkGoGitURL(req.URL); err != nil {
+		return "", err
+	}
+	repo, err := gogit.PlainInit(dir, false)
+	if err != nil {
+		return "", err
+	}
+	if _, err := repo.CreateRemote(&config.RemoteConfig{Name: "origin", URLs: []string{req.URL}}); err != nil {
+		return "", err
+	}
+	return g.fetchAndCheckout(ctx, repo, req)
+}
+
+// Update implements [Cloner].
+func (g GoGit) Update(ctx context.Context, req Request, dir string) (string, error) {
+	if err := CheckRequest(req); err != nil {
+		return "", err
+	}
+	if err := checkGoGitURL(req.URL); err != nil {
+		return "", err
+	}
+	repo, err := gogit.PlainOpen(dir)
+	if err != nil {
+		return "", err
+	}
+	_ = repo.DeleteRemote("origin")
+	if _, err := repo.CreateRemote(&config.RemoteConfig{Name: "origin", URLs: []string{req.URL}}); err != nil {
+		return "", err
+	}
+	return g.fetchAndCheckout(ctx, repo, req)
+}
+
+// Head implements [Cloner].
+func (GoGit) Head(ctx context.Context, dir string) (string, error) {
+	repo, err := gogit.PlainOpen(dir)
+	if err != nil {
+		return "", err
+	}
+	h, err := repo.Head()
+	if err != nil {
+		return "", fmt.Errorf("no commit checked out: %w", err)
+	}
+	return h.Hash().String(), nil
+}
+
+func checkGoGitURL(u string) error {
+	ep, err := transport.NewEndpoint(u)
+	if err != nil {
+		return err
+	}
+	switch ep.Protocol {
+	case "file", "git", "http", "https", "ssh":
+		return nil
+	}
+	return fmt.Errorf("transport %q is not allowed", ep.Protocol)
+}
+
+type progressWriter func(string)
+
+func (p progressWriter) Write(b []byte) (int, error) {
+	for _, l := range strings.FieldsFunc(string(b), func(r rune) bool { return r == '\r' || r == '\n' }) {
+		if l = strings.TrimSpace(l); l != "" {
+			p(l)
+		}
+	}
+	return len(b), nil
+}
+
+func (g GoGit) fetch(ctx context.Context, repo *gogit.Repository, req Request, specs []config.RefSpec, depth int, tags gogit.TagMode) error {
+	opts := &gogit.FetchOptions{RemoteName: "origin", RefSpecs: specs, Depth: depth, Tags: tags, Force: true}
+	if req.Progress != nil {
+		opts.Progress = progressWriter(req.Progress)
+	}
+	err := repo.FetchContext(ctx, opts)
+	if errors.Is(err, gogit.NoErrAlreadyUpToDate) {
+		err = nil
+	}
+	if err != nil && ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if err != nil {
+		return fmt.Errorf("go-git fetch %s %s: %w", req.URL, specString(specs), err)
+	}
+	return nil
+}
+
+func specString(specs []config.RefSpec) string {
+	var s []string
+	for _, sp := range specs {
+		s = append(s, sp.String())
+	}
+	return strings.Join(s, " ")
+}
+
+// remoteName finds the full name "git fetch origin REF" would fetch: the
+// ref itself, refs/tags/REF, then refs/heads/REF.
+func (g GoGit) remoteName(ctx context.Context, repo *gogit.Repository, ref string) (plumbing.ReferenceName, error) {
+	if strings.HasPrefix(ref, "refs/") {
+		return plumbing.ReferenceName(ref), nil
+	}
+	rem, err := repo.Remote("origin")
+	if err != nil {
+		return "", err
+	}
+	refs, err := rem.ListContext(ctx, &gogit.ListOptions{})
+	if err != nil {
+		if ctx.Err() != nil {
+			return "", ctx.Err()
+		}
+		return "", fmt.Errorf("go-git ls-remote: %w", err)
+	}
+	have := map[plumbing.ReferenceName]bool{}
+	for _, r := range refs {
+		have[r.Name()] = true
+	}
+	for _, c := range []string{ref, "refs/" + ref, "refs/tags/" + ref, "refs/heads/" + ref} {
+		if have[plumbing.ReferenceName(c)] && strings.HasPrefix(c, "refs/") {
+			return plumbing.ReferenceName(c), nil
+		}
+	}
+	return "", fmt.Errorf("couldn't find remote ref %s", ref)
+}
+
+func (g GoGit) fetchAndCheckout(ctx context.Context, repo *gogit.Repository, req Request) (string, error) {
+	var hash plumbing.Hash
+	kind := kindOf(req.Ref)
+	switch {
+	case kind == refCommit && req.Depth > 0:
+		spec := config.RefSpec(req.Ref + ":" + fetchedRef)
+		if err := g.fetch(ctx, repo, req, []config.RefSpec{spec}, req.Depth, gogit.NoTags); err != nil {
+			if ctx.Err() != nil {
+				return "", ctx.Err()
+			}
+			// No allow-*-sha1-in-want: fetch everything and look.
+			if err := g.fetchAll(ctx, repo, req); err != nil {
+				return "", err
+			}
+		}
+		hash = plumbing.NewHash(req.Ref)
+	case req.Depth > 0:
+		name, err := g.remoteName(ctx, repo, req.Ref)
+		if err != nil {
+			return "", err
+		}
+		spec := config.RefSpec("+" + name.String() + ":" + fetchedRef)
+		if err := g.fetch(ctx, repo, req, []config.RefSpec{spec}, req.Depth, gogit.NoTags); err != nil {
+			return "", err
+		}
+		h, err := peel(repo, fetchedRef)
+		if err != nil {
+			return "", err
+		}
+		hash = h
+	default:
+		if err := g.fetchAll(ctx, repo, req); err != nil {
+			return "", err
+		}
+		h, err := g.resolveLocal(repo, req.Ref)
+		if err != nil {
+			return "", err
+		}
+		if h.IsZero() {
+			var spec config.RefSpec
+			if kind == refCommit {
+				spec = config.RefSpec(req.Ref + ":" + fetchedRef)
+			} else {
+				name, err := g.remoteName(ctx, repo, req.Ref)
+				if err != nil {
+					return "", err
+				}
+				spec = config.RefSpec("+" + name.String() + ":" + fetchedRef)
+			}
+			if err := g.fetch(ctx, repo, req, []config.RefSpec{spec}, 0, gogit.NoTags); err != nil {
+				return "", err
+			}
+			if h, err = peel(repo, fetchedRef); err != nil {
+				return "", err
+			}
+		}
+		hash = h
+	}
+	if _, err := repo.CommitObject(hash); err != nil {
+		return "", fmt.Errorf("commit %s not found after fetching %s: %w", hash, req.Ref, err)
+	}
+	wt, err := repo.Worktree()
+	if err != nil {
+		return "", err
+	}
+	if err := wt.Checkout(&gogit.CheckoutOptions{Hash: hash, Force: true}); err != nil {
+		return "", fmt.Errorf("go-git checkout %s: %w", hash, err)
+	}
+	return hash.String(), nil
+}
+
+func (g GoGit) fetchAll(ctx context.Context, repo *gogit.Repository, req Request) error {
+	return g.fetch(ctx, repo, req, []config.RefSpec{"+refs/heads/*:refs/remotes/origin/*"}, 0, gogit.AllTags)
+}
+
+// resolveLocal mirrors SystemGit.resolveLocal; a zero hash means "fetch it".
+func (g GoGit) resolveLocal(repo *gogit.Repository, ref string) (plumbing.Hash, error) {
+	var cands []string
+	switch kindOf(ref) {
+	case refCommit:
+		if _, err := repo.CommitObject(plumbing.NewHash(ref)); err == nil {
+			return plumbing.NewHash(ref), nil
+		}
+		return plumbing.ZeroHash, nil
+	case refFull:
+		switch {
+		case strings.HasPrefix(ref, "refs/tags/"):
+			cands = []string{ref}
+		case strings.HasPrefix(ref, "refs/heads/"):
+			cands = []string{"refs/remotes/origin/" + strings.TrimPrefix(ref, "refs/heads/")}
+		}
+	default:
+		cands = []string{"refs/tags/" + ref, "refs/remotes/origin/" + ref}
+	}
+	for _, c := range cands {
+		if h, err := peel(repo, plumbing.ReferenceName(c)); err == nil {
+			return h, nil
+		}
+	}
+	return plumbing.ZeroHash, nil
+}
+
+// peel resolves a reference to a commit, through annotated tags.
+func peel(repo *gogit.Repository, name plumbing.ReferenceName) (plumbing.Hash, error) {
+	ref, err := repo.Reference(name, true)
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	h := ref.Hash()
+	for range 10 {
+		tag, err := repo.TagObject(h)
+		if err != nil {
+			break
+		}
+		if tag.TargetType != plumbing.CommitObject && tag.TargetType != plumbing.TagObject {
+			return plumbing.ZeroHash, fmt.Errorf("%s does not point to a commit", name)
+		}
+		h = tag.Target
+	}
+	if _, err := object.GetCommit(repo.Storer, h); err != nil {
+		return plumbing.ZeroHash, fmt.Errorf("%s: %w", name, err)
+	}
+	return h, nil
+}

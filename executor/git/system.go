@@ -1,0 +1,320 @@
+package git
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+)
+
+// SystemGit is a [Cloner] that runs the git command.
+//
+// Every command runs with GIT_ALLOW_PROTOCOL=file:git:http:https:ssh (which
+// overrides any protocol.allow configuration), no terminal prompts, and with
+// URLs and refs only ever after a "--" separator.
+type SystemGit struct {
+	// Path is the git program; "" means "git" looked up in PATH.
+	Path string
+	// Env is the environment of git commands; nil means this process's.
+	// The protocol restrictions are added to it.
+	Env []string
+}
+
+// Name implements [Cloner].
+func (g *SystemGit) Name() string { return "git" }
+
+// AllowedProtocols is the GIT_ALLOW_PROTOCOL value every git command runs with.
+const AllowedProtocols = "file:git:http:https:ssh"
+
+var protocolConfig = []string{
+	"-c", "protocol.allow=never",
+	"-c", "protocol.file.allow=always",
+	"-c", "protocol.git.allow=always",
+	"-c", "protocol.http.allow=always",
+	"-c", "protocol.https.allow=always",
+	"-c", "protocol.ssh.allow=always",
+	"-c", "advice.detachedHead=false",
+}
+
+// run runs git in dir. Its stderr is kept (last lines) for the error
+// message and, when progress is set, split into progress lines.
+func (g *SystemGit) run(ctx context.Context, dir string, progress func(string), args ...string) (string, error) {
+	bin := g.Path
+	if bin == "" {
+		bin = "git"
+	}
+	full := append(append([]string{}, protocolConfig...), args...)
+	cmd := exec.CommandContext(ctx, bin, full...)
+	cmd.Dir = dir
+	base := g.Env
+	if base == nil {
+		base = cmd.Environ()
+	}
+	cmd.Env = append(cleanEnv(base),
+		"GIT_ALLOW_PROTOCOL="+AllowedProtocols,
+		"GIT_PROTOCOL_FROM_USER=0",
+		"GIT_TERMINAL_PROMPT=0",
+		"GCM_INTERACTIVE=never",
+		// Never let git discover a repository above dir (DEST may sit
+		// inside another checkout).
+		"GIT_CEILING_DIRECTORIES="+filepath.Dir(filepath.Clean(dir)),
+		"LC_ALL=C",
+	)
+	// Own process group, so cancellation kills git's helpers (remote-https,
+	// ssh, upload-pack of local clones) too.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	var stdout bytes.Buffer
+	cmd.Stdout = &stdout
+	tail := &tailWriter{max: 4096}
+	var wg sync.WaitGroup
+	if progress != nil {
+		pr, pw := io.Pipe()
+		cmd.Stderr = io.MultiWriter(tail, pw)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sc := bufio.NewScanner(pr)
+			sc.Split(scanCRLF)
+			for sc.Scan() {
+				if l := strings.TrimSpace(sc.Text()); l != "" {
+					progress(l)
+				}
+			}
+			io.Copy(io.Discard, pr)
+		}()
+		err := cmd.Run()
+		pw.Close()
+		wg.Wait()
+		return stdout.String(), g.wrap(ctx, args, tail, err)
+	}
+	cmd.Stderr = tail
+	err := cmd.Run()
+	return stdout.String(), g.wrap(ctx, args, tail, err)
+}
+
+// cleanEnv drops the variables that would make git work on another
+// repository or loosen the protocol and configuration restrictions.
+func cleanEnv(env []string) []string {
+	drop := map[string]bool{
+		"GIT_DIR": true, "GIT_WORK_TREE": true, "GIT_INDEX_FILE": true, "GIT_OBJECT_DIRECTORY": true,
+		"GIT_ALTERNATE_OBJECT_DIRECTORIES": true, "GIT_CONFIG_PARAMETERS": true, "GIT_CONFIG_COUNT": true,
+		"GIT_ALLOW_PROTOCOL": true, "GIT_NAMESPACE": true, "GIT_COMMON_DIR": true,
+		"GIT_CEILING_DIRECTORIES": true, "GIT_PROTOCOL_FROM_USER": true, "GIT_CONFIG": true,
+	}
+	out := make([]string, 0, len(env))
+	for _, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		if drop[k] || strings.HasPrefix(k, "GIT_CONFIG_KEY_") || strings.HasPrefix(k, "GIT_CONFIG_VALUE_") {
+			continue
+		}
+		out = append(out, kv)
+	}
+	return out
+}
+
+func (g *SystemGit) wrap(ctx context.Context, args []string, tail *tailWriter, err error) error {
+	if err == nil {
+		return nil
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	msg := strings.TrimSpace(lastLines(tail.String(), 3))
+	if msg == "" {
+		msg = err.Error()
+	}
+	return fmt.Errorf("git %s failed: %s", strings.Join(args, " "), msg)
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == '\r' })
+	var keep []string
+	for _, l := range lines {
+		if strings.TrimSpace(l) != "" {
+			keep = append(keep, strings.TrimSpace(l))
+		}
+	}
+	if len(keep) > n {
+		keep = keep[len(keep)-n:]
+	}
+	return strings.Join(keep, "; ")
+}
+
+func scanCRLF(data []byte, atEOF bool) (int, []byte, error) {
+	if i := bytes.IndexAny(data, "\r\n"); i >= 0 {
+		return i + 1, data[:i], nil
+	}
+	if atEOF && len(data) > 0 {
+		return len(data), data, nil
+	}
+	return 0, nil, nil
+}
+
+type tailWriter struct {
+	mu  sync.Mutex
+	buf []byte
+	max int
+}
+
+func (t *tailWriter) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.buf = append(t.buf, p...)
+	if len(t.buf) > t.max {
+		t.buf = t.buf[len(t.buf)-t.max:]
+	}
+	return len(p), nil
+}
+
+func (t *tailWriter) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return string(t.buf)
+}
+
+// Clone implements [Cloner]. Equivalent commands:
+//
+//	git init DIR && git remote add origin URL
+//	GIT_DEPTH>0: git fetch --depth N origin REF && git checkout --detach FETCH_HEAD
+//	otherwise:   git fetch --tags origin '+refs/heads/*:refs/remotes/origin/*'
+//	             (what git clone --no-checkout fetches), then REF is resolved
+//	             locally, or fetched by name (refs/changes/..., unadvertised commits)
+func (g *SystemGit) Clone(ctx context.Context, req Request, dir string) (string, error) {
+	if err := CheckRequest(req); err != nil {
+		return "", err
+	}
+	if _, err := g.run(ctx, dir, nil, "init", "-q", "--", "."); err != nil {
+		return "", err
+	}
+	if _, err := g.run(ctx, dir, nil, "remote", "add", "--", "origin", req.URL); err != nil {
+		return "", err
+	}
+	return g.fetchAndCheckout(ctx, req, dir, false)
+}
+
+// Update implements [Cloner]: git remote set-url origin URL, then the fetch
+// and detached checkout of Clone, with checkout -f.
+func (g *SystemGit) Update(ctx context.Context, req Request, dir string) (string, error) {
+	if err := CheckRequest(req); err != nil {
+		return "", err
+	}
+	if _, err := g.run(ctx, dir, nil, "remote", "set-url", "--", "origin", req.URL); err != nil {
+		if _, err2 := g.run(ctx, dir, nil, "remote", "add", "--", "origin", req.URL); err2 != nil {
+			return "", err
+		}
+	}
+	return g.fetchAndCheckout(ctx, req, dir, true)
+}
+
+func (g *SystemGit) fetchAndCheckout(ctx context.Context, req Request, dir string, update bool) (string, error) {
+	progressArgs := []string{"-q"}
+	if req.Progress != nil {
+		progressArgs = []string{"--progress"}
+	}
+	var target string
+	if req.Depth > 0 {
+		depth := "--depth=" + strconv.Itoa(req.Depth)
+		args := append([]string{"fetch", "--no-tags", depth}, progressArgs...)
+		_, err := g.run(ctx, dir, req.Progress, append(args, "--", "origin", req.Ref)...)
+		if err != nil && kindOf(req.Ref) == refCommit && ctx.Err() == nil {
+			// The server refuses unadvertised commits in want lines: fetch
+			// its branches and tags, and look for the commit there.
+			args := append([]string{"fetch", "--tags"}, progressArgs...)
+			if _, err2 := g.run(ctx, dir, req.Progress, append(args, "--", "origin", "+refs/heads/*:refs/remotes/origin/*")...); err2 != nil {
+				return "", err
+			}
+			if _, err2 := g.run(ctx, dir, nil, "cat-file", "-e", "--end-of-options", req.Ref+"^{commit}"); err2 != nil {
+				return "", err
+			}
+			target = req.Ref
+		} else if err != nil {
+			return "", err
+		} else {
+			target = "FETCH_HEAD"
+		}
+	} else {
+		args := append([]string{"fetch", "--tags", "--force"}, progressArgs...)
+		if _, err := g.run(ctx, dir, req.Progress, append(args, "--", "origin", "+refs/heads/*:refs/remotes/origin/*")...); err != nil {
+			return "", err
+		}
+		target = g.resolveLocal(ctx, dir, req.Ref)
+		if target == "" {
+			args := append([]string{"fetch"}, progressArgs...)
+			if _, err := g.run(ctx, dir, req.Progress, append(args, "--", "origin", req.Ref)...); err != nil {
+				return "", err
+			}
+			target = "FETCH_HEAD"
+		}
+	}
+	commit, err := g.revParse(ctx, dir, target+"^{commit}")
+	if err != nil {
+		return "", err
+	}
+	args := []string{"checkout", "-q", "--detach"}
+	if update {
+		args = append(args, "--force")
+	}
+	if _, err := g.run(ctx, dir, nil, append(args, commit, "--")...); err != nil {
+		return "", err
+	}
+	return commit, nil
+}
+
+// resolveLocal finds what "git fetch origin REF" would have fetched among
+// the refs a full fetch stored: a tag first, then a branch (git's
+// ref_rev_parse_rules order), or a commit already present. "" means fetch it.
+func (g *SystemGit) resolveLocal(ctx context.Context, dir, ref string) string {
+	var cands []string
+	switch kindOf(ref) {
+	case refCommit:
+		if _, err := g.run(ctx, dir, nil, "cat-file", "-e", "--end-of-options", ref+"^{commit}"); err == nil {
+			return ref
+		}
+		return ""
+	case refFull:
+		switch {
+		case strings.HasPrefix(ref, "refs/tags/"):
+			cands = []string{ref}
+		case strings.HasPrefix(ref, "refs/heads/"):
+			cands = []string{"refs/remotes/origin/" + strings.TrimPrefix(ref, "refs/heads/")}
+		}
+	default:
+		cands = []string{"refs/tags/" + ref, "refs/remotes/origin/" + ref}
+	}
+	for _, c := range cands {
+		if h, err := g.revParse(ctx, dir, c+"^{commit}"); err == nil && h != "" {
+			return h
+		}
+	}
+	return ""
+}
+
+func (g *SystemGit) revParse(ctx context.Context, dir, rev string) (string, error) {
+	out, err := g.run(ctx, dir, nil, "rev-parse", "-q", "--verify", "--end-of-options", rev)
+	if err != nil {
+		return "", err
+	}
+	h := strings.TrimSpace(out)
+	if !sha1RE.MatchString(h) {
+		return "", fmt.Errorf("git rev-parse %s gave %q", rev, h)
+	}
+	return h, nil
+}
+
+// Head implements [Cloner]: git rev-parse HEAD.
+func (g *SystemGit) Head(ctx context.Context, dir string) (string, error) {
+	h, err := g.revParse(ctx, dir, "HEAD")
+	if err != nil {
+		return "", errors.New("no commit checked out (git rev-parse HEAD failed)")
+	}
+	return h, nil
+}
