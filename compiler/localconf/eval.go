@@ -147,13 +147,21 @@ func (ev *evaluator) diag(d *hcl.Diagnostic) { ev.diags = append(ev.diags, d) }
 // syntax error stops everything after it.
 func (ev *evaluator) run() {
 	parser := syntax.NewParser(syntax.Variant(syntax.LangBash), syntax.KeepComments(true))
+	// The loop never stops the iterator early: StmtsSeq (mvdan.cc/sh
+	// v3.14.1) yields its final error even after the loop body returned
+	// false, which panics. Once done, the rest is only parsed, not evaluated.
+	done := false
 	for stmt, err := range parser.StmtsSeq(strings.NewReader(ev.src)) {
+		if done {
+			continue
+		}
 		if err != nil {
 			ev.syntaxError(err)
-			return
+			done = true
+			continue
 		}
 		if _, fl := ev.stmt(stmt); fl == flowReturn || fl == flowExit {
-			return
+			done = true
 		}
 	}
 }
