@@ -26,9 +26,7 @@ type Options struct {
 // the configuration could be understood; it also lists the diagnostics, and
 // must not be applied when any is an error.
 func Compile(cfg *schema.Config, front hcl.Diagnostics, opts Options) (*plan.Plan, hcl.Diagnostics) {
-	red := &schema.Redactor{}
-	red.SecretsOf(cfg)
-
+	red := RedactorFor(cfg)
 	diags := slices.Clone(front)
 	diags = append(diags, validatePlugins(cfg)...)
 	diags = suppress(diags, cfg.Inputs)
@@ -139,4 +137,12 @@ func suppress(diags hcl.Diagnostics, inputs []schema.Input) hcl.Diagnostics {
 		m := ignoreRE.FindStringSubmatch(file[prev])
 		return m != nil && slices.Contains(strings.Split(m[1], ","), schema.RuleOf(d))
 	})
+}
+
+// RedactorFor returns the redactor that masks cfg's secrets: the values of
+// secret-named variables and environment entries, and URL credentials.
+func RedactorFor(cfg *schema.Config) *schema.Redactor {
+	red := &schema.Redactor{}
+	red.SecretsOf(cfg)
+	return red
 }

@@ -1,9 +1,13 @@
 package schema
 
 import (
+	"regexp"
 	"sort"
 	"strings"
 )
+
+// userinfoRE finds the user information of URLs in free text.
+var userinfoRE = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*)://([^/@\s]+)@`)
 
 // IsSecretName reports whether a variable of this name holds a secret whose
 // value must never appear in a plan, an output or a log: names containing
@@ -72,4 +76,38 @@ func (r *Redactor) SecretsOf(cfg *Config) {
 			r.AddSecret(e.Value)
 		}
 	}
+}
+
+// MaskSource hides secrets in source text while keeping every byte offset:
+// each byte of a registered secret, and of the user-information part of a
+// URL with a password or an http(s) token, becomes '*'. Diagnostic
+// snippets are rendered from masked source so their columns still line up.
+func (r *Redactor) MaskSource(src []byte) []byte {
+	out := []byte(string(src))
+	mask := func(from, to int) {
+		for i := from; i < to; i++ {
+			out[i] = '*'
+		}
+	}
+	if r != nil {
+		for _, sec := range r.secrets {
+			s := string(out)
+			for off := 0; ; {
+				i := strings.Index(s[off:], sec)
+				if i < 0 {
+					break
+				}
+				mask(off+i, off+i+len(sec))
+				off += i + len(sec)
+			}
+		}
+	}
+	for _, m := range userinfoRE.FindAllSubmatchIndex(out, -1) {
+		scheme := strings.ToLower(string(out[m[2]:m[3]]))
+		userinfo := out[m[4]:m[5]]
+		if strings.Contains(string(userinfo), ":") || scheme == "http" || scheme == "https" {
+			mask(m[4], m[5])
+		}
+	}
+	return out
 }

@@ -95,7 +95,8 @@ func (c *Command) readInput(path string) (name string, data []byte, tooBig bool,
 
 // compiled is one input file compiled to a plan.
 type compiled struct {
-	name  string
+	name string
+	// data is the file with its secrets masked byte for byte, for snippets.
 	data  []byte
 	cfg   *schema.Config
 	plan  *plan.Plan
@@ -120,7 +121,8 @@ func (c *Command) compileFile(path string, opts localconf.Options) (*compiled, e
 	}
 	cfg, front := localconf.Parse(name, data, opts)
 	p, diags := compiler.Compile(cfg, front, compiler.Options{ToolVersion: Version})
-	return &compiled{name: name, data: data, cfg: cfg, plan: p, diags: diags}, nil
+	masked := compiler.RedactorFor(cfg).MaskSource(data)
+	return &compiled{name: name, data: masked, cfg: cfg, plan: p, diags: diags}, nil
 }
 
 // defaultConfig finds the configuration in the current directory when no

@@ -32,9 +32,9 @@ func writePlanText(w io.Writer, p *plan.Plan, verbose bool) {
 			}
 			note := ""
 			if len(notes) > 0 {
-				note = "(" + strings.Join(notes, "; ") + ")"
+				note = "\t(" + strings.Join(notes, "; ") + ")"
 			}
-			fmt.Fprintf(tw, "  %d.\t%s\t%s\t%s\t%s\t%s\n", i+1, pl.Name, pl.Ref, pl.URL, pl.Dir, note)
+			fmt.Fprintf(tw, "  %d.\t%s\t%s\t%s\t%s%s\n", i+1, pl.Name, pl.Ref, pl.URL, pl.Dir, note)
 		}
 		tw.Flush()
 	}
