@@ -1,0 +1,135 @@
+package executor
+
+import (
+	"errors"
+	"time"
+
+	"github.com/stackplan/stackplan/executor/git"
+	"github.com/stackplan/stackplan/plan"
+)
+
+// Options control an apply. The zero value applies the stack lifecycle
+// (clones included) with four clone workers.
+type Options struct {
+	// Parallel is the number of clone workers (--parallel); 0 means 4.
+	Parallel int
+	// Reclone (RECLONE=yes, --reclone) moves existing checkouts to their ref.
+	Reclone bool
+	// Offline (OFFLINE=True) requires every checkout to exist.
+	Offline bool
+	// ErrorOnClone (ERROR_ON_CLONE=True) forbids new clones.
+	ErrorOnClone bool
+	// GitDepth (GIT_DEPTH) makes clones shallow: that many commits of the ref.
+	GitDepth int
+	// Force applies a plan the journal says is finished, ignores the
+	// journal, and accepts checkouts that moved since the plan or the
+	// journal recorded them.
+	Force bool
+	// DryRun reports what would run (through Hooks.StepSkipped with Reason
+	// "dry run") and changes nothing: no clone, no bash, no lock, no journal.
+	DryRun bool
+	// Only is "" for everything or "clone" for the clone stage alone.
+	Only string
+	// Lifecycles to apply, in plan order; empty means stack only.
+	Lifecycles []plan.Lifecycle
+	// Step runs just that step (after re-sourcing the localrc,
+	// override-defaults and settings steps before it in its lifecycle).
+	Step string
+	// From and To bound the steps run, by ID, both included.
+	From, To string
+	// Dest, when set, replaces the plan's DEST (--dest): every plugin is
+	// checked out at Dest/NAME, and the journal and lock live in Dest.
+	Dest string
+	// DevstackDir is a DevStack checkout (--devstack): its functions file
+	// is sourced first and its extras.d hooks run at each phase.
+	DevstackDir string
+	// LogDir receives one log file per apply; "" means DEST/.stackplan/logs.
+	LogDir string
+	// Env is the environment of the bash sessions; nil means this process's.
+	Env []string
+	// Cloner does the git work; nil means a *git.Auto.
+	Cloner git.Cloner
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Status is what happened to a step.
+type Status string
+
+const (
+	StatusDone     Status = "done"
+	StatusFailed   Status = "failed"   // stopped the apply
+	StatusIgnored  Status = "ignored"  // failed in unstack or clean, passed over as DevStack does
+	StatusSkipped  Status = "skipped"  // done in the journal, or not selected
+	StatusDryRun   Status = "dry-run"  // would run
+	StatusReplayed Status = "replayed" // re-sourced to rebuild state
+)
+
+// StepResult is one step's outcome and timing.
+type StepResult struct {
+	ID       string
+	Status   Status
+	Start    time.Time
+	End      time.Time
+	ExitCode int
+	Reason   string
+	// Target is the expanded file of a merge step.
+	Target string
+	Err    string
+}
+
+// CloneResult is one plugin's checkout.
+type CloneResult struct {
+	StepID string
+	Plugin string
+	Dir    string
+	URL    string
+	Ref    string
+	// Commit is the commit the checkout ended at.
+	Commit string
+	// Action is "cloned", "kept", "updated" or "offline".
+	Action git.Action
+	// Cloner is "git" or "go-git" when something was fetched.
+	Cloner string
+	Start  time.Time
+	End    time.Time
+}
+
+// Result is what Apply did.
+type Result struct {
+	Steps   []StepResult
+	Clones  []CloneResult
+	LogFile string
+	// Finished is set when every step of the applied lifecycles is done.
+	Finished bool
+}
+
+// ErrAlreadyApplied is returned, with nothing done, when the journal says
+// the plan's selected lifecycles were already applied; Force applies again.
+// A CLI should report it and exit successfully.
+var ErrAlreadyApplied = errors.New("this plan was already applied to this destination (use --force to apply it again)")
+
+// ErrLocked is returned when another apply holds the destination's lock.
+var ErrLocked = errors.New("another stackplan apply is running on this destination")
+
+// ErrStale is returned when a checkout is not at the commit the plan or
+// the journal recorded.
+var ErrStale = errors.New("stale plan")
+
+// StepError is a failed step. Its message names the step and the plugin.
+type StepError struct {
+	StepID   string
+	Plugin   string
+	ExitCode int
+	Err      error
+}
+
+func (e *StepError) Error() string {
+	who := "step " + e.StepID
+	if e.Plugin != "" {
+		who += " (plugin " + e.Plugin + ")"
+	}
+	return who + ": " + e.Err.Error()
+}
+
+func (e *StepError) Unwrap() error { return e.Err }
