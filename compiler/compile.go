@@ -28,10 +28,10 @@ type Options struct {
 func Compile(cfg *schema.Config, front hcl.Diagnostics, opts Options) (*plan.Plan, hcl.Diagnostics) {
 	red := RedactorFor(cfg)
 	diags := slices.Clone(front)
-	diags = append(diags, validatePlugins(cfg)...)
+	diags = append(diags, validatePlugins(cfg, red)...)
 	diags = suppress(diags, cfg.Inputs)
 	diags = schema.SortDiagnostics(diags)
-	diags = redactDiags(red, diags)
+	diags = redactDiags(diags)
 
 	p := &plan.Plan{
 		FormatVersion: plan.FormatVersion,
@@ -45,7 +45,7 @@ func Compile(cfg *schema.Config, front hcl.Diagnostics, opts Options) (*plan.Pla
 		p.Inputs = append(p.Inputs, plan.Input{Path: in.Path, Kind: in.Kind, SHA256: hex.EncodeToString(sum[:])})
 	}
 	for _, e := range cfg.Env {
-		val := red.Redact(e.Value)
+		val := schema.RedactURLs(e.Value)
 		if schema.IsSecretName(e.Name) {
 			val = schema.Mask
 		}
@@ -69,13 +69,10 @@ func Compile(cfg *schema.Config, front hcl.Diagnostics, opts Options) (*plan.Pla
 func planPlugin(pl schema.Plugin, red *schema.Redactor) plan.Plugin {
 	out := plan.Plugin{Conditional: pl.Conditional, Source: plan.RangeOf(pl.Range)}
 	field := func(name string, v schema.Value) string {
-		if v.Known() {
-			return red.Redact(v.String())
-		}
-		if !v.Missing() {
+		if !v.Known() && !v.Missing() {
 			out.KnownAtApply = append(out.KnownAtApply, name)
 		}
-		return red.Redact(v.Text)
+		return red.Value(v)
 	}
 	out.Name = field("name", pl.Name)
 	out.URL = field("url", pl.URL)
@@ -99,9 +96,11 @@ func planDiagnostic(d *hcl.Diagnostic) plan.Diagnostic {
 	return out
 }
 
-func redactDiags(red *schema.Redactor, diags hcl.Diagnostics) hcl.Diagnostics {
+// redactDiags masks URL credentials in diagnostic texts. Values derived
+// from secrets are masked where each message is built (see shown).
+func redactDiags(diags hcl.Diagnostics) hcl.Diagnostics {
 	for i, d := range diags {
-		s, det := red.Redact(d.Summary), red.Redact(d.Detail)
+		s, det := schema.RedactURLs(d.Summary), schema.RedactURLs(d.Detail)
 		if s != d.Summary || det != d.Detail {
 			c := *d
 			c.Summary, c.Detail = s, det

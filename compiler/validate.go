@@ -11,10 +11,24 @@ import (
 
 // validatePlugins checks every plugin registration: the rules DevStack
 // enforces (it dies on a duplicate or an empty name) and the ones it lacks.
-func validatePlugins(cfg *schema.Config) hcl.Diagnostics {
+// Messages quote values; those derived from secrets are masked with red.
+func validatePlugins(cfg *schema.Config, red *schema.Redactor) hcl.Diagnostics {
 	var diags hcl.Diagnostics
-	first := map[string]schema.Plugin{}
 	for _, p := range cfg.Plugins {
+		found := validatePlugin(p)
+		if p.Name.Secret || p.URL.Secret || p.Ref.Secret || p.Dir.Secret {
+			for _, d := range found {
+				d.Summary, d.Detail = red.Redact(d.Summary), red.Redact(d.Detail)
+			}
+		}
+		diags = append(diags, found...)
+	}
+	return append(diags, duplicates(cfg.Plugins)...)
+}
+
+func validatePlugin(p schema.Plugin) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	{
 		diags = append(diags, validateName(p)...)
 		diags = append(diags, validateURL(p)...)
 		diags = append(diags, validateRef(p)...)
@@ -31,6 +45,15 @@ func validatePlugins(cfg *schema.Config) hcl.Diagnostics {
 				"DEST is relative here, so the checkout would land wherever DevStack happens to run. Set DEST to an absolute path.",
 				p.Name.Range))
 		}
+	}
+	return diags
+}
+
+// duplicates reports a plugin enabled twice, where DevStack dies.
+func duplicates(plugins []schema.Plugin) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	first := map[string]schema.Plugin{}
+	for _, p := range plugins {
 		if !p.Name.Known() || p.Name.String() == "" {
 			continue
 		}

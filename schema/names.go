@@ -94,29 +94,6 @@ func CheckURL(raw string) (URLProblem, string) {
 	return URLBadScheme, fmt.Sprintf("URL %q is neither a URL with a known scheme, an scp-like address nor a path", raw)
 }
 
-// RedactURL hides the credentials of a URL, keeping the rest readable.
-func RedactURL(raw string) string {
-	m := schemeRE.FindStringSubmatch(raw)
-	if m == nil {
-		return raw
-	}
-	rest := raw[len(m[0]):]
-	end := strings.IndexAny(rest, "/?#")
-	if end < 0 {
-		end = len(rest)
-	}
-	at := strings.LastIndex(rest[:end], "@")
-	if at < 0 {
-		return raw
-	}
-	userinfo := rest[:at]
-	scheme := strings.ToLower(m[1])
-	if !strings.Contains(userinfo, ":") && scheme != "http" && scheme != "https" {
-		return raw // a plain ssh user name is not a secret
-	}
-	return m[0] + "***" + rest[at:]
-}
-
 // RefProblem is what is wrong with a git ref.
 type RefProblem int
 

@@ -4,10 +4,9 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-)
 
-// userinfoRE finds the user information of URLs in free text.
-var userinfoRE = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*)://([^/@\s]+)@`)
+	"github.com/hashicorp/hcl/v2"
+)
 
 // IsSecretName reports whether a variable of this name holds a secret whose
 // value must never appear in a plan, an output or a log: names containing
@@ -18,19 +17,23 @@ func IsSecretName(name string) bool {
 		strings.Contains(u, "SECRET") || strings.HasSuffix(u, "_KEY") || u == "KEY"
 }
 
-// Redactor replaces known secret values in text. The zero value redacts
-// nothing but URL credentials.
-type Redactor struct {
-	secrets []string // longest first, so a secret containing another is replaced whole
-}
-
 // Mask is what a redacted secret is replaced with.
 const Mask = "***"
 
-// AddSecret registers a value to hide. Very short values are ignored: hiding
-// every "a" or "1" would make output unreadable while protecting nothing.
+// Redactor masks secrets in what stackplan prints and writes.
+//
+// Secret values are masked only in values derived from secret variables
+// (schema.Value.Secret): a password such as "stack" must not turn every
+// /opt/stack into /opt/***. Credentials in URLs are masked everywhere.
+// The zero value masks URL credentials only.
+type Redactor struct {
+	secrets []string               // longest first, so a secret containing another is masked whole
+	ranges  map[string][]hcl.Range // secret values as written, per file
+}
+
+// AddSecret registers a value to hide.
 func (r *Redactor) AddSecret(value string) {
-	if len(value) < 4 {
+	if value == "" {
 		return
 	}
 	for _, s := range r.secrets {
@@ -42,33 +45,20 @@ func (r *Redactor) AddSecret(value string) {
 	sort.SliceStable(r.secrets, func(i, j int) bool { return len(r.secrets[i]) > len(r.secrets[j]) })
 }
 
-// Redact returns s with every registered secret and every URL credential
-// replaced by [Mask].
-func (r *Redactor) Redact(s string) string {
-	if r != nil {
-		for _, sec := range r.secrets {
-			if strings.Contains(s, sec) {
-				s = strings.ReplaceAll(s, sec, Mask)
-			}
-		}
-	}
-	if strings.Contains(s, "://") && strings.Contains(s, "@") {
-		fields := strings.Fields(s)
-		for _, f := range fields {
-			if red := RedactURL(f); red != f {
-				s = strings.Replace(s, f, red, 1)
-			}
-		}
-	}
-	return s
-}
-
-// SecretsOf registers the values of every secret-named assignment and
-// environment variable of cfg.
+// SecretsOf registers every secret of cfg: the values of secret-named
+// assignments and environment variables, and where those values are
+// written.
 func (r *Redactor) SecretsOf(cfg *Config) {
 	for _, a := range cfg.Assignments {
-		if IsSecretName(a.Name) {
-			r.AddSecret(a.Value.String())
+		if !IsSecretName(a.Name) && !a.Value.Secret {
+			continue
+		}
+		r.AddSecret(a.Value.String())
+		if IsSecretName(a.Name) && a.Value.Range.Filename != "" {
+			if r.ranges == nil {
+				r.ranges = map[string][]hcl.Range{}
+			}
+			r.ranges[a.Value.Range.Filename] = append(r.ranges[a.Value.Range.Filename], a.Value.Range)
 		}
 	}
 	for _, e := range cfg.Env {
@@ -78,34 +68,74 @@ func (r *Redactor) SecretsOf(cfg *Config) {
 	}
 }
 
-// MaskSource hides secrets in source text while keeping every byte offset:
-// each byte of a registered secret, and of the user-information part of a
-// URL with a password or an http(s) token, becomes '*'. Diagnostic
-// snippets are rendered from masked source so their columns still line up.
-func (r *Redactor) MaskSource(src []byte) []byte {
-	out := []byte(string(src))
-	mask := func(from, to int) {
-		for i := from; i < to; i++ {
-			out[i] = '*'
-		}
+// Value returns how v may be shown: its known string (or its source text
+// when unknown), with secrets masked if v derives from one, and URL
+// credentials masked always.
+func (r *Redactor) Value(v Value) string {
+	s := v.Text
+	if v.Known() {
+		s = v.String()
 	}
+	if v.Secret {
+		return r.Redact(s)
+	}
+	return RedactURLs(s)
+}
+
+// Redact masks every registered secret and every URL credential in s.
+func (r *Redactor) Redact(s string) string {
 	if r != nil {
 		for _, sec := range r.secrets {
-			s := string(out)
-			for off := 0; ; {
-				i := strings.Index(s[off:], sec)
-				if i < 0 {
-					break
-				}
-				mask(off+i, off+i+len(sec))
-				off += i + len(sec)
+			s = strings.ReplaceAll(s, sec, Mask)
+		}
+	}
+	return RedactURLs(s)
+}
+
+// userinfoRE finds the user information of URLs in free text.
+var userinfoRE = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*)://([^/@\s]+)@`)
+
+// RedactURLs masks the credentials of every URL in s: a password, or the
+// user part of an http(s) URL, which is a token in practice. Plain ssh user
+// names are kept.
+func RedactURLs(s string) string {
+	if !strings.Contains(s, "@") {
+		return s
+	}
+	return userinfoRE.ReplaceAllStringFunc(s, func(m string) string {
+		sub := userinfoRE.FindStringSubmatch(m)
+		if !credentialUserinfo(sub[1], sub[2]) {
+			return m
+		}
+		return sub[1] + "://" + Mask + "@"
+	})
+}
+
+func credentialUserinfo(scheme, userinfo string) bool {
+	scheme = strings.ToLower(scheme)
+	return strings.Contains(userinfo, ":") || scheme == "http" || scheme == "https"
+}
+
+// MaskSource hides secrets in the source text of file while keeping every
+// byte offset: each byte of a secret assignment's value, and of URL
+// credentials, becomes '*'. Diagnostic snippets are rendered from masked
+// source so that their columns still line up.
+func (r *Redactor) MaskSource(file string, src []byte) []byte {
+	out := []byte(string(src))
+	mask := func(from, to int) {
+		for i := max(from, 0); i < min(to, len(out)); i++ {
+			if out[i] != '\n' {
+				out[i] = '*'
 			}
 		}
 	}
+	if r != nil {
+		for _, rng := range r.ranges[file] {
+			mask(rng.Start.Byte, rng.End.Byte)
+		}
+	}
 	for _, m := range userinfoRE.FindAllSubmatchIndex(out, -1) {
-		scheme := strings.ToLower(string(out[m[2]:m[3]]))
-		userinfo := out[m[4]:m[5]]
-		if strings.Contains(string(userinfo), ":") || scheme == "http" || scheme == "https" {
+		if credentialUserinfo(string(out[m[2]:m[3]]), string(out[m[4]:m[5]])) {
 			mask(m[4], m[5])
 		}
 	}

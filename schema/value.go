@@ -20,6 +20,10 @@ type Value struct {
 	// Why explains, for an unknown value or one that came out empty because
 	// it referred to unset variables, what made it so.
 	Why string
+	// Secret is set when the value derives from a secret variable (one
+	// named like *PASSWORD*, *TOKEN*, *SECRET* or *_KEY): outputs mask the
+	// secret parts of it.
+	Secret bool
 }
 
 // Known reports whether the value was given and is known at plan time.

@@ -19,7 +19,8 @@ type arg struct {
 	why   string
 	text  string
 	rng   hcl.Range
-	unset []string // unset variables the word referred to
+	unset  []string // unset variables the word referred to
+	secret bool     // the value derives from a secret variable
 }
 
 // args expands a command's words into fields. A word whose value is not
@@ -28,7 +29,7 @@ func (ev *evaluator) expandArgs(words []*syntax.Word) []arg {
 	var out []arg
 	for _, w := range words {
 		f, known := ev.fields(w)
-		a := arg{known: known, why: ev.exp.why, text: ev.text(w), rng: ev.rangeOf(w), unset: ev.exp.unset}
+		a := arg{known: known, why: ev.exp.why, text: ev.text(w), rng: ev.rangeOf(w), unset: bareUnset(w, ev.exp.unset), secret: ev.exp.secret}
 		if !known {
 			out = append(out, a)
 			continue
@@ -41,11 +42,41 @@ func (ev *evaluator) expandArgs(words []*syntax.Word) []arg {
 	return out
 }
 
-func (a arg) value() schema.Value {
-	if !a.known {
-		return schema.UnknownString(a.text, a.rng)
+// bareUnset keeps the unset variables that w refers to without a default:
+// ${GIT_BASE:-https://opendev.org} does not expand to nothing when
+// GIT_BASE is unset, so it must not be reported as if it did.
+func bareUnset(w *syntax.Word, unset []string) []string {
+	if len(unset) == 0 {
+		return nil
 	}
-	return schema.KnownString(a.val, a.text, a.rng)
+	bare := map[string]bool{}
+	syntax.Walk(w, func(n syntax.Node) bool {
+		pe, ok := n.(*syntax.ParamExp)
+		if !ok || pe.Param == nil {
+			return true
+		}
+		if pe.Length || pe.Exp != nil && pe.Exp.Op >= syntax.DefaultUnset && pe.Exp.Op <= syntax.AssignUnsetOrNull {
+			return true // the default, error or assignment word is walked on its own
+		}
+		bare[pe.Param.Value] = true
+		return true
+	})
+	var out []string
+	for _, name := range unset {
+		if bare[name] {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+func (a arg) value() schema.Value {
+	v := schema.KnownString(a.val, a.text, a.rng)
+	if !a.known {
+		v = schema.UnknownString(a.text, a.rng)
+	}
+	v.Secret = a.secret
+	return v
 }
 
 func (ev *evaluator) call(c *syntax.CallExpr) (tri, flow) {
@@ -306,12 +337,20 @@ func (ev *evaluator) assign(as *syntax.Assign, export bool) bool {
 		}
 	}
 	nv.exported = export || old != nil && old.exported
+	nv.secret = schema.IsSecretName(name) || ev.exp.secret || as.Append && old != nil && old.secret
 	ev.vars[name] = nv
 
-	value := schema.KnownString(nv.stringValue(), text, rng)
-	if !nv.known {
-		value = schema.UnknownString(text, rng)
+	valueRange := rng
+	if as.Value != nil {
+		valueRange = ev.rangeOf(as.Value)
+	} else if as.Array != nil {
+		valueRange = ev.rangeOf(as.Array)
 	}
+	value := schema.KnownString(nv.stringValue(), text, valueRange)
+	if !nv.known {
+		value = schema.UnknownString(text, valueRange)
+	}
+	value.Secret = nv.secret
 	if ev.subshell == 0 {
 		ev.cfg.Assignments = append(ev.cfg.Assignments, schema.Assignment{
 			Name: name, Value: value, Append: as.Append, Conditional: len(ev.conds) > 0, Range: rng,

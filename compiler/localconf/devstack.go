@@ -36,7 +36,7 @@ func (ev *evaluator) seed(opts Options) {
 		ev.vars[name] = unknownString("$" + name + " comes from the machine that runs DevStack; pass --env " + name + "=VALUE to fix it at plan time")
 	}
 	for name, val := range opts.Env {
-		ev.vars[name] = &variable{kind: expand.String, str: val, known: true, exported: true, fromEnv: true}
+		ev.vars[name] = &variable{kind: expand.String, str: val, known: true, exported: true, fromEnv: true, secret: schema.IsSecretName(name)}
 	}
 	dest := opts.Dest
 	if dest == "" {

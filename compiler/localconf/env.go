@@ -22,6 +22,9 @@ type variable struct {
 	why      string
 	exported bool
 	fromEnv  bool // given by the caller as part of the process environment
+	// secret is set for a secret-named variable and for every value
+	// computed from one, so outputs can mask exactly those values.
+	secret bool
 }
 
 func (v *variable) equal(o *variable) bool {
@@ -31,7 +34,7 @@ func (v *variable) equal(o *variable) bool {
 	if v == nil || o == nil {
 		return false
 	}
-	return v.kind == o.kind && v.known == o.known && v.str == o.str &&
+	return v.kind == o.kind && v.known == o.known && v.secret == o.secret && v.str == o.str &&
 		slices.Equal(v.list, o.list) && maps.Equal(v.m, o.m)
 }
 
@@ -60,6 +63,9 @@ func (e shellEnv) Get(name string) expand.Variable {
 	}
 	if v.fromEnv {
 		ev.envRead[name] = true
+	}
+	if v.secret {
+		ev.exp.secret = true
 	}
 	if !v.known {
 		ev.exp.taint(v.why)

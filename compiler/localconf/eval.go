@@ -67,6 +67,7 @@ type expansion struct {
 	tainted bool
 	why     string
 	unset   []string
+	secret  bool // read a secret variable
 }
 
 func (x *expansion) taint(why string) {

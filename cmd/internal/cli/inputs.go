@@ -121,7 +121,7 @@ func (c *Command) compileFile(path string, opts localconf.Options) (*compiled, e
 	}
 	cfg, front := localconf.Parse(name, data, opts)
 	p, diags := compiler.Compile(cfg, front, compiler.Options{ToolVersion: Version})
-	masked := compiler.RedactorFor(cfg).MaskSource(data)
+	masked := compiler.RedactorFor(cfg).MaskSource(name, data)
 	return &compiled{name: name, data: masked, cfg: cfg, plan: p, diags: diags}, nil
 }
 
