@@ -25,8 +25,19 @@ const (
 //	         merge test-config
 //	unstack: localrc; override-defaults each; settings each; unstack each
 //	clean:   localrc; settings each; clean each (clean.sh runs unstack.sh first)
+//
+// A plugin enabled twice gets steps once: DevStack dies at the second
+// enable_plugin, and step IDs stay unique.
 func buildSteps(cfg *schema.Config, plugins []plan.Plugin) []plan.Step {
-	b := stepBuilder{cfg: cfg, plugins: plugins}
+	seen := map[string]bool{}
+	var unique []plan.Plugin
+	for _, p := range plugins {
+		if !seen[p.Name] {
+			seen[p.Name] = true
+			unique = append(unique, p)
+		}
+	}
+	b := stepBuilder{cfg: cfg, plugins: unique}
 	b.lc = plan.Stack
 	b.each(func(p plan.Plugin) plan.Step { return plan.Step{Kind: plan.KindClone, Plugin: p.Name} })
 	b.localrc()

@@ -14,11 +14,11 @@ import (
 
 // arg is one expanded command argument with the word it came from.
 type arg struct {
-	val   string
-	known bool
-	why   string
-	text  string
-	rng   hcl.Range
+	val    string
+	known  bool
+	why    string
+	text   string
+	rng    hcl.Range
 	unset  []string // unset variables the word referred to
 	secret bool     // the value derives from a secret variable
 }
