@@ -1,0 +1,95 @@
+package cli
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestPreCommit runs the real pre-commit (Debian's package) with this
+// repository's .pre-commit-hooks.yaml on a temporary repository: a good
+// local.conf passes, a bad one fails with its finding. pre-commit builds the
+// hook from the committed HEAD, as users get it from a tag.
+func TestPreCommit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the hook with go install: skipped with -short")
+	}
+	if _, err := exec.LookPath("pre-commit"); err != nil {
+		t.Skip("pre-commit is not installed (apt-get install pre-commit; .ci/run does)")
+	}
+	root, err := filepath.Abs(filepath.Join("..", "..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := strings.TrimSpace(run(t, root, nil, "git", "rev-parse", "HEAD"))
+	if out := run(t, root, nil, "git", "show", "HEAD:.pre-commit-hooks.yaml"); !strings.Contains(out, "stackplan-lint") {
+		t.Fatalf("HEAD has no stackplan-lint hook:\n%s", out)
+	}
+
+	work := t.TempDir()
+	modcache := strings.TrimSpace(run(t, root, nil, "go", "env", "GOMODCACHE"))
+	env := []string{
+		"PRE_COMMIT_HOME=" + filepath.Join(t.TempDir(), "cache"),
+		"GOMODCACHE=" + modcache, // reuse downloaded modules instead of fetching them again
+		"GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.invalid",
+		"GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.invalid",
+	}
+	run(t, work, env, "git", "init", "-q")
+	write(t, work, ".pre-commit-config.yaml", "repos:\n  - repo: "+root+"\n    rev: "+head+"\n    hooks:\n      - id: stackplan-lint\n")
+	write(t, work, "devstack/local.conf", "[[local|localrc]]\nenable_plugin octavia https://opendev.org/openstack/octavia\n")
+	write(t, work, "README.txt", "enable_plugin ../x ext::sh is not a config file\n")
+	run(t, work, env, "git", "add", ".")
+
+	out, err := runErr(work, env, "pre-commit", "run", "--all-files")
+	if err != nil {
+		t.Fatalf("pre-commit failed on a good local.conf: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "stackplan lint") || !strings.Contains(out, "Passed") {
+		t.Fatalf("the hook did not run and pass:\n%s", out)
+	}
+
+	write(t, work, "ci/compute.local.conf", "[[local|localrc]]\nenable_plugin ../escape https://opendev.org/x/escape\n")
+	run(t, work, env, "git", "add", ".")
+	out, err = runErr(work, env, "pre-commit", "run", "--all-files")
+	if err == nil {
+		t.Fatalf("pre-commit passed a bad local.conf:\n%s", out)
+	}
+	for _, want := range []string{"ci/compute.local.conf:2:15: error:", "[invalid-plugin-name]", "Failed"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("pre-commit output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "README.txt") {
+		t.Errorf("the hook checked a file its files pattern should skip:\n%s", out)
+	}
+}
+
+func write(t *testing.T, dir, name, content string) {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func run(t *testing.T, dir string, env []string, name string, args ...string) string {
+	t.Helper()
+	out, err := runErr(dir, env, name, args...)
+	if err != nil {
+		t.Fatalf("%s %v: %v\n%s", name, args, err, out)
+	}
+	return out
+}
+
+func runErr(dir string, env []string, name string, args ...string) (string, error) {
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
