@@ -19,7 +19,7 @@ type Plan struct {
 	// Env lists the environment variables the configuration read, with
 	// secret values masked.
 	Env []EnvVar `json:"env,omitempty"`
-	// Dest is the plugin base directory when the configuration started.
+	// Dest is DevStack's DEST once localrc has run.
 	Dest     string   `json:"dest"`
 	Plugins  []Plugin `json:"plugins"`
 	Services Services `json:"services"`

@@ -24,10 +24,9 @@ type Input struct {
 type Config struct {
 	Inputs []Input
 
-	// Dest is the plugin base directory that was in force when the
-	// configuration started (DevStack's DEST, /opt/stack by default). Each
-	// plugin records its own directory, since DEST may change between
-	// enable_plugin calls.
+	// Dest is DevStack's DEST once localrc has run (/opt/stack by default):
+	// where DevStack, and stackplan's state, live. Each plugin records its
+	// own directory, since DEST may change between enable_plugin calls.
 	Dest string
 
 	// Localrc holds the localrc sections in the order DevStack concatenates

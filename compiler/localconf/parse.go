@@ -87,6 +87,9 @@ func Parse(filename string, src []byte, opts Options) (*schema.Config, hcl.Diagn
 	ev.run()
 	diags = append(diags, ev.diags...)
 
+	if d := ev.vars["DEST"]; d != nil && d.known && d.str != "" {
+		cfg.Dest = d.str // DEST after localrc: where DevStack keeps everything else
+	}
 	if list, known := ev.services(); known {
 		cfg.Services.Enabled, cfg.Services.EnabledKnown = list, true
 	}
