@@ -110,10 +110,14 @@ type syncHooks struct {
 	h  Hooks
 }
 
-func (s *syncHooks) CloneProgress(e CloneEvent) { s.mu.Lock(); defer s.mu.Unlock(); s.h.CloneProgress(e) }
-func (s *syncHooks) StepStart(e StepEvent)      { s.mu.Lock(); defer s.mu.Unlock(); s.h.StepStart(e) }
-func (s *syncHooks) StepOutput(e OutputEvent)   { s.mu.Lock(); defer s.mu.Unlock(); s.h.StepOutput(e) }
-func (s *syncHooks) StepComplete(e StepEvent)   { s.mu.Lock(); defer s.mu.Unlock(); s.h.StepComplete(e) }
-func (s *syncHooks) StepFailed(e StepEvent)     { s.mu.Lock(); defer s.mu.Unlock(); s.h.StepFailed(e) }
-func (s *syncHooks) StepSkipped(e StepEvent)    { s.mu.Lock(); defer s.mu.Unlock(); s.h.StepSkipped(e) }
-func (s *syncHooks) Summary(e Summary)          { s.mu.Lock(); defer s.mu.Unlock(); s.h.Summary(e) }
+func (s *syncHooks) CloneProgress(e CloneEvent) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.h.CloneProgress(e)
+}
+func (s *syncHooks) StepStart(e StepEvent)    { s.mu.Lock(); defer s.mu.Unlock(); s.h.StepStart(e) }
+func (s *syncHooks) StepOutput(e OutputEvent) { s.mu.Lock(); defer s.mu.Unlock(); s.h.StepOutput(e) }
+func (s *syncHooks) StepComplete(e StepEvent) { s.mu.Lock(); defer s.mu.Unlock(); s.h.StepComplete(e) }
+func (s *syncHooks) StepFailed(e StepEvent)   { s.mu.Lock(); defer s.mu.Unlock(); s.h.StepFailed(e) }
+func (s *syncHooks) StepSkipped(e StepEvent)  { s.mu.Lock(); defer s.mu.Unlock(); s.h.StepSkipped(e) }
+func (s *syncHooks) Summary(e Summary)        { s.mu.Lock(); defer s.mu.Unlock(); s.h.Summary(e) }

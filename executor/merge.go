@@ -13,7 +13,7 @@ import (
 
 // iniOp is one iniset, inidelete or iniadd_literal of DevStack's merge.
 type iniOp struct {
-	kind                  string // "set", "delete", "add"
+	kind                   string // "set", "delete", "add"
 	section, option, value string
 }
 

@@ -1,0 +1,865 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/stackplan/stackplan/executor/git"
+	"github.com/stackplan/stackplan/plan"
+)
+
+// applier holds one Apply's state.
+type applier struct {
+	p       *plan.Plan
+	opts    Options
+	hooks   *syncHooks
+	now     func() time.Time
+	dest    string
+	dirs    map[string]string // plugin name -> checkout directory
+	state   string            // DEST/.stackplan
+	digest  string
+	journal *Journal
+	jmu     sync.Mutex
+	log     io.Writer
+	logMu   sync.Mutex
+	red     redactor
+	res     Result
+	curStep string
+	curMu   sync.Mutex
+	pending map[string][]byte
+}
+
+// Apply carries out p (devstack-plugins.md §4, §5): the clone stage, then
+// one bash session per selected lifecycle. It re-validates the plan, takes
+// the destination's lock, resumes from the journal, and reports through
+// hooks (nil means none). On cancellation the bash process group is
+// killed, temporary clones are removed and the journal is written; the
+// error then wraps ctx.Err(). A failed step gives a *StepError, a failed
+// clone a *git.Error (both name the plugin).
+func Apply(ctx context.Context, p *plan.Plan, opts Options, hooks Hooks) (*Result, error) {
+	if hooks == nil {
+		hooks = NopHooks{}
+	}
+	a := &applier{p: p, opts: opts, hooks: &syncHooks{h: hooks}, pending: map[string][]byte{}}
+	a.now = opts.Now
+	if a.now == nil {
+		a.now = time.Now
+	}
+	start := a.now()
+	err := a.run(ctx)
+	a.hooks.Summary(Summary{Start: start, End: a.now(), Steps: a.res.Steps, Clones: a.res.Clones, LogFile: a.res.LogFile, DryRun: opts.DryRun, Err: err})
+	return &a.res, err
+}
+
+func (a *applier) run(ctx context.Context) error {
+	p, opts := a.p, a.opts
+	if p == nil {
+		return errors.New("no plan")
+	}
+	if p.HasErrors() {
+		return errors.New("the plan has errors and cannot be applied")
+	}
+	if err := p.Validate(); err != nil {
+		return fmt.Errorf("invalid plan: %w", err)
+	}
+	if opts.Only != "" && opts.Only != "clone" {
+		return fmt.Errorf("unknown stage %q (only \"clone\" can be run alone)", opts.Only)
+	}
+	a.dest = p.Dest
+	if opts.Dest != "" {
+		a.dest = filepath.Clean(opts.Dest)
+	}
+	if !filepath.IsAbs(a.dest) {
+		return fmt.Errorf("destination %q is not an absolute path", a.dest)
+	}
+	a.dirs = map[string]string{}
+	for _, pl := range p.Plugins {
+		d := pl.Dir
+		if opts.Dest != "" {
+			d = filepath.Join(a.dest, pl.Name)
+		}
+		a.dirs[pl.Name] = d
+	}
+	a.state = filepath.Join(a.dest, StateDirName)
+	var err error
+	if a.digest, err = planDigest(p); err != nil {
+		return err
+	}
+	lcs := opts.Lifecycles
+	if len(lcs) == 0 {
+		lcs = []plan.Lifecycle{plan.Stack}
+	}
+	for _, lc := range lcs {
+		if !slices.Contains(plan.Lifecycles, lc) {
+			return fmt.Errorf("unknown lifecycle %q", lc)
+		}
+	}
+	selected, explicit, err := a.selectSteps(lcs)
+	if err != nil {
+		return err
+	}
+
+	if opts.DryRun {
+		j := ReadJournal(a.state)
+		for i, s := range selected {
+			reason := "dry run"
+			if _, done := j.Done[s.ID]; done && j.PlanDigest == a.digest && !explicit && !opts.Force {
+				reason = "dry run: done in the journal"
+			}
+			a.hooks.StepSkipped(StepEvent{Step: s, Index: i + 1, Total: len(selected), Reason: reason})
+			a.res.Steps = append(a.res.Steps, StepResult{ID: s.ID, Status: StatusDryRun, Reason: reason})
+		}
+		return nil
+	}
+
+	if err := os.MkdirAll(a.state, 0o755); err != nil {
+		return err
+	}
+	unlock, err := lock(a.state)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+
+	a.journal = ReadJournal(a.state)
+	if a.journal.PlanDigest != a.digest || opts.Force {
+		sizes := a.journal.Sizes
+		a.journal = ReadJournal("")
+		a.journal.Sizes = sizes
+		a.journal.PlanDigest = a.digest
+		a.journal.Started = a.now()
+	}
+	run := map[string]bool{}
+	for _, s := range selected {
+		if _, done := a.journal.Done[s.ID]; done && !explicit {
+			continue
+		}
+		run[s.ID] = true
+	}
+	if len(run) == 0 && len(selected) > 0 {
+		a.res.Finished = true
+		return ErrAlreadyApplied
+	}
+
+	if err := a.openLog(); err != nil {
+		return err
+	}
+	defer a.flushOutput()
+	defer a.writeJournal()
+
+	total := len(run)
+	index := 0
+	// Clone stage.
+	var clones []plan.Step
+	for _, s := range selected {
+		if s.Kind == plan.KindClone {
+			if run[s.ID] {
+				clones = append(clones, s)
+			} else {
+				a.skip(s, "done in the journal", total)
+			}
+		}
+	}
+	if err := a.verifyKept(ctx, selected, run); err != nil {
+		return err
+	}
+	if err := a.cloneStage(ctx, clones, total, &index); err != nil {
+		return err
+	}
+	if opts.Only == "clone" {
+		a.res.Finished = a.finished(selected)
+		return nil
+	}
+	for _, lc := range plan.Lifecycles {
+		if !slices.Contains(lcs, lc) {
+			continue
+		}
+		if err := a.runLifecycle(ctx, lc, run, total, &index); err != nil {
+			return err
+		}
+	}
+	a.res.Finished = a.finished(selected)
+	return nil
+}
+
+func (a *applier) finished(selected []plan.Step) bool {
+	a.jmu.Lock()
+	defer a.jmu.Unlock()
+	for _, s := range selected {
+		if _, ok := a.journal.Done[s.ID]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// selectSteps returns the steps the options select, in plan order, and
+// whether the selection was explicit (--step, --from, --to).
+func (a *applier) selectSteps(lcs []plan.Lifecycle) ([]plan.Step, bool, error) {
+	var all []plan.Step
+	for _, s := range a.p.Steps {
+		switch {
+		case a.opts.Only == "clone":
+			if s.Kind != plan.KindClone {
+				continue
+			}
+		case s.Kind == plan.KindClone:
+			if !slices.Contains(lcs, plan.Stack) && !slices.Contains(lcs, s.Lifecycle) {
+				continue
+			}
+		case !slices.Contains(lcs, s.Lifecycle):
+			continue
+		}
+		all = append(all, s)
+	}
+	find := func(id, flag string) (int, error) {
+		for i, s := range all {
+			if s.ID == id {
+				return i, nil
+			}
+		}
+		for _, s := range a.p.Steps {
+			if s.ID == id {
+				return -1, fmt.Errorf("%s %s: the step is not in the selected lifecycles or stage", flag, id)
+			}
+		}
+		return -1, fmt.Errorf("%s %s: no such step in the plan", flag, id)
+	}
+	o := a.opts
+	if o.Step != "" {
+		if o.From != "" || o.To != "" {
+			return nil, false, errors.New("--step cannot be combined with --from or --to")
+		}
+		i, err := find(o.Step, "--step")
+		if err != nil {
+			return nil, false, err
+		}
+		return all[i : i+1], true, nil
+	}
+	lo, hi := 0, len(all)-1
+	if o.From != "" {
+		i, err := find(o.From, "--from")
+		if err != nil {
+			return nil, false, err
+		}
+		lo = i
+	}
+	if o.To != "" {
+		i, err := find(o.To, "--to")
+		if err != nil {
+			return nil, false, err
+		}
+		hi = i
+	}
+	if lo > hi {
+		return nil, false, fmt.Errorf("--from %s comes after --to %s", o.From, o.To)
+	}
+	return all[lo : hi+1], o.From != "" || o.To != "", nil
+}
+
+func (a *applier) skip(s plan.Step, reason string, total int) {
+	a.hooks.StepSkipped(StepEvent{Step: s, Total: total, Reason: reason})
+	a.res.Steps = append(a.res.Steps, StepResult{ID: s.ID, Status: StatusSkipped, Reason: reason})
+}
+
+func (a *applier) openLog() error {
+	dir := a.opts.LogDir
+	if dir == "" {
+		dir = filepath.Join(a.state, "logs")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, "apply-"+a.now().UTC().Format("20060102T150405")+"-*.log")
+	if err != nil {
+		return err
+	}
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return err
+	}
+	a.log = f
+	a.res.LogFile = f.Name()
+	return nil
+}
+
+func (a *applier) logf(format string, args ...any) {
+	a.logMu.Lock()
+	defer a.logMu.Unlock()
+	if a.log != nil {
+		fmt.Fprintf(a.log, "[stackplan %s] "+format+"\n", append([]any{a.now().UTC().Format(time.RFC3339)}, args...)...)
+	}
+}
+
+func (a *applier) writeJournal() {
+	a.jmu.Lock()
+	defer a.jmu.Unlock()
+	a.journal.Updated = a.now()
+	if err := a.journal.write(a.state); err != nil {
+		a.logf("writing the journal: %v", err)
+	}
+}
+
+func (a *applier) markDone(id string, code int, running string) {
+	a.jmu.Lock()
+	if id != "" {
+		a.journal.Done[id] = JournalStep{Finished: a.now(), ExitCode: code}
+	}
+	a.journal.Running = running
+	a.jmu.Unlock()
+	a.writeJournal()
+}
+
+func (a *applier) setRunning(id string) {
+	a.jmu.Lock()
+	a.journal.Running = id
+	a.jmu.Unlock()
+	a.writeJournal()
+}
+
+// verifyKept checks that the checkouts of clone steps the journal says are
+// done are still at the commit recorded then (they are not cloned again).
+func (a *applier) verifyKept(ctx context.Context, selected []plan.Step, run map[string]bool) error {
+	if a.opts.Force || a.opts.Reclone {
+		return nil
+	}
+	c := a.cloner()
+	for _, s := range selected {
+		if s.Kind != plan.KindClone || run[s.ID] {
+			continue
+		}
+		want := a.journal.Commits[s.Plugin]
+		if want == "" {
+			continue
+		}
+		head, err := c.Head(ctx, a.dirs[s.Plugin])
+		if err != nil {
+			return &StepError{StepID: s.ID, Plugin: s.Plugin, Err: fmt.Errorf("the checkout %s is gone or broken since the last apply: %w (use --force to clone it again)", a.dirs[s.Plugin], err)}
+		}
+		if head != want {
+			return &StepError{StepID: s.ID, Plugin: s.Plugin, Err: fmt.Errorf("%w: the checkout %s moved from %s to %s since the last apply (use --force or --reclone)", ErrStale, a.dirs[s.Plugin], short(want), short(head))}
+		}
+	}
+	return nil
+}
+
+func short(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}
+
+func (a *applier) cloner() git.Cloner {
+	if a.opts.Cloner == nil {
+		a.opts.Cloner = &git.Auto{Sizes: a.journal.Sizes}
+	}
+	return a.opts.Cloner
+}
+
+// cloneStage runs the clone steps with a bounded pool of workers. Every
+// clone runs to its end even when another fails, so the next apply has
+// less to do; the errors are joined.
+func (a *applier) cloneStage(ctx context.Context, steps []plan.Step, total int, index *int) error {
+	if len(steps) == 0 {
+		return nil
+	}
+	workers := a.opts.Parallel
+	if workers <= 0 {
+		workers = 4
+	}
+	c := a.cloner()
+	results := make([]*CloneResult, len(steps))
+	errs := make([]error, len(steps))
+	sem := make(chan struct{}, workers)
+	var wg sync.WaitGroup
+	for i, s := range steps {
+		*index++
+		idx := *index
+		pl, _ := a.p.Plugin(s.Plugin)
+		dir := a.dirs[s.Plugin]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				errs[i] = &git.Error{Plugin: pl.Name, Op: "clone", Err: ctx.Err()}
+				return
+			}
+			defer func() { <-sem }()
+			start := a.now()
+			a.hooks.StepStart(StepEvent{Step: s, Index: idx, Total: total, Start: start})
+			a.hooks.CloneProgress(CloneEvent{StepID: s.ID, Plugin: pl.Name, Dir: dir, Stage: CloneStart, Time: start})
+			a.logf("%s: git clone %s %s (ref %s)", s.ID, pl.URL, dir, pl.Ref)
+			req := git.Request{Name: pl.Name, URL: pl.URL, Ref: pl.Ref, Depth: a.opts.GitDepth,
+				Progress: func(line string) {
+					a.hooks.CloneProgress(CloneEvent{StepID: s.ID, Plugin: pl.Name, Dir: dir, Stage: CloneProgress, Message: line, Time: a.now()})
+				}}
+			out, err := git.Ensure(ctx, c, req, dir, git.Policy{Reclone: a.opts.Reclone, Offline: a.opts.Offline, ErrorOnClone: a.opts.ErrorOnClone})
+			if err == nil && !a.opts.Force {
+				a.jmu.Lock()
+				prev := a.journal.Commits[pl.Name]
+				a.jmu.Unlock()
+				switch {
+				case pl.Commit != "" && out.Commit != pl.Commit:
+					err = &git.Error{Plugin: pl.Name, Op: "check", Err: fmt.Errorf("%w: the plan was made for commit %s but the checkout is at %s (make the plan again, or use --force)", ErrStale, short(pl.Commit), short(out.Commit))}
+				case (out.Action == git.Kept || out.Action == git.OfflineK) && prev != "" && prev != out.Commit:
+					err = &git.Error{Plugin: pl.Name, Op: "check", Err: fmt.Errorf("%w: the checkout moved from %s to %s since the last apply (use --force or --reclone)", ErrStale, short(prev), short(out.Commit))}
+				}
+			}
+			end := a.now()
+			if err != nil {
+				errs[i] = err
+				a.logf("%s: failed: %v", s.ID, err)
+				a.hooks.CloneProgress(CloneEvent{StepID: s.ID, Plugin: pl.Name, Dir: dir, Stage: CloneFailed, Err: err, Time: end})
+				a.hooks.StepFailed(StepEvent{Step: s, Index: idx, Total: total, Start: start, End: end, ExitCode: -1, Err: err})
+				return
+			}
+			r := &CloneResult{StepID: s.ID, Plugin: pl.Name, Dir: dir, URL: pl.URL, Ref: pl.Ref, Commit: out.Commit, Action: out.Action, Cloner: out.Cloner, Start: start, End: end}
+			if auto, ok := c.(*git.Auto); ok && out.Cloner == "auto" {
+				r.Cloner = auto.Chosen(pl.URL)
+			}
+			results[i] = r
+			a.logf("%s: %s at %s", s.ID, out.Action, out.Commit)
+			a.jmu.Lock()
+			a.journal.Commits[pl.Name] = out.Commit
+			a.jmu.Unlock()
+			if out.Action == git.Cloned || out.Action == git.Updated {
+				if n, ok := git.DirSize(filepath.Join(dir, ".git")); ok {
+					a.jmu.Lock()
+					a.journal.Sizes[pl.URL] = n
+					a.jmu.Unlock()
+				}
+			}
+			a.markDone(s.ID, 0, "")
+			a.hooks.CloneProgress(CloneEvent{StepID: s.ID, Plugin: pl.Name, Dir: dir, Stage: CloneDone, Result: r, Time: end})
+			a.hooks.StepComplete(StepEvent{Step: s, Index: idx, Total: total, Start: start, End: end})
+		}()
+	}
+	wg.Wait()
+	var failed []error
+	for i, s := range steps {
+		if r := results[i]; r != nil {
+			a.res.Clones = append(a.res.Clones, *r)
+			a.res.Steps = append(a.res.Steps, StepResult{ID: s.ID, Status: StatusDone, Start: r.Start, End: r.End})
+			continue
+		}
+		a.res.Steps = append(a.res.Steps, StepResult{ID: s.ID, Status: StatusFailed, ExitCode: -1, Err: errs[i].Error()})
+		failed = append(failed, errs[i])
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("clone stage interrupted: %w", err)
+	}
+	return errors.Join(failed...)
+}
+
+// groupKey is the run_phase call a step belongs to: extras.d hooks run
+// once per group, before its first plugin.
+func groupKey(s plan.Step) string {
+	switch s.Kind {
+	case plan.KindOverrideDefaults, plan.KindSettings, plan.KindPhase:
+		return string(s.Lifecycle) + "|" + string(s.Kind) + "|" + s.Mode + "|" + s.Phase
+	}
+	return ""
+}
+
+func isStateStep(k plan.Kind) bool {
+	return k == plan.KindLocalrc || k == plan.KindOverrideDefaults || k == plan.KindSettings
+}
+
+// runLifecycle drives one bash session through a lifecycle's steps.
+func (a *applier) runLifecycle(ctx context.Context, lc plan.Lifecycle, run map[string]bool, total int, index *int) error {
+	var steps []plan.Step
+	for _, s := range a.p.StepsOf(lc) {
+		if s.Kind != plan.KindClone {
+			steps = append(steps, s)
+		}
+	}
+	last := -1
+	for i, s := range steps {
+		if run[s.ID] {
+			last = i
+		}
+	}
+	if last < 0 {
+		return nil
+	}
+	cwd := a.dest
+	if a.opts.DevstackDir != "" {
+		cwd = a.opts.DevstackDir
+	}
+	if st, err := os.Stat(cwd); err != nil || !st.IsDir() {
+		cwd = ""
+	}
+	sess, err := startSession(ctx, a.opts.Env, cwd, a.output)
+	if err != nil {
+		return err
+	}
+	defer sess.close()
+	a.setCurrent(string(lc) + ":prelude")
+	if code, err := sess.sourceText(ctx, prelude(a.p, a.dest, a.dirs, a.opts.DevstackDir)); err != nil || code != 0 {
+		if err == nil {
+			err = fmt.Errorf("exit status %d", code)
+		}
+		return &StepError{StepID: string(lc) + ":prelude", Err: fmt.Errorf("setting up the bash session: %w", err)}
+	}
+	hasLocalrc := slices.ContainsFunc(steps, func(s plan.Step) bool { return s.Kind == plan.KindLocalrc })
+	if lc == plan.Stack && !hasLocalrc {
+		if err := sess.errexit(ctx); err != nil {
+			return err
+		}
+	}
+	for i, s := range steps {
+		if i > last {
+			break
+		}
+		replay := false
+		switch {
+		case run[s.ID]:
+		case isStateStep(s.Kind):
+			replay = true
+		default:
+			a.skip(s, "done in the journal or not selected", total)
+			continue
+		}
+		ev := StepEvent{Step: s, Total: total, Replay: replay, Start: a.now()}
+		if !replay {
+			*index++
+			ev.Index = *index
+			a.setRunning(s.ID)
+		}
+		a.setCurrent(s.ID)
+		a.hooks.StepStart(ev)
+		a.logf("%s: start%s", s.ID, map[bool]string{true: " (replay)"}[replay])
+		firstOfGroup := groupKey(s) != "" && (i == 0 || groupKey(steps[i-1]) != groupKey(s))
+		code, target, err := a.execStep(ctx, sess, s, firstOfGroup)
+		a.flushOutput()
+		ev.End, ev.ExitCode, ev.Target = a.now(), code, target
+		if err == nil && s.Kind == plan.KindLocalrc {
+			err = a.afterLocalrc(ctx, sess, lc)
+		}
+		var shellEnded *errShellExited
+		ended := errors.As(err, &shellEnded)
+		stops := err != nil && (lc == plan.Stack || ended || ctx.Err() != nil || s.Kind == plan.KindLocalrc || s.Kind == plan.KindMerge)
+		if err == nil && code != 0 && lc == plan.Stack && s.Kind != plan.KindLocalrc {
+			err = fmt.Errorf("exit status %d", code)
+			stops = true
+		}
+		if stops {
+			if ctx.Err() != nil {
+				err = fmt.Errorf("interrupted: %w", ctx.Err())
+			}
+			serr := &StepError{StepID: s.ID, Plugin: s.Plugin, ExitCode: code, Err: err}
+			if shellEnded != nil {
+				serr.ExitCode = shellEnded.code
+			}
+			ev.Err, ev.ExitCode = serr, serr.ExitCode
+			a.hooks.StepFailed(ev)
+			a.logf("%s: failed: %v", s.ID, serr)
+			a.res.Steps = append(a.res.Steps, StepResult{ID: s.ID, Status: StatusFailed, Start: ev.Start, End: ev.End, ExitCode: serr.ExitCode, Target: target, Err: serr.Error()})
+			return serr
+		}
+		status := StatusDone
+		if replay {
+			status = StatusReplayed
+		} else if err != nil || code != 0 {
+			status = StatusIgnored
+			if err != nil {
+				ev.Err = err
+			}
+		}
+		a.hooks.StepComplete(ev)
+		a.logf("%s: %s (status %d)", s.ID, status, code)
+		sr := StepResult{ID: s.ID, Status: status, Start: ev.Start, End: ev.End, ExitCode: code, Target: target}
+		if ev.Err != nil {
+			sr.Err = ev.Err.Error()
+		}
+		a.res.Steps = append(a.res.Steps, sr)
+		if !replay {
+			a.markDone(s.ID, code, "")
+		}
+		if s.Kind == plan.KindLocalrc && lc == plan.Stack {
+			if err := sess.errexit(ctx); err != nil {
+				return &StepError{StepID: s.ID, Err: err}
+			}
+		}
+	}
+	a.setCurrent("")
+	return nil
+}
+
+// afterLocalrc refuses plugins localrc enabled outside the plan or from
+// another URL, and learns the secret values to mask in output.
+func (a *applier) afterLocalrc(ctx context.Context, sess *session, lc plan.Lifecycle) error {
+	names := []string{"__sp_unplanned"}
+	var plugins []plan.Plugin
+	for _, pl := range a.p.Plugins {
+		plugins = append(plugins, pl)
+		names = append(names, "GITREPO["+pl.Name+"]", "GITBRANCH["+pl.Name+"]")
+	}
+	vals, err := sess.vars(ctx, names)
+	if err != nil {
+		return err
+	}
+	if vals[0] != "" {
+		return fmt.Errorf("localrc enabled plugins that are not in the plan: %s; make the plan again", strings.TrimPrefix(vals[0], ","))
+	}
+	for i, pl := range plugins {
+		url, ref := vals[1+2*i], vals[2+2*i]
+		if url != "" && url != pl.URL {
+			return fmt.Errorf("%w: localrc now enables plugin %s from %s, the plan says %s; make the plan again", ErrStale, pl.Name, url, pl.URL)
+		}
+		if ref != "" && ref != pl.Ref {
+			return fmt.Errorf("%w: localrc now enables plugin %s at %s, the plan says %s; make the plan again", ErrStale, pl.Name, ref, pl.Ref)
+		}
+	}
+	all, err := sess.names(ctx)
+	if err != nil {
+		return err
+	}
+	var secret []string
+	for _, n := range all {
+		if isSecretName(n) && !strings.HasPrefix(n, "__sp_") {
+			secret = append(secret, n)
+		}
+	}
+	if len(secret) > 0 {
+		vals, err := sess.vars(ctx, secret)
+		if err != nil {
+			return err
+		}
+		for _, v := range vals {
+			a.red.add(v)
+		}
+	}
+	for _, kv := range a.opts.Env {
+		if k, v, ok := strings.Cut(kv, "="); ok && isSecretName(k) {
+			a.red.add(v)
+		}
+	}
+	return nil
+}
+
+// execStep runs one step in the session. It returns the step's exit status.
+func (a *applier) execStep(ctx context.Context, sess *session, s plan.Step, firstOfGroup bool) (int, string, error) {
+	switch s.Kind {
+	case plan.KindLocalrc:
+		// The localrc text may hold passwords: it goes to bash over a pipe
+		// and never to the log or the hooks.
+		code, err := sess.sourceText(ctx, s.Script)
+		return code, "", err
+	case plan.KindMerge:
+		return a.merge(ctx, sess, s)
+	}
+	var rel string
+	var args []string
+	mode, phase := "", ""
+	switch s.Kind {
+	case plan.KindOverrideDefaults:
+		rel, mode = "devstack/override-defaults", "override_defaults"
+	case plan.KindSettings:
+		rel, mode = "devstack/settings", "source"
+	case plan.KindPhase:
+		rel, mode, phase = "devstack/plugin.sh", s.Mode, s.Phase
+		args = []string{s.Mode}
+		if s.Phase != "" {
+			args = append(args, s.Phase)
+		}
+	default:
+		return -1, "", fmt.Errorf("unknown step kind %q", s.Kind)
+	}
+	if firstOfGroup && a.opts.DevstackDir != "" {
+		if code, err := a.runExtras(ctx, sess, s, mode, phase); err != nil || code != 0 {
+			if err == nil && s.Lifecycle == plan.Stack {
+				err = fmt.Errorf("extras.d hook: exit status %d", code)
+			}
+			if err != nil {
+				return code, "", err
+			}
+		}
+	}
+	dir, ok := a.dirs[s.Plugin]
+	if !ok {
+		return -1, "", fmt.Errorf("unknown plugin %q", s.Plugin)
+	}
+	path, found, err := pluginFile(dir, rel)
+	if err != nil || !found {
+		return 0, "", err // DevStack skips a missing file silently
+	}
+	a.logf("%s: source %s %s", s.ID, path, strings.Join(args, " "))
+	code, err := sess.sourceFile(ctx, path, args...)
+	return code, "", err
+}
+
+// runExtras sources DevStack's in-tree extras.d hooks for a run_phase
+// call, before the plugins, with run_phase's whitelist (a substring test
+// against 80-tempest.sh).
+func (a *applier) runExtras(ctx context.Context, sess *session, s plan.Step, mode, phase string) (int, error) {
+	dir := filepath.Join(a.opts.DevstackDir, "extras.d")
+	matches, _ := filepath.Glob(filepath.Join(dir, "*.sh"))
+	sort.Strings(matches)
+	args := []string{mode}
+	if phase != "" {
+		args = append(args, phase)
+	}
+	for _, m := range matches {
+		if !strings.Contains("80-tempest.sh", filepath.Base(m)) {
+			continue
+		}
+		path, found, err := pluginFile(a.opts.DevstackDir, filepath.Join("extras.d", filepath.Base(m)))
+		if err != nil {
+			return -1, err
+		}
+		if !found {
+			continue
+		}
+		a.logf("%s: source %s %s", s.ID, path, strings.Join(args, " "))
+		code, err := sess.sourceFile(ctx, path, args...)
+		if err != nil || code != 0 {
+			return code, err
+		}
+	}
+	return 0, nil
+}
+
+// pluginFile resolves dir/rel without following a symlink out of dir.
+// A missing file is not an error (DevStack tests each with -f).
+func pluginFile(dir, rel string) (string, bool, error) {
+	root, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return "", false, nil
+		}
+		return "", false, err
+	}
+	real, err := filepath.EvalSymlinks(filepath.Join(root, rel))
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return "", false, nil
+		}
+		return "", false, err
+	}
+	if r, err := filepath.Rel(root, real); err != nil || r == ".." || strings.HasPrefix(r, "../") {
+		return "", false, fmt.Errorf("%s is a symbolic link out of the checkout %s; refusing to source it", filepath.Join(dir, rel), dir)
+	}
+	st, err := os.Stat(real)
+	if err != nil {
+		return "", false, err
+	}
+	if !st.Mode().IsRegular() {
+		return "", false, nil
+	}
+	return real, true, nil
+}
+
+// merge expands the file name in the session and merges the fragment.
+func (a *applier) merge(ctx context.Context, sess *session, s plan.Step) (int, string, error) {
+	where := s.File
+	if s.Source != nil {
+		where = fmt.Sprintf("[[%s|%s]] at %s", s.Group, s.File, s.Source)
+	}
+	target, err := expandName(s.File, func(names []string) ([]string, error) { return sess.vars(ctx, names) })
+	if err != nil {
+		return -1, "", fmt.Errorf("%s: %w", where, err)
+	}
+	if target == "" {
+		return -1, "", fmt.Errorf("%s: unknown config file specification: %s is undefined (DevStack would warn and skip the rest of the %s group)", where, s.File, s.Group)
+	}
+	if !filepath.IsAbs(target) {
+		pwd, err := sess.vars(ctx, []string{"PWD"})
+		if err != nil {
+			return -1, "", err
+		}
+		target = filepath.Join(pwd[0], target)
+	}
+	a.logf("%s: merge %d lines into %s", s.ID, len(s.Fragment), target)
+	if err := mergeFile(target, s.File, s.Fragment); err != nil {
+		return -1, target, fmt.Errorf("%s: %w", where, err)
+	}
+	return 0, target, nil
+}
+
+func (a *applier) setCurrent(id string) {
+	a.curMu.Lock()
+	a.curStep = id
+	a.curMu.Unlock()
+}
+
+// output receives the session's stdout and stderr: complete lines go, with
+// secrets masked, to the log and the hooks.
+func (a *applier) output(stream string, data []byte) {
+	a.curMu.Lock()
+	buf := append(a.pending[stream], data...)
+	cut := strings.LastIndexByte(string(buf), '\n') + 1
+	ready := buf[:cut]
+	a.pending[stream] = append([]byte(nil), buf[cut:]...)
+	id := a.curStep
+	a.curMu.Unlock()
+	if len(ready) > 0 {
+		a.emit(id, stream, ready)
+	}
+}
+
+func (a *applier) flushOutput() {
+	a.curMu.Lock()
+	id := a.curStep
+	var out [][2]string
+	for _, stream := range []string{"stdout", "stderr"} {
+		if b := a.pending[stream]; len(b) > 0 {
+			out = append(out, [2]string{stream, string(b)})
+			a.pending[stream] = nil
+		}
+	}
+	a.curMu.Unlock()
+	for _, o := range out {
+		a.emit(id, o[0], []byte(o[1]))
+	}
+}
+
+func (a *applier) emit(id, stream string, data []byte) {
+	masked := []byte(a.red.redact(string(data)))
+	a.logMu.Lock()
+	if a.log != nil {
+		a.log.Write(masked)
+	}
+	a.logMu.Unlock()
+	a.hooks.StepOutput(OutputEvent{StepID: id, Stream: stream, Data: masked})
+}
+
+// redactor masks secret values.
+type redactor struct {
+	mu      sync.Mutex
+	secrets []string
+}
+
+func (r *redactor) add(v string) {
+	if len(v) < 4 {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if slices.Contains(r.secrets, v) {
+		return
+	}
+	r.secrets = append(r.secrets, v)
+	sort.SliceStable(r.secrets, func(i, j int) bool { return len(r.secrets[i]) > len(r.secrets[j]) })
+}
+
+func (r *redactor) redact(s string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, sec := range r.secrets {
+		s = strings.ReplaceAll(s, sec, "***")
+	}
+	return s
+}

@@ -1,0 +1,126 @@
+package executor
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/stackplan/stackplan/plan"
+)
+
+// shq quotes s for bash.
+func shq(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// defaultServices is stackrc's ENABLED_SERVICES when the environment has none.
+const defaultServices = "key,n-api,n-cpu,n-cond,n-sch,n-novnc,n-api-meta,placement-api,placement-client,g-api,c-sch,c-api,c-vol,ovn-controller,ovn-northd,ovs-vswitchd,ovsdb-server,q-svc,q-ovn-agent,horizon,rabbit,tempest,mysql,etcd3,dstat"
+
+// helpers are the few DevStack functions simple plugins call, used when no
+// DevStack checkout is given (functions-common has the real ones).
+const helpers = `
+function die { local rc=$?; ((rc)) || rc=1; [[ ${1-} =~ ^[0-9]+$ ]] && shift; echo "[ERROR] $*" >&2; exit $rc; }
+function warn { local rc=$?; [[ ${1-} =~ ^[0-9]+$ ]] && shift; echo "WARNING: $*" >&2; return $rc; }
+function _cleanup_service_list { local l=",$1,"; while [[ $l == *,,* ]]; do l=${l//,,/,}; done; l=${l#,}; echo "${l%,}"; }
+function is_service_enabled {
+    local enabled=1 service
+    for service in "$@"; do
+        if declare -F "is_${service}_enabled" >/dev/null && "is_${service}_enabled"; then enabled=0; fi
+        [[ ,${ENABLED_SERVICES}, =~ ,${service}, ]] && enabled=0
+        [[ ${service} == n-cpu-* && ,${ENABLED_SERVICES} =~ ,"n-cpu" ]] && enabled=0
+        [[ ${service} == "nova" && ,${ENABLED_SERVICES} =~ ,"n-" ]] && enabled=0
+        [[ ${service} == "glance" && ,${ENABLED_SERVICES} =~ ,"g-" ]] && enabled=0
+        [[ ${service} == "neutron" && ,${ENABLED_SERVICES} =~ ,"q-" ]] && enabled=0
+        [[ ${service} == "trove" && ,${ENABLED_SERVICES} =~ ,"tr-" ]] && enabled=0
+        [[ ${service} == "swift" && ,${ENABLED_SERVICES} =~ ,"s-" ]] && enabled=0
+        [[ ${service} == s-* && ,${ENABLED_SERVICES} =~ ,"swift" ]] && enabled=0
+    done
+    return $enabled
+}
+function disable_negated_services {
+    local to_remove="" remaining="" service
+    for service in ${ENABLED_SERVICES//,/ }; do
+        if [[ ${service} == -* ]]; then to_remove+=",${service#-}"; else remaining+=",${service}"; fi
+    done
+    local out="" s
+    for s in ${remaining//,/ }; do [[ ,${to_remove}, == *,${s},* ]] || out+=",$s"; done
+    ENABLED_SERVICES=$(_cleanup_service_list "$out")
+}
+function enable_service {
+    local tmpsvcs="${ENABLED_SERVICES}" service
+    for service in "$@"; do
+        if [[ ,${DISABLED_SERVICES}, =~ ,${service}, ]]; then
+            warn $LINENO "Attempt to enable_service ${service} when it has been disabled"; continue
+        fi
+        is_service_enabled "$service" || tmpsvcs+=",$service"
+    done
+    ENABLED_SERVICES=$(_cleanup_service_list "$tmpsvcs")
+    disable_negated_services
+}
+function disable_service {
+    local disabled_svcs="${DISABLED_SERVICES}" enabled_svcs=",${ENABLED_SERVICES}," service
+    for service in "$@"; do
+        disabled_svcs+=",$service"
+        is_service_enabled "$service" && enabled_svcs=${enabled_svcs//,$service,/,}
+    done
+    DISABLED_SERVICES=$(_cleanup_service_list "$disabled_svcs")
+    ENABLED_SERVICES=$(_cleanup_service_list "$enabled_svcs")
+}
+function disable_all_services { ENABLED_SERVICES=""; }
+function is_plugin_enabled { [[ ,${DEVSTACK_PLUGINS}, == *,${1},* ]]; }
+function define_plugin { :; }
+function plugin_requires { :; }
+`
+
+// prelude is sourced at the top level of every session before the plan's
+// steps: DevStack's functions (with --devstack) or the helpers above, DEST,
+// the service list as stackrc seeds it, and an enable_plugin that records
+// only the plan's plugins, so sourcing localrc registers nothing new
+// behind the plan's back.
+func prelude(p *plan.Plan, dest string, dirs map[string]string, devstackDir string) string {
+	var b strings.Builder
+	b.WriteString("# stackplan prelude\n")
+	if devstackDir != "" {
+		b.WriteString("TOP_DIR=" + shq(devstackDir) + "\n")
+		b.WriteString("source \"$TOP_DIR/functions\"\n")
+		b.WriteString("declare -F is_plugin_enabled >/dev/null || function is_plugin_enabled { [[ ,${DEVSTACK_PLUGINS}, == *,${1},* ]]; }\n")
+	} else {
+		b.WriteString(helpers)
+	}
+	b.WriteString("DEST=" + shq(dest) + "\n")
+	b.WriteString("[[ -v ENABLED_SERVICES ]] || ENABLED_SERVICES=" + defaultServices + "\n")
+	b.WriteString("DEVSTACK_PLUGINS=''\n")
+	b.WriteString("declare -gA GITREPO GITBRANCH GITDIR __sp_plan_dir\n")
+	names := make([]string, 0, len(dirs))
+	for n := range dirs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		b.WriteString("__sp_plan_dir[" + shq(n) + "]=" + shq(dirs[n]) + "\n")
+	}
+	b.WriteString(`__sp_unplanned=''
+function enable_plugin {
+    local name=${1-} url=${2-} branch=${3:-master}
+    if [[ -z $name || ,${DEVSTACK_PLUGINS}, == *,${name},* ]]; then
+        die $LINENO "Plugin attempted to be enabled twice: ${name} ${url} ${branch}"
+    fi
+    if [[ -z ${__sp_plan_dir[$name]+set} ]]; then
+        echo "stackplan: enable_plugin ${name}: this plugin is not in the plan; make the plan again" >&2
+        __sp_unplanned+=",$name"
+        return 1
+    fi
+    DEVSTACK_PLUGINS+=",$name"
+    GITREPO[$name]=$url
+    GITBRANCH[$name]=$branch
+    GITDIR[$name]=${__sp_plan_dir[$name]}
+}
+`)
+	_ = p
+	return b.String()
+}
+
+// isSecretName matches the names whose values never reach a log: names
+// containing PASSWORD, TOKEN or SECRET, or ending in _KEY (as schema does).
+func isSecretName(name string) bool {
+	u := strings.ToUpper(name)
+	return strings.Contains(u, "PASSWORD") || strings.Contains(u, "TOKEN") ||
+		strings.Contains(u, "SECRET") || strings.HasSuffix(u, "_KEY") || u == "KEY"
+}
