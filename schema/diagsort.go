@@ -3,32 +3,72 @@ package schema
 import (
 	"cmp"
 	"slices"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 )
 
-// SortDiagnostics orders diagnostics by file, position, severity (errors
-// first), rule and summary, and drops exact duplicates, so every output is
-// stable whatever order the checks ran in.
+// SortDiagnostics returns diags ordered by file, line, column, severity
+// (errors first), rule and summary, with exact duplicates (same range,
+// severity, rule and summary) removed, keeping the first. Diagnostics
+// without a subject come first; nil entries are dropped; the input is not
+// modified. Every output is stable whatever order the checks ran in.
 func SortDiagnostics(diags hcl.Diagnostics) hcl.Diagnostics {
-	out := slices.Clone(diags)
-	key := func(d *hcl.Diagnostic) (string, int, int) {
-		if d.Subject == nil {
-			return "", 0, 0
+	out := make(hcl.Diagnostics, 0, len(diags))
+	for _, d := range diags {
+		if d != nil {
+			out = append(out, d)
 		}
-		return d.Subject.Filename, d.Subject.Start.Byte, d.Subject.End.Byte
 	}
-	compare := func(a, b *hcl.Diagnostic) int {
-		af, as, ae := key(a)
-		bf, bs, be := key(b)
-		return cmp.Or(
-			cmp.Compare(af, bf), cmp.Compare(as, bs), cmp.Compare(ae, be),
-			cmp.Compare(a.Severity, b.Severity),
-			cmp.Compare(RuleOf(a), RuleOf(b)),
-			cmp.Compare(a.Summary, b.Summary),
-			cmp.Compare(a.Detail, b.Detail),
-		)
+	slices.SortStableFunc(out, compareDiagnostics)
+	return slices.CompactFunc(out, func(a, b *hcl.Diagnostic) bool {
+		return subjectOf(a) == subjectOf(b) && isWarning(a) == isWarning(b) &&
+			RuleOf(a) == RuleOf(b) && a.Summary == b.Summary
+	})
+}
+
+type subject struct {
+	has bool
+	rng hcl.Range
+}
+
+func subjectOf(d *hcl.Diagnostic) subject {
+	if d.Subject == nil {
+		return subject{}
 	}
-	slices.SortStableFunc(out, compare)
-	return slices.CompactFunc(out, func(a, b *hcl.Diagnostic) bool { return compare(a, b) == 0 })
+	return subject{has: true, rng: *d.Subject}
+}
+
+// isWarning: anything that is not a warning, DiagInvalid included, counts
+// as an error so that it fails a run.
+func isWarning(d *hcl.Diagnostic) bool { return d.Severity == hcl.DiagWarning }
+
+func compareDiagnostics(a, b *hcl.Diagnostic) int {
+	sa, sb := subjectOf(a), subjectOf(b)
+	if sa.has != sb.has {
+		if !sa.has {
+			return -1
+		}
+		return 1
+	}
+	ra, rb := sa.rng, sb.rng
+	severity := func(d *hcl.Diagnostic) int {
+		if isWarning(d) {
+			return 1
+		}
+		return 0
+	}
+	return cmp.Or(
+		strings.Compare(ra.Filename, rb.Filename),
+		cmp.Compare(ra.Start.Line, rb.Start.Line),
+		cmp.Compare(ra.Start.Column, rb.Start.Column),
+		cmp.Compare(severity(a), severity(b)),
+		strings.Compare(RuleOf(a), RuleOf(b)),
+		strings.Compare(a.Summary, b.Summary),
+		// Only to make the order total, so that duplicates end up adjacent.
+		cmp.Compare(ra.Start.Byte, rb.Start.Byte),
+		cmp.Compare(ra.End.Line, rb.End.Line),
+		cmp.Compare(ra.End.Column, rb.End.Column),
+		cmp.Compare(ra.End.Byte, rb.End.Byte),
+	)
 }

@@ -1,10 +1,7 @@
 package diagview
 
 import (
-	"cmp"
 	"fmt"
-	"slices"
-	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -51,74 +48,6 @@ func plural(n int, word string) string {
 	return fmt.Sprintf("%d %ss", n, word)
 }
 
-// Sort returns the diagnostics ordered by file, line, column, severity
-// (errors first), rule and summary, with exact duplicates (same range,
-// severity, rule and summary) removed; the first of equal diagnostics is
-// kept. Diagnostics without a subject come first. Nil entries are dropped.
-// The input slice is not modified.
-func Sort(diags hcl.Diagnostics) hcl.Diagnostics {
-	out := make(hcl.Diagnostics, 0, len(diags))
-	for _, d := range diags {
-		if d != nil {
-			out = append(out, d)
-		}
-	}
-	slices.SortStableFunc(out, compare)
-	return slices.CompactFunc(out, func(a, b *hcl.Diagnostic) bool {
-		return subjectOf(a) == subjectOf(b) &&
-			Severity(a) == Severity(b) &&
-			schema.RuleOf(a) == schema.RuleOf(b) &&
-			a.Summary == b.Summary
-	})
-}
-
-// subjectOf returns the diagnostic's subject and whether it has one.
-type subject struct {
-	has bool
-	rng hcl.Range
-}
-
-func subjectOf(d *hcl.Diagnostic) subject {
-	if d.Subject == nil {
-		return subject{}
-	}
-	return subject{has: true, rng: *d.Subject}
-}
-
-func severityRank(d *hcl.Diagnostic) int {
-	if Severity(d) == "error" {
-		return 0
-	}
-	return 1
-}
-
-func compare(a, b *hcl.Diagnostic) int {
-	sa, sb := subjectOf(a), subjectOf(b)
-	if sa.has != sb.has {
-		if !sa.has {
-			return -1
-		}
-		return 1
-	}
-	ra, rb := sa.rng, sb.rng
-	if c := strings.Compare(ra.Filename, rb.Filename); c != 0 {
-		return c
-	}
-	for _, c := range []int{
-		cmp.Compare(ra.Start.Line, rb.Start.Line),
-		cmp.Compare(ra.Start.Column, rb.Start.Column),
-		cmp.Compare(severityRank(a), severityRank(b)),
-		strings.Compare(schema.RuleOf(a), schema.RuleOf(b)),
-		strings.Compare(a.Summary, b.Summary),
-		// Only to make the order total, so that duplicates end up adjacent.
-		cmp.Compare(ra.Start.Byte, rb.Start.Byte),
-		cmp.Compare(ra.End.Line, rb.End.Line),
-		cmp.Compare(ra.End.Column, rb.End.Column),
-		cmp.Compare(ra.End.Byte, rb.End.Byte),
-	} {
-		if c != 0 {
-			return c
-		}
-	}
-	return 0
-}
+// Sort orders diagnostics and drops exact duplicates; see
+// schema.SortDiagnostics, which the compiler uses too.
+func Sort(diags hcl.Diagnostics) hcl.Diagnostics { return schema.SortDiagnostics(diags) }
