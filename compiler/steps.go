@@ -37,7 +37,8 @@ func buildSteps(cfg *schema.Config, plugins []plan.Plugin) []plan.Step {
 			unique = append(unique, p)
 		}
 	}
-	b := stepBuilder{cfg: cfg, plugins: unique}
+	// 13 steps per plugin across the three lifecycles, plus localrc and merges.
+	b := stepBuilder{cfg: cfg, plugins: unique, steps: make([]plan.Step, 0, 13*len(unique)+3+len(cfg.Sections))}
 	b.lc = plan.Stack
 	b.each(func(p plan.Plugin) plan.Step { return plan.Step{Kind: plan.KindClone, Plugin: p.Name} })
 	b.localrc()
