@@ -14,7 +14,7 @@ SMALL=${SMALL:-20} LARGE=${LARGE:-3} FILES=${FILES:-5000} COMMITS=${COMMITS:-200
 W=${1:-$(mktemp -d)}
 REPO_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$W/srv" "$W/out"
-go build -o "$W/benchcmd" "$REPO_ROOT/executor/internal/benchcmd"
+go build -tags bench -o "$W/benchcmd" "$REPO_ROOT/executor/internal/benchcmd"
 
 mkrepo() { # name files commits
     local d="$W/srv/$1" files=$2 commits=$3

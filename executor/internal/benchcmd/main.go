@@ -1,3 +1,5 @@
+//go:build bench
+
 // Command benchcmd runs the executor's clone stage alone, for
 // scripts/bench-clone.sh: benchcmd [-cloner auto|git|go-git] [-parallel N]
 // [-depth N] -dest DIR NAME=URL@REF...
