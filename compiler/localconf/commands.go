@@ -91,6 +91,9 @@ func (ev *evaluator) call(c *syntax.CallExpr) (tri, flow) {
 	}
 	name, known := ev.literal(c.Args[0])
 	if !known {
+		ev.diag(schema.RuleNotEvaluated.Diag("localrc runs a command computed at run time, which stackplan does not follow",
+			fmt.Sprintf("%q is known only when localrc is sourced; variables it sets and plugins it enables are not in the plan.", ev.text(c.Args[0])),
+			ev.rangeOf(c.Args[0])))
 		return triUnknown, flowNext
 	}
 	args := ev.expandArgs(c.Args[1:])
