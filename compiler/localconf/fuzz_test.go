@@ -1,10 +1,6 @@
 package localconf
 
 import (
-	"crypto/sha256"
-	"fmt"
-	"os"
-	"time"
 	"strings"
 	"testing"
 )
@@ -80,9 +76,7 @@ func FuzzParse(f *testing.F) {
 			opts.Kind = "localrc"
 			name = "localrc"
 		}
-		tmr := time.AfterFunc(2*time.Second, func() { os.WriteFile(fmt.Sprintf("/tmp/fz/slow-%x", sha256.Sum256(src)), src, 0o644) })
 		cfg, diags := Parse(name, src, opts)
-		tmr.Stop()
 		if cfg == nil {
 			t.Fatal("nil config")
 		}

@@ -144,8 +144,8 @@ func TestParseGitBase(t *testing.T) {
 func TestParseControlFlow(t *testing.T) {
 	runParseCases(t, []parseCase{
 		{
-			name: "known if/elif/else",
-			src:  "A=2\nif [ \"$A\" = 1 ]; then\n  enable_plugin one u\nelif [[ $A == 2 ]]; then\n  enable_plugin two u\nelse\n  enable_plugin three u\nfi\n",
+			name:    "known if/elif/else",
+			src:     "A=2\nif [ \"$A\" = 1 ]; then\n  enable_plugin one u\nelif [[ $A == 2 ]]; then\n  enable_plugin two u\nelse\n  enable_plugin three u\nfi\n",
 			assigns: []string{"A=2"},
 			plugins: []plug{{"two", "u", "master", "/opt/stack/two", false, "6:17-6:20"}},
 		},
@@ -192,8 +192,8 @@ func TestParseControlFlow(t *testing.T) {
 			rules:   []string{"conditional-plugin@2:18"},
 		},
 		{
-			name:    "functions defined and called",
-			src:     "f() { enable_plugin \"$1\" \"$2\" ${3:-}; }\nf fa ua\nfunction g { f \"$@\"; }\ng fb ub stable/b\n",
+			name: "functions defined and called",
+			src:  "f() { enable_plugin \"$1\" \"$2\" ${3:-}; }\nf fa ua\nfunction g { f \"$@\"; }\ng fb ub stable/b\n",
 			plugins: []plug{
 				{"fa", "ua", "master", "/opt/stack/fa", false, "2:21-2:25"},
 				{"fb", "ub", "stable/b", "/opt/stack/fb", false, "2:21-2:25"},

@@ -1,7 +1,9 @@
 package localconf
 
 import (
+	"bytes"
 	"fmt"
+	"testing"
 	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
@@ -9,38 +11,62 @@ import (
 	"github.com/stackplan/stackplan/schema"
 )
 
-// posProblem explains why p is not a position of src, or returns "".
+// posIndex knows the line and column of every byte offset of one input,
+// computed once in a single pass (checking each position from its line
+// start would be quadratic on the long-line inputs of the hostile tests).
 // Columns count characters from 1, an invalid UTF-8 byte counting as one,
-// as the package's position table does.
-func posProblem(src []byte, p hcl.Pos) string {
-	if p.Byte < 0 || p.Byte > len(src) {
-		return fmt.Sprintf("byte %d outside [0,%d]", p.Byte, len(src))
-	}
-	line, start := 1, 0
-	for i := 0; i < p.Byte; i++ {
-		if src[i] == '\n' {
-			line++
-			start = i + 1
+// as RuneCount does from the line start.
+type posIndex struct {
+	src       []byte
+	line, col []int // at each rune start byte, and at len(src)
+	runeStart []int // the last rune start at or before each offset
+}
+
+func newPosIndex(src []byte) *posIndex {
+	n := len(src) + 1
+	x := &posIndex{src: src, line: make([]int, n), col: make([]int, n), runeStart: make([]int, n)}
+	line, col, rs := 1, 1, 0
+	for i := 0; i < n; i++ {
+		if i == len(src) || utf8.RuneStart(src[i]) {
+			if i > 0 {
+				// RuneCount is additive over splits at rune start bytes.
+				col += utf8.RuneCount(src[rs:i])
+				if src[rs] == '\n' {
+					line, col = line+1, 1
+				}
+			}
+			rs = i
+			x.line[i], x.col[i] = line, col
 		}
+		x.runeStart[i] = rs
 	}
-	col := utf8.RuneCount(src[start:p.Byte]) + 1
+	return x
+}
+
+// posProblem explains why p is not a position of the input, or returns "".
+func (x *posIndex) posProblem(p hcl.Pos) string {
+	if p.Byte < 0 || p.Byte > len(x.src) {
+		return fmt.Sprintf("byte %d outside [0,%d]", p.Byte, len(x.src))
+	}
+	rs := x.runeStart[p.Byte]
+	line, col := x.line[rs], x.col[rs]+utf8.RuneCount(x.src[rs:p.Byte])
 	if p.Line != line || p.Column != col {
 		return fmt.Sprintf("byte %d is line %d column %d, not %d:%d", p.Byte, line, col, p.Line, p.Column)
 	}
 	return ""
 }
 
-func rangeProblem(filename string, src []byte, r hcl.Range) string {
+func rangeProblem(filename string, x *posIndex, r hcl.Range) string {
 	if r.Filename != filename {
 		return fmt.Sprintf("file %q, want %q", r.Filename, filename)
 	}
 	if r.Start.Byte > r.End.Byte {
 		return fmt.Sprintf("start %d after end %d", r.Start.Byte, r.End.Byte)
 	}
-	if s := posProblem(src, r.Start); s != "" {
+	if s := x.posProblem(r.Start); s != "" {
 		return "start: " + s
 	}
-	if s := posProblem(src, r.End); s != "" {
+	if s := x.posProblem(r.End); s != "" {
 		return "end: " + s
 	}
 	return ""
@@ -51,8 +77,9 @@ func rangeProblem(filename string, src []byte, r hcl.Range) string {
 // meta-sections. An empty span (no text) may have the zero range.
 func rangeProblems(filename string, src []byte, cfg *schema.Config, diags hcl.Diagnostics) []string {
 	var out []string
+	x := newPosIndex(src)
 	check := func(what string, r hcl.Range) {
-		if s := rangeProblem(filename, src, r); s != "" {
+		if s := rangeProblem(filename, x, r); s != "" {
 			out = append(out, what+": "+s)
 		}
 	}
@@ -101,4 +128,29 @@ func rangeProblems(filename string, src []byte, cfg *schema.Config, diags hcl.Di
 		}
 	}
 	return out
+}
+
+// TestPosIndex checks the test's own position oracle against the plain
+// definition, and the package's position table against both.
+func TestPosIndex(t *testing.T) {
+	src := []byte("ab\né\xffx\xc3\n\n\xe2\x82z")
+	x := newPosIndex(src)
+	table := newPosTable("f", src)
+	for off := 0; off <= len(src); off++ {
+		start := bytes.LastIndexByte(src[:off], '\n') + 1
+		want := hcl.Pos{Line: bytes.Count(src[:off], []byte("\n")) + 1, Column: utf8.RuneCount(src[start:off]) + 1, Byte: off}
+		if s := x.posProblem(want); s != "" {
+			t.Errorf("oracle at %d: %s", off, s)
+		}
+		if got := table.pos(off); got != want {
+			t.Errorf("posTable.pos(%d) = %+v, want %+v", off, got, want)
+		}
+	}
+	// Backwards and forwards on one line, through the column cache.
+	for _, off := range []int{12, 4, 9, 3, 13, 0, 7, 5} {
+		start := bytes.LastIndexByte(src[:off], '\n') + 1
+		if got := table.pos(off).Column; got != utf8.RuneCount(src[start:off])+1 {
+			t.Errorf("pos(%d).Column = %d after other positions", off, got)
+		}
+	}
 }
