@@ -26,9 +26,10 @@ func newPosIndex(src []byte) *posIndex {
 	n := len(src) + 1
 	x := &posIndex{src: src, line: make([]int, n), col: make([]int, n), runeStart: make([]int, n)}
 	line, col, rs := 1, 1, 0
-	for i := 0; i < n; i++ {
-		if i == len(src) || utf8.RuneStart(src[i]) {
-			if i > 0 {
+	for i := range n {
+		// Segments start at rune start bytes, and at every line start.
+		if i == 0 || i == len(src) || utf8.RuneStart(src[i]) || src[i-1] == '\n' {
+			if i > rs {
 				// RuneCount is additive over splits at rune start bytes.
 				col += utf8.RuneCount(src[rs:i])
 				if src[rs] == '\n' {
@@ -133,7 +134,7 @@ func rangeProblems(filename string, src []byte, cfg *schema.Config, diags hcl.Di
 // TestPosIndex checks the test's own position oracle against the plain
 // definition, and the package's position table against both.
 func TestPosIndex(t *testing.T) {
-	src := []byte("ab\né\xffx\xc3\n\n\xe2\x82z")
+	src := []byte("\x80ab\né\xffx\xc3\n\x80\n\xe2\x82z\n\xa9")
 	x := newPosIndex(src)
 	table := newPosTable("f", src)
 	for off := 0; off <= len(src); off++ {
@@ -147,7 +148,7 @@ func TestPosIndex(t *testing.T) {
 		}
 	}
 	// Backwards and forwards on one line, through the column cache.
-	for _, off := range []int{12, 4, 9, 3, 13, 0, 7, 5} {
+	for _, off := range []int{13, 5, 10, 4, 14, 0, 8, 6, 1} {
 		start := bytes.LastIndexByte(src[:off], '\n') + 1
 		if got := table.pos(off).Column; got != utf8.RuneCount(src[start:off])+1 {
 			t.Errorf("pos(%d).Column = %d after other positions", off, got)
