@@ -30,6 +30,7 @@ const driver = `exec {__sp_in}<&3 {__sp_out}>&4 4>&- 3>&1
 __sp_read() { IFS= read -r -d '' -u "$__sp_in" "$1"; }
 __sp_reply() { printf '%s\0' "$@" >&"$__sp_out"; }
 __sp_source() { local __sp_f=$1; shift; source "$__sp_f" "$@"; }
+__sp_sync() { printf '\0stackplan-sync:%s\0' "$1"; printf '\0stackplan-sync:%s\0' "$1" >&2; }
 while __sp_read __sp_op; do
   __sp_read __sp_id
   case $__sp_op in
@@ -38,12 +39,15 @@ while __sp_read __sp_op; do
     source <(printf '%s\n' "$__sp_text") {__sp_in}<&- {__sp_out}>&- </dev/null
     __sp_rc=$?
     unset __sp_text
+    __sp_sync "$__sp_id"
     __sp_reply done "$__sp_id" "$__sp_rc" ;;
   file)
     __sp_read __sp_file; __sp_read __sp_n; __sp_args=()
     for ((__sp_i = 0; __sp_i < __sp_n; __sp_i++)); do __sp_read __sp_a; __sp_args+=("$__sp_a"); done
     __sp_source "$__sp_file" "${__sp_args[@]}" {__sp_in}<&- {__sp_out}>&- </dev/null
-    __sp_reply done "$__sp_id" "$?" ;;
+    __sp_rc=$?
+    __sp_sync "$__sp_id"
+    __sp_reply done "$__sp_id" "$__sp_rc" ;;
   vars)
     __sp_read __sp_n; __sp_vals=()
     for ((__sp_i = 0; __sp_i < __sp_n; __sp_i++)); do __sp_read __sp_a; __sp_vals+=("${!__sp_a-}"); done
@@ -68,6 +72,9 @@ type session struct {
 	outWG   sync.WaitGroup
 	outR    []*os.File
 	seq     int
+	// synced receives, per output stream, the op IDs whose sync marker the
+	// stream has passed: everything the op printed before it was delivered.
+	synced [2]chan string
 }
 
 // errShellExited is returned when bash ended during a step.
@@ -123,19 +130,11 @@ func startSession(ctx context.Context, env []string, dir string, output func(str
 	s := &session{cmd: cmd, ctrl: ctrlW, records: make(chan []string, 4), exited: make(chan struct{}), outR: []*os.File{outR, errR}}
 	for i, r := range s.outR {
 		stream := []string{"stdout", "stderr"}[i]
+		s.synced[i] = make(chan string, 16)
 		s.outWG.Add(1)
 		go func() {
 			defer s.outWG.Done()
-			buf := make([]byte, 32<<10)
-			for {
-				n, err := r.Read(buf)
-				if n > 0 {
-					output(stream, append([]byte(nil), buf[:n]...))
-				}
-				if err != nil {
-					return
-				}
-			}
+			s.readOutput(r, stream, s.synced[i], output)
 		}()
 	}
 	go s.readRecords(statR)
@@ -151,6 +150,77 @@ func startSession(ctx context.Context, env []string, dir string, output func(str
 		}
 	}()
 	return s, nil
+}
+
+// syncMarker is what the driver prints on stdout and stderr after each
+// sourced step, so that output is attributed to the step that printed it.
+const syncMarker = "\x00stackplan-sync:"
+
+// readOutput passes a stream's data to output, cutting out the sync
+// markers and reporting each one's op ID on synced.
+func (s *session) readOutput(r io.Reader, stream string, synced chan<- string, output func(string, []byte)) {
+	buf := make([]byte, 32<<10)
+	var carry []byte
+	for {
+		n, err := r.Read(buf)
+		carry = append(carry, buf[:n]...)
+		for {
+			i := strings.Index(string(carry), syncMarker)
+			if i < 0 {
+				break
+			}
+			end := strings.IndexByte(string(carry[i+len(syncMarker):]), 0)
+			if end < 0 {
+				break // the marker's ID is still to come
+			}
+			if i > 0 {
+				output(stream, carry[:i])
+			}
+			id := string(carry[i+len(syncMarker) : i+len(syncMarker)+end])
+			carry = append([]byte(nil), carry[i+len(syncMarker)+end+1:]...)
+			select {
+			case synced <- id:
+			default: // nobody waits (a reply already timed out); drop it
+			}
+		}
+		// Hold back only what may be the start of a marker.
+		keep := 0
+		if j := strings.LastIndexByte(string(carry), 0); j >= 0 && strings.HasPrefix(syncMarker, string(carry[j:min(len(carry), j+len(syncMarker))])) {
+			keep = len(carry) - j
+		}
+		if len(carry)-keep > 0 {
+			output(stream, append([]byte(nil), carry[:len(carry)-keep]...))
+			carry = append([]byte(nil), carry[len(carry)-keep:]...)
+		}
+		if err != nil {
+			if len(carry) > 0 {
+				output(stream, carry)
+			}
+			return
+		}
+	}
+}
+
+// awaitSync waits until both output streams have delivered everything op
+// id printed. A plugin that redirected its own stdout or stderr never
+// shows the marker there, so the wait is bounded.
+func (s *session) awaitSync(ctx context.Context, id string) {
+	timeout := time.NewTimer(time.Second)
+	defer timeout.Stop()
+	for _, ch := range s.synced {
+		for waiting := true; waiting; {
+			select {
+			case got := <-ch:
+				waiting = got != id
+			case <-timeout.C:
+				return
+			case <-ctx.Done():
+				return
+			case <-s.exited:
+				return
+			}
+		}
+	}
 }
 
 func (s *session) kill() {
@@ -270,6 +340,9 @@ func (s *session) status(ctx context.Context, op string, args ...string) (int, e
 	}
 	if rec[0] != "done" {
 		return -1, fmt.Errorf("unexpected reply %q", rec[0])
+	}
+	if op == "text" || op == "file" {
+		s.awaitSync(ctx, rec[1])
 	}
 	code, err := strconv.Atoi(rec[2])
 	if err != nil {

@@ -48,6 +48,7 @@ func subcommands() []subcommand {
 	return []subcommand{
 		{"plan", "compile a configuration and show the plan", (*Command).runPlan},
 		{"lint", "check configurations and report every finding", (*Command).runLint},
+		{"apply", "clone the plugins and run their hooks as DevStack would", (*Command).runApply},
 		{"rules", "list the lint rules", (*Command).runRules},
 		{"version", "print the version", (*Command).runVersion},
 	}

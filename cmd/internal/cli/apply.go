@@ -1,0 +1,314 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/pflag"
+
+	"github.com/stackplan/stackplan/cmd/internal/diagview"
+	"github.com/stackplan/stackplan/compiler/localconf"
+	"github.com/stackplan/stackplan/executor"
+	"github.com/stackplan/stackplan/plan"
+	"github.com/stackplan/stackplan/plan/planfile"
+	"github.com/stackplan/stackplan/schema"
+)
+
+// ExitInterrupted is the exit code after Ctrl-C, as shells report SIGINT.
+const ExitInterrupted = 130
+
+type applyArgs struct {
+	config       configFlags
+	parallel     int
+	reclone      bool
+	force        bool
+	offline      bool
+	errorOnClone bool
+	gitDepth     int
+	only         string
+	lifecycles   []string
+	step         string
+	from, to     string
+	dryRun       bool
+	devstack     string
+	logDir       string
+	json         bool
+	color        string
+}
+
+func (c *Command) runApply(args []string) int {
+	var a applyArgs
+	fs := pflag.NewFlagSet("apply", pflag.ContinueOnError)
+	fs.SetOutput(c.Stderr)
+	a.config.register(fs)
+	fs.IntVar(&a.parallel, "parallel", 4, "clone this many plugins at once")
+	fs.BoolVar(&a.reclone, "reclone", false, "move existing checkouts to their ref (DevStack's RECLONE=yes)")
+	fs.BoolVar(&a.force, "force", false, "apply a finished plan again, and accept checkouts that moved")
+	fs.BoolVar(&a.offline, "offline", false, "use existing checkouts only (DevStack's OFFLINE=True)")
+	fs.BoolVar(&a.errorOnClone, "error-on-clone", false, "fail instead of cloning a missing plugin (DevStack's ERROR_ON_CLONE=True)")
+	fs.IntVar(&a.gitDepth, "git-depth", 0, "shallow clones of this many commits (DevStack's GIT_DEPTH)")
+	fs.StringVar(&a.only, "only", "", `run one stage alone: "clone" prefetches the plugins before ./stack.sh`)
+	fs.StringSliceVar(&a.lifecycles, "lifecycle", []string{"stack"}, "lifecycles to apply, in order: stack, unstack, clean")
+	fs.StringVar(&a.step, "step", "", "run only the step with this `ID` (after rebuilding the state it needs)")
+	fs.StringVar(&a.from, "from", "", "start at the step with this `ID`")
+	fs.StringVar(&a.to, "to", "", "stop after the step with this `ID`")
+	fs.BoolVar(&a.dryRun, "dry-run", false, "print what would run, and change nothing")
+	fs.StringVar(&a.devstack, "devstack", "", "a DevStack checkout: source its functions and run its extras.d hooks")
+	fs.StringVar(&a.logDir, "log-dir", "", "directory for the apply's log file (default DEST/.stackplan/logs)")
+	fs.BoolVar(&a.json, "json", false, "print one JSON event per line")
+	fs.StringVar(&a.color, "color", "auto", "colour: auto, always or never")
+	fs.Usage = func() {
+		fmt.Fprintln(c.Stderr, "Usage: stackplan apply [flags] [FILE | PLAN.json]\n\nApplies a configuration, or a plan written by 'stackplan plan --out'.\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return usageError(err)
+	}
+	fail := func(code int, format string, args ...any) int {
+		fmt.Fprintf(c.Stderr, "stackplan apply: "+format+"\n", args...)
+		return code
+	}
+	files := fs.Args()
+	if len(files) > 1 {
+		return fail(ExitUsage, "one configuration or plan file at a time")
+	}
+	if len(files) == 0 {
+		name, err := c.defaultConfig()
+		if err != nil {
+			return fail(ExitUsage, "%v", err)
+		}
+		files = []string{name}
+	}
+	lcs, err := parseLifecycles(a.lifecycles)
+	if err != nil {
+		return fail(ExitUsage, "%v", err)
+	}
+	opts, err := a.config.options(c)
+	if err != nil {
+		return fail(ExitUsage, "%v", err)
+	}
+
+	res, err := c.planToApply(files[0], opts)
+	if err != nil {
+		return fail(ExitFindings, "%v", err)
+	}
+	if res.diags.HasErrors() || len(res.diags) > 0 {
+		vopts := diagview.Options{Color: c.useColor(a.color, c.Stderr), ToolVersion: Version}
+		if err := diagview.Write(c.Stderr, diagview.Pretty, res.diags, map[string][]byte{res.name: res.data}, vopts); err != nil {
+			return fail(ExitInternal, "%v", err)
+		}
+		if res.diags.HasErrors() {
+			return fail(ExitFindings, "the configuration has errors; nothing was cloned or run")
+		}
+	}
+
+	sw := switchesOf(res.cfg, opts.Env)
+	eopts := executor.Options{
+		Parallel:     a.parallel,
+		Reclone:      a.reclone || sw.reclone,
+		Offline:      a.offline || sw.offline,
+		ErrorOnClone: a.errorOnClone || sw.errorOnClone,
+		GitDepth:     max(a.gitDepth, sw.gitDepth),
+		Force:        a.force,
+		DryRun:       a.dryRun,
+		Only:         a.only,
+		Lifecycles:   lcs,
+		Step:         a.step,
+		From:         a.from,
+		To:           a.to,
+		DevstackDir:  a.devstack,
+		LogDir:       a.logDir,
+		Env:          bashEnv(c.Env, opts.Env),
+	}
+	var view applyView = newTextApplyView(c.Stdout, c.Stderr, c.useColor(a.color, c.Stdout))
+	if a.json {
+		view = newJSONApplyView(c.Stdout)
+	}
+
+	ctx := c.ctx()
+	if c.Context == nil {
+		var stop context.CancelFunc
+		ctx, stop = signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+		defer stop()
+	}
+	_, err = executor.Apply(ctx, res.plan, eopts, view)
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.Is(err, executor.ErrAlreadyApplied):
+		fmt.Fprintln(c.Stderr, "stackplan apply: nothing to do:", err)
+		return ExitOK
+	case ctx.Err() != nil:
+		return fail(ExitInterrupted, "interrupted: %v", err)
+	}
+	return fail(ExitFindings, "%v", err)
+}
+
+// bashEnv is the environment of the bash sessions: this process's, with
+// the --env values the plan was compiled with on top, as DevStack would
+// inherit them.
+func bashEnv(process []string, given map[string]string) []string {
+	env := make([]string, 0, len(process)+len(given))
+	for _, kv := range process {
+		if k, _, _ := strings.Cut(kv, "="); given[k] == "" {
+			env = append(env, kv)
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(given)) {
+		env = append(env, k+"="+given[k])
+	}
+	return env
+}
+
+func parseLifecycles(names []string) ([]plan.Lifecycle, error) {
+	var out []plan.Lifecycle
+	for _, n := range names {
+		lc := plan.Lifecycle(strings.TrimSpace(n))
+		switch lc {
+		case plan.Stack, plan.Unstack, plan.Clean:
+			out = append(out, lc)
+		default:
+			return nil, fmt.Errorf("--lifecycle %q: expected stack, unstack or clean", n)
+		}
+	}
+	return out, nil
+}
+
+// planToApply compiles a configuration file, or reads a saved plan and
+// checks it against its inputs: every input must still have the sha256 the
+// plan recorded, and compiling them again must give the same plan. The
+// result carries the secret-bearing payload (localrc text, INI fragments)
+// that plan files never hold.
+func (c *Command) planToApply(path string, opts localconf.Options) (*compiled, error) {
+	head, err := sniff(path)
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.HasPrefix(bytes.TrimSpace(head), []byte("{")) {
+		return c.compileFile(path, opts)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	saved, err := planfile.Read(f, path)
+	if err != nil {
+		return nil, err
+	}
+	if len(saved.Inputs) != 1 {
+		return nil, fmt.Errorf("%s: plans from %d inputs cannot be applied yet", path, len(saved.Inputs))
+	}
+	in := saved.Inputs[0]
+	data, err := os.ReadFile(in.Path)
+	if err != nil {
+		return nil, fmt.Errorf("stale plan: its input %s cannot be read: %v", in.Path, err)
+	}
+	if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != in.SHA256 {
+		return nil, fmt.Errorf("stale plan: %s changed since the plan was made (sha256 %s, the plan recorded %s); make a new plan", in.Path, hex.EncodeToString(sum[:])[:12], in.SHA256[:12])
+	}
+	// Compile with what the plan was made with: its environment entries
+	// (masked ones must be given again with --env) and its DEST.
+	for _, e := range saved.Env {
+		if _, given := opts.Env[e.Name]; !given && e.Value != schema.Mask {
+			opts.Env[e.Name] = e.Value
+		}
+	}
+	if opts.Dest == "" {
+		opts.Dest = saved.Dest
+	}
+	opts.Kind = in.Kind
+	res, err := c.compileFile(in.Path, opts)
+	if err != nil {
+		return nil, err
+	}
+	if diff := planDifference(saved, res.plan); diff != "" {
+		return nil, fmt.Errorf("stale plan: compiling %s again gives a different plan (%s); make a new plan", in.Path, diff)
+	}
+	for i := range res.plan.Plugins {
+		res.plan.Plugins[i].Commit = saved.Plugins[i].Commit
+	}
+	return res, nil
+}
+
+// sniff reads the start of a file, to tell a JSON plan from a configuration.
+func sniff(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	buf := make([]byte, 512)
+	n, _ := f.Read(buf)
+	return buf[:n], nil
+}
+
+// planDifference names the first way two plans differ in what they would
+// do, or returns "".
+func planDifference(saved, now *plan.Plan) string {
+	if len(saved.Plugins) != len(now.Plugins) {
+		return fmt.Sprintf("%d plugins instead of %d", len(now.Plugins), len(saved.Plugins))
+	}
+	for i, s := range saved.Plugins {
+		n := now.Plugins[i]
+		if s.Name != n.Name || s.URL != n.URL || s.Ref != n.Ref || s.Dir != n.Dir {
+			return fmt.Sprintf("plugin %d is now %s %s %s at %s, was %s %s %s at %s", i+1, n.Name, n.URL, n.Ref, n.Dir, s.Name, s.URL, s.Ref, s.Dir)
+		}
+	}
+	if len(saved.Steps) != len(now.Steps) {
+		return fmt.Sprintf("%d steps instead of %d", len(now.Steps), len(saved.Steps))
+	}
+	for i, s := range saved.Steps {
+		if s.ID != now.Steps[i].ID {
+			return fmt.Sprintf("step %d is now %s, was %s", i+1, now.Steps[i].ID, s.ID)
+		}
+	}
+	return ""
+}
+
+// switches are DevStack's clone switches as localrc or the environment
+// sets them.
+type switches struct {
+	reclone, offline, errorOnClone bool
+	gitDepth                       int
+}
+
+// switchesOf reads RECLONE, OFFLINE, ERROR_ON_CLONE and GIT_DEPTH as
+// stackrc does: the configuration's last unconditional assignment, else the
+// environment given with --env.
+func switchesOf(cfg *schema.Config, env map[string]string) switches {
+	val := map[string]string{}
+	for k, v := range env {
+		val[k] = v
+	}
+	for _, as := range cfg.Assignments {
+		if as.Value.Known() && !as.Conditional {
+			val[as.Name] = as.Value.String()
+		}
+	}
+	var sw switches
+	sw.reclone = trueOrFalse(val["RECLONE"])
+	sw.offline = trueOrFalse(val["OFFLINE"])
+	sw.errorOnClone = trueOrFalse(val["ERROR_ON_CLONE"])
+	fmt.Sscan(val["GIT_DEPTH"], &sw.gitDepth)
+	return sw
+}
+
+// trueOrFalse is DevStack's trueorfalse: 1, yes, true, on in any case.
+func trueOrFalse(s string) bool {
+	switch strings.ToLower(s) {
+	case "1", "yes", "true", "on":
+		return true
+	}
+	return false
+}

@@ -1,0 +1,256 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/stackplan/stackplan/executor"
+)
+
+// applyView renders an apply's progress; the executor reports to it through
+// its hooks and never prints.
+type applyView interface {
+	executor.Hooks
+}
+
+// textApplyView prints one line per step with an [i/n] counter and its
+// time, streams the plugins' output unchanged, and ends with a timing
+// table like DevStack's "Component Timing".
+type textApplyView struct {
+	out, errOut io.Writer
+	color       bool
+}
+
+func newTextApplyView(out, errOut io.Writer, color bool) *textApplyView {
+	return &textApplyView{out: out, errOut: errOut, color: color}
+}
+
+func (v *textApplyView) paint(code, s string) string {
+	if !v.color {
+		return s
+	}
+	return "\x1b[" + code + "m" + s + "\x1b[0m"
+}
+
+func (v *textApplyView) CloneProgress(e executor.CloneEvent) {
+	switch e.Stage {
+	case executor.CloneStart:
+		fmt.Fprintf(v.out, "%s %s: git clone %s\n", v.paint("36", "clone"), e.Plugin, e.Dir)
+	case executor.CloneDone:
+		r := e.Result
+		fmt.Fprintf(v.out, "%s %s: %s at %s (%s)\n", v.paint("32", "clone"), e.Plugin, r.Action, short(r.Commit), dur(r.End.Sub(r.Start)))
+	case executor.CloneFailed:
+		fmt.Fprintf(v.errOut, "%s %s: %v\n", v.paint("31", "clone failed"), e.Plugin, e.Err)
+	}
+}
+
+func (v *textApplyView) StepStart(e executor.StepEvent) {
+	if e.Replay {
+		fmt.Fprintf(v.out, "%s %s (replayed to rebuild the session)\n", v.paint("2", "[ -/- ]"), e.Step.ID)
+		return
+	}
+	fmt.Fprintf(v.out, "%s %s\n", v.paint("1", fmt.Sprintf("[%d/%d]", e.Index, e.Total)), e.Step.ID)
+}
+
+func (v *textApplyView) StepOutput(e executor.OutputEvent) {
+	w := v.out
+	if e.Stream == "stderr" {
+		w = v.errOut
+	}
+	w.Write(e.Data)
+}
+
+func (v *textApplyView) StepComplete(e executor.StepEvent) {
+	if e.Replay {
+		return
+	}
+	if e.ExitCode != 0 {
+		fmt.Fprintf(v.out, "        %s %s exited %d, passed over as DevStack does (%s)\n", v.paint("33", "warn"), e.Step.ID, e.ExitCode, dur(e.Duration()))
+		return
+	}
+	suffix := ""
+	if e.Target != "" {
+		suffix = " → " + e.Target
+	}
+	fmt.Fprintf(v.out, "        %s %s%s (%s)\n", v.paint("32", "ok"), e.Step.ID, suffix, dur(e.Duration()))
+}
+
+func (v *textApplyView) StepFailed(e executor.StepEvent) {
+	fmt.Fprintf(v.errOut, "        %s %s: %v (%s)\n", v.paint("31", "FAILED"), e.Step.ID, e.Err, dur(e.Duration()))
+}
+
+func (v *textApplyView) StepSkipped(e executor.StepEvent) {
+	fmt.Fprintf(v.out, "%s %s: %s\n", v.paint("2", fmt.Sprintf("[%d/%d]", e.Index, e.Total)), e.Step.ID, e.Reason)
+}
+
+func (v *textApplyView) Summary(s executor.Summary) {
+	if s.DryRun {
+		return
+	}
+	// Component timing: total time per kind of step.
+	byKind := map[string]time.Duration{}
+	ran := 0
+	for _, st := range s.Steps {
+		if st.Status != executor.StatusDone && st.Status != executor.StatusIgnored && st.Status != executor.StatusFailed {
+			continue
+		}
+		ran++
+		byKind[timingLabel(st.ID)] += st.End.Sub(st.Start)
+	}
+	var clones time.Duration
+	for _, cl := range s.Clones {
+		clones = max(clones, cl.End.Sub(s.Start))
+	}
+	if len(s.Clones) > 0 {
+		byKind["clone (parallel)"] = clones
+	}
+	if len(byKind) > 0 {
+		fmt.Fprintln(v.out, "\n=========================\nstackplan component timing\n=========================")
+		keys := make([]string, 0, len(byKind))
+		for k := range byKind {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		tw := tabwriter.NewWriter(v.out, 0, 0, 2, ' ', tabwriter.AlignRight)
+		for _, k := range keys {
+			fmt.Fprintf(tw, "%s\t%s\t\n", k, dur(byKind[k]))
+		}
+		tw.Flush()
+	}
+	status := v.paint("32", "done")
+	if s.Err != nil {
+		status = v.paint("31", "failed")
+	}
+	fmt.Fprintf(v.out, "\napply %s: %d step(s) run, %d clone(s), %s", status, ran, len(s.Clones), dur(s.End.Sub(s.Start)))
+	if s.LogFile != "" {
+		fmt.Fprintf(v.out, "; log: %s", s.LogFile)
+	}
+	fmt.Fprintln(v.out)
+}
+
+// timingLabel groups a step ID ("stack:phase:install:octavia") by what it
+// did ("stack:phase:install").
+func timingLabel(id string) string {
+	parts := strings.Split(id, ":")
+	switch {
+	case len(parts) >= 4 && parts[1] == "phase", len(parts) >= 4 && parts[1] == "merge":
+		return strings.Join(parts[:3], ":")
+	case len(parts) >= 3:
+		return strings.Join(parts[:2], ":")
+	}
+	return id
+}
+
+func dur(d time.Duration) string {
+	switch {
+	case d >= time.Second:
+		return fmt.Sprintf("%.1fs", d.Seconds())
+	default:
+		return fmt.Sprintf("%dms", d.Milliseconds())
+	}
+}
+
+func short(commit string) string {
+	if len(commit) > 12 {
+		return commit[:12]
+	}
+	return commit
+}
+
+// jsonApplyView prints one JSON object per line: step_start, step_output,
+// step_complete, step_failed, step_skipped, clone and summary events.
+type jsonApplyView struct {
+	enc *json.Encoder
+}
+
+func newJSONApplyView(out io.Writer) *jsonApplyView {
+	enc := json.NewEncoder(out)
+	enc.SetEscapeHTML(false)
+	return &jsonApplyView{enc: enc}
+}
+
+// applyEvent is the JSON shape of every event; fields are omitted when empty.
+type applyEvent struct {
+	Type       string  `json:"type"`
+	Time       string  `json:"time,omitempty"`
+	Step       string  `json:"step,omitempty"`
+	Kind       string  `json:"kind,omitempty"`
+	Lifecycle  string  `json:"lifecycle,omitempty"`
+	Plugin     string  `json:"plugin,omitempty"`
+	Index      int     `json:"index,omitempty"`
+	Total      int     `json:"total,omitempty"`
+	Replay     bool    `json:"replay,omitempty"`
+	Stream     string  `json:"stream,omitempty"`
+	Data       string  `json:"data,omitempty"`
+	Stage      string  `json:"stage,omitempty"`
+	Commit     string  `json:"commit,omitempty"`
+	Action     string  `json:"action,omitempty"`
+	Target     string  `json:"target,omitempty"`
+	ExitCode   int     `json:"exit_code,omitempty"`
+	DurationMS float64 `json:"duration_ms,omitempty"`
+	Reason     string  `json:"reason,omitempty"`
+	Error      string  `json:"error,omitempty"`
+	LogFile    string  `json:"log_file,omitempty"`
+	Steps      []any   `json:"steps,omitempty"`
+}
+
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+func (v *jsonApplyView) step(typ string, e executor.StepEvent, t time.Time) {
+	ev := applyEvent{
+		Type: typ, Time: stamp(t), Step: e.Step.ID, Kind: string(e.Step.Kind), Lifecycle: string(e.Step.Lifecycle),
+		Plugin: e.Step.Plugin, Index: e.Index, Total: e.Total, Replay: e.Replay, Target: e.Target,
+		ExitCode: e.ExitCode, Reason: e.Reason, Error: errString(e.Err),
+	}
+	if !e.End.IsZero() {
+		ev.DurationMS = millis(e.Duration())
+	}
+	v.enc.Encode(ev)
+}
+
+func millis(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func (v *jsonApplyView) CloneProgress(e executor.CloneEvent) {
+	ev := applyEvent{Type: "clone", Time: stamp(e.Time), Step: e.StepID, Plugin: e.Plugin, Stage: string(e.Stage), Data: e.Message, Error: errString(e.Err)}
+	if r := e.Result; r != nil {
+		ev.Commit, ev.Action = r.Commit, string(r.Action)
+		ev.DurationMS = millis(r.End.Sub(r.Start))
+	}
+	v.enc.Encode(ev)
+}
+func (v *jsonApplyView) StepStart(e executor.StepEvent)    { v.step("step_start", e, e.Start) }
+func (v *jsonApplyView) StepComplete(e executor.StepEvent) { v.step("step_complete", e, e.End) }
+func (v *jsonApplyView) StepFailed(e executor.StepEvent)   { v.step("step_failed", e, e.End) }
+func (v *jsonApplyView) StepSkipped(e executor.StepEvent)  { v.step("step_skipped", e, time.Time{}) }
+func (v *jsonApplyView) StepOutput(e executor.OutputEvent) {
+	v.enc.Encode(applyEvent{Type: "step_output", Step: e.StepID, Stream: e.Stream, Data: string(e.Data)})
+}
+func (v *jsonApplyView) Summary(s executor.Summary) {
+	steps := make([]any, 0, len(s.Steps))
+	for _, st := range s.Steps {
+		steps = append(steps, map[string]any{
+			"id": st.ID, "status": st.Status, "duration_ms": millis(st.End.Sub(st.Start)),
+		})
+	}
+	v.enc.Encode(applyEvent{
+		Type: "summary", Time: stamp(s.End), DurationMS: millis(s.End.Sub(s.Start)),
+		Error: errString(s.Err), LogFile: s.LogFile, Steps: steps,
+	})
+}
