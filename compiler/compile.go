@@ -29,6 +29,7 @@ func Compile(cfg *schema.Config, front hcl.Diagnostics, opts Options) (*plan.Pla
 	red := RedactorFor(cfg)
 	diags := slices.Clone(front)
 	diags = append(diags, validatePlugins(cfg, red)...)
+	diags = append(diags, validateServices(cfg)...)
 	diags = suppress(diags, cfg.Inputs)
 	diags = schema.SortDiagnostics(diags)
 	diags = redactDiags(diags)

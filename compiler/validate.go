@@ -3,6 +3,7 @@ package compiler
 import (
 	"fmt"
 	"path"
+	"slices"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -150,4 +151,31 @@ func subject(v schema.Value, whole hcl.Range) hcl.Range {
 		return whole
 	}
 	return v.Range
+}
+
+// validateServices applies DevStack's verify_disabled_services: a service
+// named by disable_service must not be back in ENABLED_SERVICES.
+func validateServices(cfg *schema.Config) hcl.Diagnostics {
+	if !cfg.Services.EnabledKnown || len(cfg.Services.Disabled) == 0 {
+		return nil
+	}
+	var lastEdit *schema.Assignment
+	for i, a := range cfg.Assignments {
+		if a.Name == "ENABLED_SERVICES" {
+			lastEdit = &cfg.Assignments[i]
+		}
+	}
+	if lastEdit == nil {
+		return nil // only the service functions changed the list, and they respect disable_service
+	}
+	var diags hcl.Diagnostics
+	for _, s := range cfg.Services.Disabled {
+		if slices.Contains(cfg.Services.Enabled, s) {
+			diags = append(diags, schema.RuleDisabledReenabled.Diag(
+				fmt.Sprintf("service %s is disabled, but ENABLED_SERVICES brings it back", s),
+				fmt.Sprintf("DevStack dies after the settings phase with \"ENABLED_SERVICES directly modified to overcome 'disable_service %s'\". Remove the disable_service or the direct edit.", s),
+				lastEdit.Range))
+		}
+	}
+	return diags
 }
