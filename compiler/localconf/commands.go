@@ -34,6 +34,9 @@ func (ev *evaluator) expandArgs(words []*syntax.Word) []arg {
 			out = append(out, a)
 			continue
 		}
+		if len(f) == 0 && len(a.unset) > 0 {
+			ev.vanished = append(ev.vanished, a)
+		}
 		for _, v := range f {
 			a.val = v
 			out = append(out, a)
@@ -96,8 +99,12 @@ func (ev *evaluator) call(c *syntax.CallExpr) (tri, flow) {
 			ev.rangeOf(c.Args[0])))
 		return triUnknown, flowNext
 	}
+	ev.vanished = ev.vanished[:0]
 	args := ev.expandArgs(c.Args[1:])
 	rng := ev.rangeOf(c)
+	if name == "enable_plugin" {
+		ev.reportVanished()
+	}
 	if body, ok := ev.funcs[name]; ok {
 		return ev.callFunc(c, body, args)
 	}
@@ -164,6 +171,18 @@ func (ev *evaluator) call(c *syntax.CallExpr) (tri, flow) {
 	}
 	ev.checkMisspelt(name, c.Args[0])
 	return triUnknown, flowNext
+}
+
+// reportVanished warns about enable_plugin arguments that expanded to no
+// word at all: an unquoted unset variable disappears in bash, and the
+// arguments after it shift into its place.
+func (ev *evaluator) reportVanished() {
+	for _, a := range ev.vanished {
+		ev.diag(schema.RuleUnsetVariable.Diag(
+			fmt.Sprintf("%s expands to nothing, so this enable_plugin argument disappears", a.text),
+			fmt.Sprintf("$%s is not set when localrc runs (stackrc sets most variables only after sourcing localrc). Unquoted, it vanishes and the arguments after it shift: a missing ref becomes master, a missing name makes the URL the name. Set it in localrc, or pass --env %s=VALUE if it comes from the environment.", a.unset[0], a.unset[0]),
+			a.rng))
+	}
 }
 
 func firstText(args []arg) string {

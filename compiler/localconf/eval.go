@@ -101,6 +101,9 @@ type evaluator struct {
 	localSaves []map[string]*variable // per function call: values hidden by "local"
 	// destSetAt is where DEST was last assigned, for dest-after-plugin.
 	pluginCount int
+	// vanished collects the arguments of the current command that
+	// expanded to no word because of unset variables.
+	vanished []arg
 }
 
 func newEvaluator(src string, cmap *concatMap, pos *posTable, cfg *schema.Config) *evaluator {

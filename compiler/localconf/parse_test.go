@@ -211,7 +211,7 @@ func TestParseControlFlow(t *testing.T) {
 				{"blk", "u", "master", "/opt/stack/blk", false, "5:17-5:20"},
 				{"s", "-", "master", "/opt/stack/s", false, "6:15-6:16"},
 			},
-			rules: []string{"not-evaluated@2:2", "not-evaluated@3:10", "not-evaluated@4:1"},
+			rules: []string{"not-evaluated@2:2", "not-evaluated@3:10", "not-evaluated@4:1", "unset-variable@6:17"},
 		},
 		{
 			name:  "source and eval are not followed",
