@@ -23,15 +23,26 @@ type applyView interface {
 // table like DevStack's "Component Timing".
 type textApplyView struct {
 	out, errOut io.Writer
-	color       bool
+	// terminal adds colour and git's own clone progress lines.
+	terminal bool
+	// start is the time of the first event: step lines show the time
+	// elapsed since then, from the executor's clock.
+	start time.Time
 }
 
-func newTextApplyView(out, errOut io.Writer, color bool) *textApplyView {
-	return &textApplyView{out: out, errOut: errOut, color: color}
+func newTextApplyView(out, errOut io.Writer, terminal bool) *textApplyView {
+	return &textApplyView{out: out, errOut: errOut, terminal: terminal}
+}
+
+func (v *textApplyView) elapsed(t time.Time) string {
+	if v.start.IsZero() || t.Before(v.start) {
+		v.start = t
+	}
+	return "+" + dur(t.Sub(v.start))
 }
 
 func (v *textApplyView) paint(code, s string) string {
-	if !v.color {
+	if !v.terminal {
 		return s
 	}
 	return "\x1b[" + code + "m" + s + "\x1b[0m"
@@ -40,7 +51,11 @@ func (v *textApplyView) paint(code, s string) string {
 func (v *textApplyView) CloneProgress(e executor.CloneEvent) {
 	switch e.Stage {
 	case executor.CloneStart:
-		fmt.Fprintf(v.out, "%s %s: git clone %s\n", v.paint("36", "clone"), e.Plugin, e.Dir)
+		fmt.Fprintf(v.out, "%s %s %s: git clone %s\n", v.paint("36", "clone"), v.elapsed(e.Time), e.Plugin, e.Dir)
+	case executor.CloneProgress:
+		if v.terminal && e.Message != "" {
+			fmt.Fprintf(v.out, "%s %s: %s\n", v.paint("2", "clone"), e.Plugin, strings.TrimSpace(e.Message))
+		}
 	case executor.CloneDone:
 		r := e.Result
 		fmt.Fprintf(v.out, "%s %s: %s at %s (%s)\n", v.paint("32", "clone"), e.Plugin, r.Action, short(r.Commit), dur(r.End.Sub(r.Start)))
@@ -54,7 +69,7 @@ func (v *textApplyView) StepStart(e executor.StepEvent) {
 		fmt.Fprintf(v.out, "%s %s (replayed to rebuild the session)\n", v.paint("2", "[ -/- ]"), e.Step.ID)
 		return
 	}
-	fmt.Fprintf(v.out, "%s %s\n", v.paint("1", fmt.Sprintf("[%d/%d]", e.Index, e.Total)), e.Step.ID)
+	fmt.Fprintf(v.out, "%s %s %s\n", v.paint("1", fmt.Sprintf("[%d/%d]", e.Index, e.Total)), v.elapsed(e.Start), e.Step.ID)
 }
 
 func (v *textApplyView) StepOutput(e executor.OutputEvent) {
