@@ -77,10 +77,7 @@ func duplicates(plugins []schema.Plugin) hcl.Diagnostics {
 func validateName(p schema.Plugin) hcl.Diagnostics {
 	switch {
 	case p.Name.Missing() || p.Name.Known() && p.Name.String() == "":
-		detail := "DevStack dies on an empty plugin name (\"Plugin attempted to be enabled twice\")."
-		if p.Name.Why != "" {
-			detail = "The name is empty because " + p.Name.Why + ". " + detail
-		}
+		detail := becauseEmpty("name", p.Name, "DevStack dies on an empty plugin name (\"Plugin attempted to be enabled twice\").")
 		return hcl.Diagnostics{schema.RuleEmptyName.Diag("enable_plugin without a plugin name", detail, subject(p.Name, p.Range))}
 	case !p.Name.Known():
 		return hcl.Diagnostics{unknownDiag(schema.RuleUnknownValue, "plugin name", p.Name)}
@@ -96,10 +93,7 @@ func validateName(p schema.Plugin) hcl.Diagnostics {
 func validateURL(p schema.Plugin) hcl.Diagnostics {
 	switch {
 	case p.URL.Missing() || p.URL.Known() && p.URL.String() == "":
-		detail := "DevStack has no default URL: without one, git_clone's arguments shift and the clone lands in the wrong place."
-		if p.URL.Why != "" {
-			detail = "The URL is empty because " + p.URL.Why + ". " + detail
-		}
+		detail := becauseEmpty("URL", p.URL, "DevStack has no default URL: without one, git_clone's arguments shift and the clone lands in the wrong place.")
 		return hcl.Diagnostics{schema.RuleMissingURL.Diag(fmt.Sprintf("enable_plugin %s has no URL", p.Name.Text), detail, subject(p.URL, p.Range))}
 	case !p.URL.Known():
 		return hcl.Diagnostics{unknownDiag(schema.RuleUnknownValue, "plugin URL", p.URL)}
@@ -111,11 +105,7 @@ func validateURL(p schema.Plugin) hcl.Diagnostics {
 	case schema.URLCredentials:
 		diags = append(diags, schema.RuleURLCredentials.Diag("credentials inside the plugin URL", why+". A URL is copied into logs, plans and .git/config.", p.URL.Range))
 	}
-	if p.URL.Why != "" {
-		diags = append(diags, schema.RuleUnsetVariable.Diag(
-			fmt.Sprintf("the URL of %s expands to %q", p.Name.Text, p.URL.String()), p.URL.Why+".", p.URL.Range))
-	}
-	return diags
+	return append(diags, unsetNote(p, "URL", p.URL)...)
 }
 
 func validateRef(p schema.Plugin) hcl.Diagnostics {
@@ -129,11 +119,27 @@ func validateRef(p schema.Plugin) hcl.Diagnostics {
 	case schema.RefAbbreviatedSHA:
 		diags = append(diags, schema.RuleAbbreviatedSHA.Diag(why, "DevStack's git fetch origin REF fails with \"couldn't find remote ref\" for an abbreviated id.", p.Ref.Range))
 	}
-	if p.Ref.Why != "" && p.Ref.Text != "" {
-		diags = append(diags, schema.RuleUnsetVariable.Diag(
-			fmt.Sprintf("the ref of %s expands to %q", p.Name.Text, p.Ref.String()), p.Ref.Why+".", p.Ref.Range))
-	}
+	diags = append(diags, unsetNote(p, "ref", p.Ref)...)
 	return diags
+}
+
+// becauseEmpty puts why a value came out empty, when the front-end knows,
+// before a diagnostic's detail.
+func becauseEmpty(what string, v schema.Value, detail string) string {
+	if v.Why == "" {
+		return detail
+	}
+	return "The " + what + " is empty because " + v.Why + ". " + detail
+}
+
+// unsetNote warns about a value that was written (not defaulted) and
+// expanded with variables that are not set when localrc runs.
+func unsetNote(p schema.Plugin, what string, v schema.Value) hcl.Diagnostics {
+	if v.Why == "" || v.Text == "" {
+		return nil
+	}
+	return hcl.Diagnostics{schema.RuleUnsetVariable.Diag(
+		fmt.Sprintf("the %s of %s expands to %q", what, p.Name.Text, v.String()), v.Why+".", v.Range)}
 }
 
 func unknownDiag(rule schema.Rule, what string, v schema.Value) *hcl.Diagnostic {
