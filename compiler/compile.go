@@ -17,6 +17,10 @@ import (
 type Options struct {
 	// ToolVersion is recorded in the plan.
 	ToolVersion string
+	// Remotes, when set (plan --online), holds what each plugin URL's
+	// remote advertised: refs are checked against it and their commits
+	// recorded. The caller does the network work.
+	Remotes map[string]Remote
 }
 
 // Compile validates cfg and builds its plan. front holds the diagnostics of
@@ -27,13 +31,6 @@ type Options struct {
 // must not be applied when any is an error.
 func Compile(cfg *schema.Config, front hcl.Diagnostics, opts Options) (*plan.Plan, hcl.Diagnostics) {
 	red := RedactorFor(cfg)
-	diags := slices.Clone(front)
-	diags = append(diags, validatePlugins(cfg, red)...)
-	diags = append(diags, validateServices(cfg)...)
-	diags = suppress(diags, cfg.Inputs)
-	diags = schema.SortDiagnostics(diags)
-	diags = redactDiags(diags)
-
 	p := &plan.Plan{
 		FormatVersion: plan.FormatVersion,
 		Tool:          plan.Tool{Name: "stackplan", Version: opts.ToolVersion},
@@ -55,6 +52,15 @@ func Compile(cfg *schema.Config, front hcl.Diagnostics, opts Options) (*plan.Pla
 	for _, pl := range cfg.Plugins {
 		p.Plugins = append(p.Plugins, planPlugin(pl, red))
 	}
+
+	diags := slices.Clone(front)
+	diags = append(diags, validatePlugins(cfg, red)...)
+	diags = append(diags, validateServices(cfg)...)
+	diags = append(diags, resolveRefs(cfg, p.Plugins, opts.Remotes)...)
+	diags = suppress(diags, cfg.Inputs)
+	diags = schema.SortDiagnostics(diags)
+	diags = redactDiags(diags)
+
 	p.Services = plan.Services{
 		Enabled:      cfg.Services.Enabled,
 		KnownAtApply: !cfg.Services.EnabledKnown,

@@ -2,6 +2,7 @@ package docs_test
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"os"
 	"regexp"
@@ -21,7 +22,10 @@ type example struct {
 	rule   string
 	title  string // "bad" or "good"
 	inject string // "", "nul" or "crlf"
-	line   int    // of the opening fence, for messages
+	// remote, for the --online rules, is what the plugin remote
+	// advertises: "URL head=BRANCH refs=REF,REF" or "URL unreachable".
+	remote string
+	line   int // of the opening fence, for messages
 	text   string
 }
 
@@ -99,7 +103,7 @@ func parseRules(t *testing.T) []entry {
 			default:
 				t.Errorf("rules.md:%d: unknown inject=%q", n, attrs["inject"])
 			}
-			block = &example{rule: cur.id, title: title, inject: attrs["inject"], line: n}
+			block = &example{rule: cur.id, title: title, inject: attrs["inject"], remote: attrs["remote"], line: n}
 			body.Reset()
 		}
 	}
@@ -130,11 +134,35 @@ func (ex example) bytesOf(t *testing.T) []byte {
 	return []byte(ex.text)
 }
 
-// compile runs the real front-end and compiler, as `stackplan lint` does.
-func compile(src []byte) hcl.Diagnostics {
+// compile runs the real front-end and compiler, as `stackplan lint` does
+// (with --online when the example describes a remote).
+func compile(src []byte, remote string) hcl.Diagnostics {
 	cfg, front := localconf.Parse("local.conf", src, localconf.Options{})
-	_, diags := compiler.Compile(cfg, front, compiler.Options{})
+	_, diags := compiler.Compile(cfg, front, compiler.Options{Remotes: remotesOf(remote)})
 	return diags
+}
+
+// remotesOf builds what --online would have listed from an example's
+// remote attribute; every ref points at one made-up commit.
+func remotesOf(attr string) map[string]compiler.Remote {
+	fields := strings.Fields(attr)
+	if len(fields) == 0 {
+		return nil
+	}
+	r := compiler.Remote{Refs: map[string]string{}}
+	for _, f := range fields[1:] {
+		switch k, v, _ := strings.Cut(f, "="); k {
+		case "head":
+			r.Head = v
+		case "refs":
+			for _, ref := range strings.Split(v, ",") {
+				r.Refs["refs/"+ref] = strings.Repeat("a", 40)
+			}
+		case "unreachable":
+			r.Err = errors.New("connection refused")
+		}
+	}
+	return map[string]compiler.Remote{fields[0]: r}
 }
 
 func describe(diags hcl.Diagnostics) string {
@@ -207,7 +235,7 @@ func TestRuleExamples(t *testing.T) {
 	for _, e := range parseRules(t) {
 		for _, ex := range e.examples {
 			t.Run(fmt.Sprintf("%s/%s@%d", e.id, ex.title, ex.line), func(t *testing.T) {
-				diags := compile(ex.bytesOf(t))
+				diags := compile(ex.bytesOf(t), ex.remote)
 				fired := false
 				for _, d := range diags {
 					if schema.RuleOf(d) == e.id {

@@ -74,6 +74,8 @@ var (
 	RuleUnsetVariable      = register("unset-variable", sevWarning, "a plugin argument refers to a variable that is not set when localrc runs")
 	RuleUnknownRef         = register("unknown-ref", sevWarning, "a plugin ref that is only known when the localrc runs")
 	RuleDisabledThenEnable = register("enable-disabled-service", sevWarning, "enable_service of a service disabled earlier, which DevStack skips")
+	RuleRefNotFound        = register("ref-not-found", sevError, "a plugin ref its remote does not have (plan --online)")
+	RuleRemoteUnreachable  = register("remote-unreachable", sevWarning, "a plugin remote that could not be asked for its refs (plan --online)")
 	RuleDisabledReenabled  = register("disabled-service-reenabled", sevError, "ENABLED_SERVICES edited directly to bring back a disabled service: DevStack dies")
 
 	// Plugins.

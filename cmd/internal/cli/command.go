@@ -11,6 +11,9 @@ import (
 	"strings"
 
 	"golang.org/x/term"
+
+	"github.com/stackplan/stackplan/compiler"
+	"github.com/stackplan/stackplan/schema"
 )
 
 // Exit codes, as pre-commit and CI scripts rely on them.
@@ -36,6 +39,9 @@ type Command struct {
 	// Context, when set, cancels long operations (apply); Main uses
 	// context.Background otherwise.
 	Context context.Context
+
+	// remotes lists plugin remotes for compilations (--online); nil offline.
+	remotes func(*schema.Config) map[string]compiler.Remote
 }
 
 type subcommand struct {

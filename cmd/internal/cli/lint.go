@@ -12,6 +12,7 @@ import (
 
 type lintArgs struct {
 	config    configFlags
+	online    onlineFlags
 	format    string
 	failLevel string
 	color     string
@@ -22,6 +23,7 @@ func (c *Command) runLint(args []string) int {
 	fs := pflag.NewFlagSet("lint", pflag.ContinueOnError)
 	fs.SetOutput(c.Stderr)
 	a.config.register(fs)
+	a.online.register(fs)
 	fs.StringVarP(&a.format, "format", "f", "pretty", "output format: pretty, compact, json, sarif or github")
 	fs.StringVar(&a.failLevel, "fail-level", "error", "exit 1 when a finding is at or above this severity: error or warning")
 	fs.StringVar(&a.color, "color", "auto", "colour: auto, always or never (auto honours NO_COLOR and FORCE_COLOR)")
@@ -61,6 +63,7 @@ func (c *Command) runLint(args []string) int {
 		fmt.Fprintf(c.Stderr, "stackplan lint: %v\n", err)
 		return ExitUsage
 	}
+	a.online.use(c)
 
 	var all hcl.Diagnostics
 	sources := map[string][]byte{}

@@ -11,6 +11,7 @@ import (
 
 type planArgs struct {
 	config  configFlags
+	online  onlineFlags
 	json    bool
 	out     string
 	verbose bool
@@ -22,6 +23,7 @@ func (c *Command) runPlan(args []string) int {
 	fs := pflag.NewFlagSet("plan", pflag.ContinueOnError)
 	fs.SetOutput(c.Stderr)
 	a.config.register(fs)
+	a.online.register(fs)
 	fs.BoolVar(&a.json, "json", false, "print the plan as JSON (with a diagnostics array when there are problems)")
 	fs.StringVar(&a.out, "out", "", "write the plan to `FILE` for a later apply (never when it has errors)")
 	fs.BoolVarP(&a.verbose, "verbose", "v", false, "list every step")
@@ -51,6 +53,7 @@ func (c *Command) runPlan(args []string) int {
 		fmt.Fprintf(c.Stderr, "stackplan plan: %v\n", err)
 		return ExitUsage
 	}
+	a.online.use(c)
 	res, err := c.compileFile(files[0], opts)
 	if err != nil {
 		fmt.Fprintf(c.Stderr, "stackplan plan: %v\n", err)
