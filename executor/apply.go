@@ -405,7 +405,7 @@ func (a *applier) cloneStage(ctx context.Context, steps []plan.Step, total int, 
 				Progress: func(line string) {
 					a.hooks.CloneProgress(CloneEvent{StepID: s.ID, Plugin: pl.Name, Dir: dir, Stage: CloneProgress, Message: line, Time: a.now()})
 				}}
-			out, err := git.Ensure(ctx, c, req, dir, git.Policy{Reclone: a.opts.Reclone, Offline: a.opts.Offline, ErrorOnClone: a.opts.ErrorOnClone})
+			out, err := git.Ensure(ctx, c, req, dir, git.Policy{Reclone: a.opts.Reclone, Offline: a.opts.Offline, ErrorOnClone: a.opts.ErrorOnClone, Force: a.opts.Force})
 			if err == nil && !a.opts.Force {
 				a.jmu.Lock()
 				prev := a.journal.Commits[pl.Name]

@@ -56,6 +56,9 @@ type Policy struct {
 	Offline bool
 	// ErrorOnClone (ERROR_ON_CLONE=True) forbids new clones.
 	ErrorOnClone bool
+	// Force lets Reclone throw away uncommitted changes and local commits;
+	// without it Ensure refuses, with ErrWouldDiscard.
+	Force bool
 }
 
 // Action is what Ensure did.
@@ -130,6 +133,11 @@ func Ensure(ctx context.Context, c Cloner, req Request, dir string, pol Policy) 
 				a = OfflineK
 			}
 			return Outcome{Action: a, Commit: head}, nil
+		}
+		if !pol.Force {
+			if err := checkDiscard(ctx, dir); err != nil {
+				return fail("update", err)
+			}
 		}
 		commit, err := c.Update(ctx, req, dir)
 		if err != nil {

@@ -1,0 +1,88 @@
+package git
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Checkout is the state of an existing checkout, as `plan --dest` reports
+// drift and `apply --reclone` decides whether updating it is safe.
+type Checkout struct {
+	// URL is the remote "origin" URL ("" when there is none).
+	URL string
+	// Commit is HEAD.
+	Commit string
+	// Branch is the checked-out branch, "" when HEAD is detached (as
+	// DevStack leaves it after fetching a ref).
+	Branch string
+	// Changed lists tracked files with uncommitted changes.
+	Changed []string
+	// LocalCommits counts commits of HEAD that no remote-tracking branch
+	// and no tag contains: work that exists only in this checkout.
+	LocalCommits int
+}
+
+// Dirty reports whether a reclone would throw work away.
+func (c *Checkout) Dirty() bool { return len(c.Changed) > 0 || c.LocalCommits > 0 }
+
+// Inspect reads a checkout's state with the system git (git status is much
+// faster there than go-git's on large trees), under the same protocol and
+// environment restrictions as every other git command stackplan runs.
+func Inspect(ctx context.Context, dir string) (*Checkout, error) {
+	g := &SystemGit{}
+	head, err := g.run(ctx, dir, nil, "rev-parse", "--verify", "HEAD^{commit}")
+	if err != nil {
+		return nil, fmt.Errorf("%s is not a usable git checkout: %w", dir, err)
+	}
+	c := &Checkout{Commit: strings.TrimSpace(head)}
+	if url, err := g.run(ctx, dir, nil, "config", "--get", "remote.origin.url"); err == nil {
+		c.URL = strings.TrimSpace(url)
+	}
+	if br, err := g.run(ctx, dir, nil, "symbolic-ref", "-q", "--short", "HEAD"); err == nil {
+		c.Branch = strings.TrimSpace(br)
+	}
+	status, err := g.run(ctx, dir, nil, "--no-optional-locks", "status", "--porcelain=v1", "--untracked-files=no")
+	if err != nil {
+		return nil, err
+	}
+	for _, line := range strings.Split(status, "\n") {
+		if len(line) > 3 {
+			c.Changed = append(c.Changed, line[3:])
+		}
+	}
+	count, err := g.run(ctx, dir, nil, "rev-list", "--count", "HEAD", "--not", "--remotes", "--tags")
+	if err != nil {
+		return nil, err
+	}
+	c.LocalCommits, _ = strconv.Atoi(strings.TrimSpace(count))
+	return c, nil
+}
+
+// ErrWouldDiscard is wrapped by the error Ensure returns when a reclone
+// would throw away uncommitted changes or local commits.
+var ErrWouldDiscard = fmt.Errorf("the checkout has work of its own")
+
+// checkDiscard refuses to reclone over work that exists only in dir.
+func checkDiscard(ctx context.Context, dir string) error {
+	c, err := Inspect(ctx, dir)
+	if err != nil {
+		return err
+	}
+	if !c.Dirty() {
+		return nil
+	}
+	var what []string
+	if n := len(c.Changed); n > 0 {
+		files := strings.Join(c.Changed[:min(n, 3)], ", ")
+		if n > 3 {
+			files += fmt.Sprintf(" and %d more", n-3)
+		}
+		what = append(what, fmt.Sprintf("uncommitted changes in %s", files))
+	}
+	if c.LocalCommits > 0 {
+		what = append(what, fmt.Sprintf("%d local commit(s) on no remote branch or tag", c.LocalCommits))
+	}
+	return fmt.Errorf("%w: %s; RECLONE would throw it away (commit and push it, or use --force)", ErrWouldDiscard, strings.Join(what, " and "))
+}
