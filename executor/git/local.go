@@ -3,7 +3,6 @@ package git
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 )
 
@@ -19,8 +18,11 @@ type Checkout struct {
 	Branch string
 	// Changed lists tracked files with uncommitted changes.
 	Changed []string
-	// LocalCommits counts commits of HEAD that no remote-tracking branch
-	// and no tag contains: work that exists only in this checkout.
+	// LocalCommits counts commits made in this checkout (its HEAD reflog
+	// says so) that HEAD still contains and that no remote-tracking branch
+	// or tag contains: work that exists only here. Commits DevStack or
+	// stackplan fetched are never counted, though a detached checkout of a
+	// fetched ref has no ref containing them.
 	LocalCommits int
 }
 
@@ -52,12 +54,40 @@ func Inspect(ctx context.Context, dir string) (*Checkout, error) {
 			c.Changed = append(c.Changed, line[3:])
 		}
 	}
-	count, err := g.run(ctx, dir, nil, "rev-list", "--count", "HEAD", "--not", "--remotes", "--tags")
+	c.LocalCommits, err = localCommits(ctx, g, dir)
+	return c, err
+}
+
+// localCommits intersects the commits the HEAD reflog records as made here
+// with those HEAD has beyond every remote-tracking branch and tag.
+func localCommits(ctx context.Context, g *SystemGit, dir string) (int, error) {
+	reflog, err := g.run(ctx, dir, nil, "reflog", "show", "--format=%H %gs", "HEAD", "--")
 	if err != nil {
-		return nil, err
+		return 0, nil // no reflog (go-git writes none): nothing was made here
 	}
-	c.LocalCommits, _ = strconv.Atoi(strings.TrimSpace(count))
-	return c, nil
+	made := map[string]bool{}
+	for _, line := range strings.Split(reflog, "\n") {
+		hash, subject, _ := strings.Cut(line, " ")
+		for _, verb := range []string{"commit", "cherry-pick", "merge", "rebase", "revert", "am"} {
+			if strings.HasPrefix(subject, verb) {
+				made[hash] = true
+			}
+		}
+	}
+	if len(made) == 0 {
+		return 0, nil
+	}
+	beyond, err := g.run(ctx, dir, nil, "rev-list", "HEAD", "--not", "--remotes", "--tags")
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, h := range strings.Fields(beyond) {
+		if made[h] {
+			n++
+		}
+	}
+	return n, nil
 }
 
 // ErrWouldDiscard is wrapped by the error Ensure returns when a reclone
