@@ -21,6 +21,13 @@ type Options struct {
 	// remote advertised: refs are checked against it and their commits
 	// recorded. The caller does the network work.
 	Remotes map[string]Remote
+	// Checkouts, when set (plan --dest), holds the checkouts found at
+	// plugin directories, by directory: the plan says what apply will do
+	// with each.
+	Checkouts map[string]CheckoutState
+	// Env is the environment DevStack inherits (--env), for the switches
+	// such as RECLONE that stackrc reads from it.
+	Env map[string]string
 }
 
 // Compile validates cfg and builds its plan. front holds the diagnostics of
@@ -57,6 +64,7 @@ func Compile(cfg *schema.Config, front hcl.Diagnostics, opts Options) (*plan.Pla
 	diags = append(diags, validatePlugins(cfg, red)...)
 	diags = append(diags, validateServices(cfg)...)
 	diags = append(diags, resolveRefs(cfg, p.Plugins, opts.Remotes)...)
+	diags = append(diags, compareCheckouts(cfg, p.Plugins, opts)...)
 	diags = suppress(diags, cfg.Inputs)
 	diags = schema.SortDiagnostics(diags)
 	diags = redactDiags(diags)

@@ -25,7 +25,10 @@ type example struct {
 	// remote, for the --online rules, is what the plugin remote
 	// advertises: "URL head=BRANCH refs=REF,REF" or "URL unreachable".
 	remote string
-	line   int // of the opening fence, for messages
+	// checkout, for stale-checkout, is a checkout found at a plugin's
+	// directory: "DIR url=URL commit=SHA changed=N".
+	checkout string
+	line     int // of the opening fence, for messages
 	text   string
 }
 
@@ -103,7 +106,7 @@ func parseRules(t *testing.T) []entry {
 			default:
 				t.Errorf("rules.md:%d: unknown inject=%q", n, attrs["inject"])
 			}
-			block = &example{rule: cur.id, title: title, inject: attrs["inject"], remote: attrs["remote"], line: n}
+			block = &example{rule: cur.id, title: title, inject: attrs["inject"], remote: attrs["remote"], checkout: attrs["checkout"], line: n}
 			body.Reset()
 		}
 	}
@@ -136,10 +139,31 @@ func (ex example) bytesOf(t *testing.T) []byte {
 
 // compile runs the real front-end and compiler, as `stackplan lint` does
 // (with --online when the example describes a remote).
-func compile(src []byte, remote string) hcl.Diagnostics {
+func compile(src []byte, remote, checkout string) hcl.Diagnostics {
 	cfg, front := localconf.Parse("local.conf", src, localconf.Options{})
-	_, diags := compiler.Compile(cfg, front, compiler.Options{Remotes: remotesOf(remote)})
+	_, diags := compiler.Compile(cfg, front, compiler.Options{Remotes: remotesOf(remote), Checkouts: checkoutsOf(checkout)})
 	return diags
+}
+
+// checkoutsOf builds what plan --dest would have found from an example's
+// checkout attribute.
+func checkoutsOf(attr string) map[string]compiler.CheckoutState {
+	fields := strings.Fields(attr)
+	if len(fields) == 0 {
+		return nil
+	}
+	var st compiler.CheckoutState
+	for _, f := range fields[1:] {
+		switch k, v, _ := strings.Cut(f, "="); k {
+		case "url":
+			st.URL = v
+		case "commit":
+			st.Commit = v
+		case "changed":
+			fmt.Sscan(v, &st.Changed)
+		}
+	}
+	return map[string]compiler.CheckoutState{fields[0]: st}
 }
 
 // remotesOf builds what --online would have listed from an example's
@@ -235,7 +259,7 @@ func TestRuleExamples(t *testing.T) {
 	for _, e := range parseRules(t) {
 		for _, ex := range e.examples {
 			t.Run(fmt.Sprintf("%s/%s@%d", e.id, ex.title, ex.line), func(t *testing.T) {
-				diags := compile(ex.bytesOf(t), ex.remote)
+				diags := compile(ex.bytesOf(t), ex.remote, ex.checkout)
 				fired := false
 				for _, d := range diags {
 					if schema.RuleOf(d) == e.id {

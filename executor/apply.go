@@ -140,7 +140,9 @@ func (a *applier) run(ctx context.Context) error {
 	}
 	run := map[string]bool{}
 	for _, s := range selected {
-		if _, done := a.journal.Done[s.ID]; done && !explicit {
+		// RECLONE refreshes the checkouts on every run, as in DevStack.
+		recloning := opts.Reclone && s.Kind == plan.KindClone
+		if _, done := a.journal.Done[s.ID]; done && !explicit && !recloning {
 			continue
 		}
 		run[s.ID] = true

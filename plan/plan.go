@@ -66,6 +66,32 @@ type Plugin struct {
 	Conditional bool     `json:"conditional,omitempty"`
 	Requires    []string `json:"requires,omitempty"`
 	Source      Range    `json:"source"`
+	// Checkout describes the checkout already at Dir when the plan was made
+	// with a destination to compare (plan --dest); absent when there was
+	// none, and apply will clone.
+	Checkout *Checkout `json:"checkout,omitempty"`
+}
+
+// Checkout is an existing checkout and what apply will do with it.
+type Checkout struct {
+	URL    string `json:"url,omitempty"`
+	Commit string `json:"commit"`
+	// Branch is the checked-out branch; absent when HEAD is detached, as
+	// DevStack leaves it.
+	Branch string `json:"branch,omitempty"`
+	// Changed counts tracked files with uncommitted changes.
+	Changed int `json:"changed,omitempty"`
+	// LocalCommits counts commits made in the checkout that no remote
+	// branch or tag holds.
+	LocalCommits int `json:"local_commits,omitempty"`
+	// Drift lists how the checkout differs from the configuration: "url"
+	// (another remote), "commit" (not where the ref points now, with
+	// --online).
+	Drift []string `json:"drift,omitempty"`
+	// Action is what apply will do: "keep" (DevStack uses an existing
+	// checkout as it is unless RECLONE is set), "update" (RECLONE), or
+	// "refuse" (RECLONE would discard local work; apply needs --force).
+	Action string `json:"action"`
 }
 
 // Services is the service selection after localrc.

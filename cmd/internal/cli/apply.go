@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/stackplan/stackplan/cmd/internal/diagview"
+	"github.com/stackplan/stackplan/compiler"
 	"github.com/stackplan/stackplan/compiler/localconf"
 	"github.com/stackplan/stackplan/executor"
 	"github.com/stackplan/stackplan/plan"
@@ -112,13 +113,13 @@ func (c *Command) runApply(args []string) int {
 		}
 	}
 
-	sw := switchesOf(res.cfg, opts.Env)
+	sw := compiler.SwitchesOf(res.cfg, opts.Env)
 	eopts := executor.Options{
 		Parallel:     a.parallel,
-		Reclone:      a.reclone || sw.reclone,
-		Offline:      a.offline || sw.offline,
-		ErrorOnClone: a.errorOnClone || sw.errorOnClone,
-		GitDepth:     max(a.gitDepth, sw.gitDepth),
+		Reclone:      a.reclone || sw.Reclone,
+		Offline:      a.offline || sw.Offline,
+		ErrorOnClone: a.errorOnClone || sw.ErrorOnClone,
+		GitDepth:     max(a.gitDepth, sw.GitDepth),
 		Force:        a.force,
 		DryRun:       a.dryRun,
 		Only:         a.only,
@@ -274,41 +275,4 @@ func planDifference(saved, now *plan.Plan) string {
 		}
 	}
 	return ""
-}
-
-// switches are DevStack's clone switches as localrc or the environment
-// sets them.
-type switches struct {
-	reclone, offline, errorOnClone bool
-	gitDepth                       int
-}
-
-// switchesOf reads RECLONE, OFFLINE, ERROR_ON_CLONE and GIT_DEPTH as
-// stackrc does: the configuration's last unconditional assignment, else the
-// environment given with --env.
-func switchesOf(cfg *schema.Config, env map[string]string) switches {
-	val := map[string]string{}
-	for k, v := range env {
-		val[k] = v
-	}
-	for _, as := range cfg.Assignments {
-		if as.Value.Known() && !as.Conditional {
-			val[as.Name] = as.Value.String()
-		}
-	}
-	var sw switches
-	sw.reclone = trueOrFalse(val["RECLONE"])
-	sw.offline = trueOrFalse(val["OFFLINE"])
-	sw.errorOnClone = trueOrFalse(val["ERROR_ON_CLONE"])
-	fmt.Sscan(val["GIT_DEPTH"], &sw.gitDepth)
-	return sw
-}
-
-// trueOrFalse is DevStack's trueorfalse: 1, yes, true, on in any case.
-func trueOrFalse(s string) bool {
-	switch strings.ToLower(s) {
-	case "1", "yes", "true", "on":
-		return true
-	}
-	return false
 }

@@ -42,6 +42,8 @@ type Command struct {
 
 	// remotes lists plugin remotes for compilations (--online); nil offline.
 	remotes func(*schema.Config) map[string]compiler.Remote
+	// inspectCheckouts compares existing checkouts with the config (plan --dest).
+	inspectCheckouts bool
 }
 
 type subcommand struct {

@@ -54,6 +54,7 @@ func (c *Command) runPlan(args []string) int {
 		return ExitUsage
 	}
 	a.online.use(c)
+	c.inspectCheckouts = a.config.dest != ""
 	res, err := c.compileFile(files[0], opts)
 	if err != nil {
 		fmt.Fprintf(c.Stderr, "stackplan plan: %v\n", err)

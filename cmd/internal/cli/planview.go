@@ -30,6 +30,16 @@ func writePlanText(w io.Writer, p *plan.Plan, verbose bool) {
 			if len(pl.KnownAtApply) > 0 {
 				notes = append(notes, strings.Join(pl.KnownAtApply, ", ")+" known at apply")
 			}
+			if co := pl.Checkout; co != nil {
+				note := "checkout at " + short(co.Commit) + ": " + co.Action
+				if len(co.Drift) > 0 {
+					note += ", stale " + strings.Join(co.Drift, " and ")
+				}
+				if co.Changed > 0 || co.LocalCommits > 0 {
+					note += ", has local work"
+				}
+				notes = append(notes, note)
+			}
 			note := ""
 			if len(notes) > 0 {
 				note = "\t(" + strings.Join(notes, "; ") + ")"
