@@ -29,7 +29,7 @@ type example struct {
 	// directory: "DIR url=URL commit=SHA changed=N".
 	checkout string
 	line     int // of the opening fence, for messages
-	text   string
+	text     string
 }
 
 // entry is one "## rule-id" section of rules.md.
