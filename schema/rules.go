@@ -90,6 +90,17 @@ var (
 	RuleURLCredentials  = register("url-credentials", sevError, "credentials inside a plugin URL")
 	RuleInvalidRef      = register("invalid-ref", sevError, "a git ref that git or DevStack cannot use")
 	RuleAbbreviatedSHA  = register("abbreviated-sha", sevError, "an abbreviated commit id, which DevStack's fetch cannot resolve")
+
+	// Plugin dependencies (plugin_requires; an extension: DevStack checks none).
+	RuleRequiresMissing     = register("requires-missing", sevError, "a plugin requires another that is not enabled")
+	RuleRequiresOrder       = register("requires-order", sevError, "a plugin is enabled before a plugin it requires")
+	RuleRequiresCycle       = register("requires-cycle", sevError, "plugins that require each other in a cycle")
+	RuleSettingsDeclaration = register("settings-declaration", sevWarning, "a define_plugin or plugin_requires that DevStack's Zuul role reads differently from what it says")
+
+	// stack.hcl.
+	RuleRawBash   = register("raw-bash", sevWarning, "a raw bash block in stack.hcl: carried verbatim and evaluated like localrc, not checked structurally")
+	RuleHCLSchema = register("hcl-schema", sevError, "a block, attribute or label that stack.hcl does not have or does not allow there")
+	RuleHCLValue  = register("hcl-value", sevError, "an expression whose value cannot be used: wrong type, invalid, or known only at apply where plan time needs it")
 )
 
 // RuleExtra is what a diagnostic made by [Rule.Diag] carries in its Extra field.

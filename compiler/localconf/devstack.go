@@ -152,8 +152,7 @@ func requiresComment(ev *evaluator, c *syntax.CallExpr) []schema.Value {
 	off := end + m[2]
 	for _, name := range strings.Split(rest[m[2]:m[3]], ",") {
 		if name != "" {
-			start := ev.cmap.fileOffset(off)
-			out = append(out, schema.KnownString(name, name, ev.pos.rng(start, start+len(name))))
+			out = append(out, schema.KnownString(name, name, ev.loc.rng(off, off+len(name))))
 		}
 		off += len(name) + 1
 	}

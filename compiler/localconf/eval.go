@@ -80,8 +80,7 @@ func (x *expansion) taint(why string) {
 // can do to plugins, services and variables, and runs nothing.
 type evaluator struct {
 	src   string // the concatenated localrc text
-	cmap  *concatMap
-	pos   *posTable
+	loc   locator
 	cfg   *schema.Config
 	diags hcl.Diagnostics
 
@@ -106,9 +105,9 @@ type evaluator struct {
 	vanished []arg
 }
 
-func newEvaluator(src string, cmap *concatMap, pos *posTable, cfg *schema.Config) *evaluator {
+func newEvaluator(src string, loc locator, cfg *schema.Config) *evaluator {
 	ev := &evaluator{
-		src: src, cmap: cmap, pos: pos, cfg: cfg,
+		src: src, loc: loc, cfg: cfg,
 		vars:    vars{},
 		funcs:   map[string]*syntax.Stmt{},
 		envRead: map[string]bool{},
@@ -134,7 +133,7 @@ func (ev *evaluator) rangeOf(n syntax.Node) hcl.Range {
 }
 
 func (ev *evaluator) rangeOfPos(start, end syntax.Pos) hcl.Range {
-	return ev.pos.rng(ev.cmap.fileOffset(int(start.Offset())), ev.cmap.fileOffset(int(end.Offset())))
+	return ev.loc.rng(int(start.Offset()), int(end.Offset()))
 }
 
 func (ev *evaluator) text(n syntax.Node) string {
@@ -193,13 +192,12 @@ func (ev *evaluator) syntaxError(err error) {
 	if m := enablePluginRE.FindAllStringSubmatchIndex(rest, -1); len(m) > 0 {
 		var lost []string
 		for _, idx := range m {
-			p := ev.pos.pos(ev.cmap.fileOffset(lineStart + idx[2]))
+			p := ev.loc.rng(lineStart+idx[2], lineStart+idx[2]).Start
 			lost = append(lost, fmt.Sprintf("%s (line %d)", rest[idx[2]:idx[3]], p.Line))
 		}
 		detail += " Plugins lost this way: " + strings.Join(lost, ", ") + "."
 	}
-	at := ev.cmap.fileOffset(off)
-	ev.diag(schema.RuleBashSyntax.Diag("bash syntax error: "+msg, detail, ev.pos.rng(at, at+1)))
+	ev.diag(schema.RuleBashSyntax.Diag("bash syntax error: "+msg, detail, ev.loc.rng(off, off+1)))
 }
 
 func (ev *evaluator) limit(n syntax.Node, what string) {

@@ -82,11 +82,18 @@ func Parse(filename string, src []byte, opts Options) (*schema.Config, hcl.Diagn
 	}
 
 	text, cmap := concat(localrc)
-	ev := newEvaluator(text, cmap, pos, cfg)
+	ev := newEvaluator(text, fileLocator{pos: pos, cmap: cmap}, cfg)
 	ev.seed(opts)
 	ev.run()
 	diags = append(diags, ev.diags...)
+	ev.finish(opts)
+	return cfg, diags
+}
 
+// finish records in cfg what localrc left behind: DEST, the services and
+// the environment variables it read.
+func (ev *evaluator) finish(opts Options) {
+	cfg := ev.cfg
 	if d := ev.vars["DEST"]; d != nil && d.known && d.str != "" {
 		cfg.Dest = d.str // DEST after localrc: where DevStack keeps everything else
 	}
@@ -97,7 +104,6 @@ func Parse(filename string, src []byte, opts Options) (*schema.Config, hcl.Diagn
 	for _, name := range slices.Sorted(maps.Keys(ev.envRead)) {
 		cfg.Env = append(cfg.Env, schema.EnvVar{Name: name, Value: opts.Env[name]})
 	}
-	return cfg, diags
 }
 
 // DetectKind tells a legacy localrc from a local.conf: a file with no

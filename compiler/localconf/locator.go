@@ -1,0 +1,69 @@
+package localconf
+
+import (
+	"sort"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// locator maps byte offsets of the localrc text being evaluated to ranges
+// of the input the text came from.
+type locator interface {
+	rng(start, end int) hcl.Range
+}
+
+// fileLocator maps the concatenated [[local|localrc]] sections of a
+// local.conf back to the file.
+type fileLocator struct {
+	pos  *posTable
+	cmap *concatMap
+}
+
+func (l fileLocator) rng(start, end int) hcl.Range {
+	return l.pos.rng(l.cmap.fileOffset(start), l.cmap.fileOffset(end))
+}
+
+// chunkLocator maps localrc text generated from another format (see
+// [Chunk]) to the source ranges that produced each chunk.
+type chunkLocator struct {
+	starts []int // offset of each chunk in the text, ascending
+	chunks []Chunk
+	pos    *posTable // of the source file, for exact chunks
+}
+
+func (l *chunkLocator) index(off int) int {
+	return max(0, sort.Search(len(l.starts), func(i int) bool { return l.starts[i] > off })-1)
+}
+
+func (l *chunkLocator) at(off int, end bool) hcl.Pos {
+	if len(l.chunks) == 0 {
+		return hcl.Pos{Line: 1, Column: 1}
+	}
+	i := l.index(off)
+	if end && off > 0 {
+		i = l.index(off - 1) // an end offset belongs to the chunk before it
+	}
+	c := l.chunks[i]
+	if c.Exact && l.pos != nil {
+		return l.pos.pos(c.Range.Start.Byte + max(0, min(off-l.starts[i], len(c.Text))))
+	}
+	if end {
+		return c.Range.End
+	}
+	return c.Range.Start
+}
+
+func (l *chunkLocator) rng(start, end int) hcl.Range {
+	if len(l.chunks) == 0 {
+		return hcl.Range{Start: hcl.Pos{Line: 1, Column: 1}, End: hcl.Pos{Line: 1, Column: 1}}
+	}
+	s := l.at(start, false)
+	e := s
+	if end > start {
+		e = l.at(end, true)
+	}
+	if e.Byte < s.Byte {
+		e = s
+	}
+	return hcl.Range{Filename: l.chunks[0].Range.Filename, Start: s, End: e}
+}
