@@ -2,15 +2,21 @@
 # Benchmark of the clone stage (not run in CI). Builds 20 small plugin
 # repositories and 3 large ones (~5,000 files, ~2,000 commits), serves them
 # with git daemon on 127.0.0.1, and measures whole-process wall time and
-# peak memory (/usr/bin/time -v) of:
+# peak memory (/usr/bin/time, median wall of REPS runs, largest RSS) of:
 #   devstack   DevStack's way, sequential: git clone --no-checkout URL DIR;
 #              git fetch origin REF; git checkout FETCH_HEAD
 #   xargs      xargs -P of git clone --depth 1 --branch REF
-#   stackplan  executor/internal/benchcmd with -cloner auto|git|go-git,
-#              full history and --depth 1
-# Usage: scripts/bench-clone.sh [WORKDIR]   (SMALL=20 LARGE=3 FILES=5000 COMMITS=2000 P=4)
+#   stackplan  executor/internal/benchcmd with -cloner git|go-git (git.Ensure)
+#              and auto through executor.Apply, cold and with the sizes of a
+#              previous apply's journal, full history and --depth 1
+#   reapply    a second executor.Apply of the same plan with its journal,
+#              against one git rev-parse HEAD per repository (and -force,
+#              which re-checks every checkout)
+# and prints each as a ratio against its baseline: full clones against
+# DevStack's way, shallow ones against xargs.
+# Usage: scripts/bench-clone.sh [WORKDIR]   (SMALL=20 LARGE=3 FILES=5000 COMMITS=2000 P=4 REPS=3)
 set -euo pipefail
-SMALL=${SMALL:-20} LARGE=${LARGE:-3} FILES=${FILES:-5000} COMMITS=${COMMITS:-2000} P=${P:-4}
+SMALL=${SMALL:-20} LARGE=${LARGE:-3} FILES=${FILES:-5000} COMMITS=${COMMITS:-2000} P=${P:-4} REPS=${REPS:-3}
 W=${1:-$(mktemp -d)}
 REPO_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$W/srv" "$W/out"
@@ -55,15 +61,26 @@ NAMES=()
 for ((i = 0; i < SMALL; i++)); do NAMES+=("small$i"); done
 for ((i = 0; i < LARGE; i++)); do NAMES+=("large$i"); done
 
-measure() { # label command...
-    local label=$1; shift
-    local dest="$W/dest-$label"
-    rm -rf "$dest"; mkdir -p "$dest"
-    DEST=$dest /usr/bin/time -v -o "$W/out/$label.time" "$@" >/dev/null 2>"$W/out/$label.err" || { echo "$label failed" >&2; cat "$W/out/$label.err" >&2; }
-    local wall rss
-    wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$W/out/$label.time")
-    rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$W/out/$label.time")
-    printf '%-22s wall %-10s peak RSS %s KB\n' "$label" "$wall" "$rss"
+# measure LABEL [keep] -- COMMAND...: runs COMMAND REPS times with DEST set
+# to $W/dest-LABEL (emptied first unless "keep"), records the median wall
+# time and the largest peak RSS in $W/out/results.
+measure() {
+    local label=$1 keep=$2; shift 3
+    local dest="$W/dest-$label" r walls=() rss=0 w k
+    [[ $keep == keep ]] && dest="$W/dest-$KEEP_DEST"
+    for ((r = 0; r < REPS; r++)); do
+        if [[ $keep != keep ]]; then rm -rf "$dest"; mkdir -p "$dest"; fi
+        DEST=$dest /usr/bin/time -f '%e %M' -o "$W/out/$label.time" "$@" >/dev/null 2>"$W/out/$label.err" || { echo "$label failed" >&2; cat "$W/out/$label.err" >&2; }
+        read -r w k <"$W/out/$label.time"
+        walls+=("$w"); ((k > rss)) && rss=$k
+    done
+    w=$(printf '%s\n' "${walls[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+    printf '%-26s wall %6.3fs (runs: %s)  peak RSS %6d KB\n' "$label" "$w" "${walls[*]}" "$rss"
+    echo "$label $w $rss" >>"$W/out/results"
+}
+ratio() { # label baseline: wall and RSS ratios of label against baseline
+    awk -v a="$1" -v b="$2" '$1 == a {wa = $2; ra = $3} $1 == b {wb = $2; rb = $3}
+        END {printf "| %-24s | %-20s | %5.2f | %5.2f |\n", a, b, wa / wb, ra / rb}' "$W/out/results"
 }
 
 devstack_way() {
@@ -76,24 +93,48 @@ devstack_way() {
 xargs_way() {
     printf '%s\n' "${NAMES[@]}" | xargs -P "$P" -I{} git clone -q --depth 1 --branch master "$BASE/{}" "$DEST/{}"
 }
-export -f devstack_way xargs_way
-export BASE P
+rev_parse_each() {
+    local n
+    for n in "${NAMES[@]}"; do git -C "$DEST/$n" rev-parse HEAD; done
+}
 ARGS=()
 for n in "${NAMES[@]}"; do ARGS+=("$n=$BASE/$n@master"); done
+: >"$W/out/results"
+B=$W/benchcmd
 
-for scope in all small large; do
+for scope in small large; do
     case $scope in
     small) sel=("${ARGS[@]:0:SMALL}"); names=("${NAMES[@]:0:SMALL}") ;;
     large) sel=("${ARGS[@]:SMALL}"); names=("${NAMES[@]:SMALL}") ;;
     *) sel=("${ARGS[@]}"); names=("${NAMES[@]}") ;;
     esac
-    echo "== $scope (${#sel[@]} repositories)"
-    NAMES_SAVED=("${NAMES[@]}"); NAMES=("${names[@]}")
-    measure "$scope-devstack" bash -c "NAMES=(${names[*]}); $(declare -f devstack_way); devstack_way"
-    measure "$scope-xargs-depth1" bash -c "NAMES=(${names[*]}); $(declare -f xargs_way); xargs_way"
-    for cl in auto git go-git; do
-        measure "$scope-$cl-full" sh -c "exec $W/benchcmd -cloner $cl -parallel $P -dest \$DEST ${sel[*]}"
-        measure "$scope-$cl-depth1" sh -c "exec $W/benchcmd -cloner $cl -parallel $P -depth 1 -dest \$DEST ${sel[*]}"
+    echo "== $scope (${#sel[@]} repositories, median of $REPS runs)"
+    s=$scope
+    measure "$s-devstack" - -- bash -c "NAMES=(${names[*]}); BASE=$BASE; $(declare -f devstack_way); devstack_way"
+    measure "$s-xargs-depth1" - -- bash -c "NAMES=(${names[*]}); BASE=$BASE; P=$P; $(declare -f xargs_way); xargs_way"
+    for cl in git go-git; do
+        measure "$s-$cl-full" - -- sh -c "exec $B -cloner $cl -parallel $P -dest \$DEST ${sel[*]}"
+        measure "$s-$cl-depth1" - -- sh -c "exec $B -cloner $cl -parallel $P -depth 1 -dest \$DEST ${sel[*]}"
     done
-    NAMES=("${NAMES_SAVED[@]}")
+    # auto through executor.Apply, first contact (no journal), then with the
+    # sizes a previous apply recorded in its journal.
+    measure "$s-auto-full" - -- sh -c "exec $B -apply -parallel $P -dest \$DEST ${sel[*]}"
+    measure "$s-auto-depth1" - -- sh -c "exec $B -apply -parallel $P -depth 1 -dest \$DEST ${sel[*]}"
+    measure "$s-auto-warm-full" - -- sh -c "exec $B -apply -sizes-from $W/dest-$s-auto-full -parallel $P -dest \$DEST ${sel[*]}"
+    measure "$s-auto-warm-depth1" - -- sh -c "exec $B -apply -sizes-from $W/dest-$s-auto-depth1 -parallel $P -depth 1 -dest \$DEST ${sel[*]}"
+    # No-op re-apply: the same plan again with the journal present, against
+    # one git rev-parse HEAD per repository; -force re-checks every checkout.
+    KEEP_DEST=$s-auto-full
+    measure "$s-rev-parse-each" keep -- bash -c "NAMES=(${names[*]}); $(declare -f rev_parse_each); rev_parse_each"
+    measure "$s-reapply" keep -- sh -c "exec $B -apply -parallel $P -dest \$DEST ${sel[*]}"
+    measure "$s-reapply-force" keep -- sh -c "exec $B -apply -force -parallel $P -dest \$DEST ${sel[*]}"
+done
+
+echo
+echo "| ours                     | baseline             | wall  | RSS   |"
+echo "|--------------------------|----------------------|-------|-------|"
+for s in small large; do
+    for o in git-full go-git-full auto-full auto-warm-full; do ratio "$s-$o" "$s-devstack"; done
+    for o in git-depth1 go-git-depth1 auto-depth1 auto-warm-depth1; do ratio "$s-$o" "$s-xargs-depth1"; done
+    for o in reapply reapply-force; do ratio "$s-$o" "$s-rev-parse-each"; done
 done

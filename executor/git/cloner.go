@@ -212,7 +212,9 @@ func CheckRequest(req Request) error {
 		return errors.New("the ref is empty")
 	case strings.HasPrefix(req.Ref, "-"):
 		return fmt.Errorf("ref %q starts with '-'", req.Ref)
-	case bad(req.Ref) || strings.Contains(req.Ref, ".."):
+	case bad(req.Ref) || strings.Contains(req.Ref, "..") || strings.ContainsAny(req.Ref, ":^~?*[\\"):
+		// No ref name holds these; ':' would make REF a refspec that
+		// writes a local ref ("git fetch origin a:b").
 		return fmt.Errorf("ref %q is not a valid ref", req.Ref)
 	}
 	if m := schemeRE.FindStringSubmatch(req.URL); m != nil {

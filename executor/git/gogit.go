@@ -63,6 +63,9 @@ func (g GoGit) Update(ctx context.Context, req Request, dir string) (string, err
 
 // Head implements [Cloner].
 func (GoGit) Head(ctx context.Context, dir string) (string, error) {
+	if h, _, err := readHead(dir); err == nil {
+		return h, nil
+	}
 	repo, err := gogit.PlainOpen(dir)
 	if err != nil {
 		return "", err
@@ -169,11 +172,9 @@ func (g GoGit) fetchAndCheckout(ctx context.Context, repo *gogit.Repository, req
 		}
 		hash = plumbing.NewHash(req.Ref)
 	case req.Depth > 0:
-		name, err := g.remoteName(ctx, repo, req.Ref)
-		if err != nil {
-			return "", err
-		}
-		spec := config.RefSpec("+" + name.String() + ":" + fetchedRef)
+		// go-git expands a short name by git's rules (tag before branch)
+		// against the advertisement of this same connection.
+		spec := config.RefSpec("+" + req.Ref + ":" + fetchedRef)
 		if err := g.fetch(ctx, repo, req, []config.RefSpec{spec}, req.Depth, gogit.NoTags); err != nil {
 			return "", err
 		}

@@ -181,16 +181,29 @@ func (t *tailWriter) String() string {
 	return string(t.buf)
 }
 
-// Clone implements [Cloner]. Equivalent commands:
+// Clone implements [Cloner] with as few git processes as each kind of ref
+// allows (process start-up dominates small clones):
 //
-//	git init DIR && git remote add origin URL
-//	GIT_DEPTH>0: git fetch --depth N origin REF && git checkout --detach FETCH_HEAD
-//	otherwise:   git fetch --tags origin '+refs/heads/*:refs/remotes/origin/*'
-//	             (what git clone --no-checkout fetches), then REF is resolved
-//	             locally, or fetched by name (refs/changes/..., unadvertised commits)
+//	branch or tag: git clone [--depth N --no-local] --branch=REF -- URL DIR
+//	               (one process; HEAD is then detached in-process)
+//	refs/..., sha: git clone --no-checkout -- URL DIR, then git checkout
+//	               --detach of the ref when the clone holds it, else
+//	               git fetch origin REF and git checkout --detach FETCH_HEAD
+//	  with GIT_DEPTH: git init; git remote add origin URL;
+//	               git fetch --depth N origin REF; git checkout --detach
+//
+// The result is what DevStack's clone --no-checkout, fetch origin REF,
+// checkout FETCH_HEAD gives: a detached HEAD at the ref's commit, with the
+// remote's branches and tags fetched when the clone is not shallow.
 func (g *SystemGit) Clone(ctx context.Context, req Request, dir string) (string, error) {
 	if err := CheckRequest(req); err != nil {
 		return "", err
+	}
+	switch {
+	case kindOf(req.Ref) == refName && cloneByBranch(req.Ref):
+		return g.cloneBranch(ctx, req, dir)
+	case req.Depth == 0:
+		return g.cloneThenCheckout(ctx, req, dir)
 	}
 	if _, err := g.run(ctx, dir, nil, "init", "-q", "--", "."); err != nil {
 		return "", err
@@ -199,6 +212,101 @@ func (g *SystemGit) Clone(ctx context.Context, req Request, dir string) (string,
 		return "", err
 	}
 	return g.fetchAndCheckout(ctx, req, dir, false)
+}
+
+// cloneByBranch reports whether git clone --branch=REF finds what git fetch
+// origin REF would: not for names git fetch resolves by its other rules
+// (HEAD, heads/X, tags/X, remotes/X).
+func cloneByBranch(ref string) bool {
+	if ref == "HEAD" || strings.HasSuffix(ref, "HEAD") && !strings.Contains(ref, "/") {
+		return false
+	}
+	for _, p := range []string{"heads/", "tags/", "remotes/"} {
+		if strings.HasPrefix(ref, p) {
+			return false
+		}
+	}
+	return true
+}
+
+func (g *SystemGit) progressFlag(req Request) string {
+	if req.Progress != nil {
+		return "--progress"
+	}
+	return "-q"
+}
+
+// cloneBranch clones a branch or tag with one git clone.
+func (g *SystemGit) cloneBranch(ctx context.Context, req Request, dir string) (string, error) {
+	args := []string{"-c", "init.defaultRefFormat=files", "clone", g.progressFlag(req), "--branch=" + req.Ref}
+	if req.Depth > 0 {
+		// --no-local: a local clone ignores --depth.
+		args = append(args, "--depth="+strconv.Itoa(req.Depth), "--no-local")
+	}
+	if _, err := g.run(ctx, dir, req.Progress, append(args, "--", req.URL, ".")...); err != nil {
+		return "", err
+	}
+	gd := filepath.Join(dir, ".git")
+	commit, sym, err := readHead(dir)
+	if err != nil {
+		return g.checkoutDetached(ctx, dir, "HEAD", false)
+	}
+	// git fetch origin REF prefers the tag REF to the branch REF, git
+	// clone --branch the branch. A full clone has every tag to check;
+	// a shallow one only the tags of its history.
+	if sym == "refs/heads/"+req.Ref && hasRef(gd, "refs/tags/"+req.Ref) {
+		return g.checkoutDetached(ctx, dir, "refs/tags/"+req.Ref, true)
+	}
+	if sym != "" {
+		if err := detachHead(gd, commit); err != nil {
+			return g.checkoutDetached(ctx, dir, commit, false)
+		}
+	}
+	return commit, nil
+}
+
+// cloneThenCheckout clones without a checkout, then checks out a full ref
+// name or a commit id, fetching it by name when the clone lacks it.
+func (g *SystemGit) cloneThenCheckout(ctx context.Context, req Request, dir string) (string, error) {
+	if _, err := g.run(ctx, dir, req.Progress, "-c", "init.defaultRefFormat=files", "clone", "--no-checkout", g.progressFlag(req), "--", req.URL, "."); err != nil {
+		return "", err
+	}
+	gd := filepath.Join(dir, ".git")
+	local := ""
+	switch {
+	case kindOf(req.Ref) == refCommit:
+		local = req.Ref
+	case strings.HasPrefix(req.Ref, "refs/tags/") && hasRef(gd, req.Ref):
+		local = req.Ref
+	case strings.HasPrefix(req.Ref, "refs/heads/"):
+		if r := "refs/remotes/origin/" + strings.TrimPrefix(req.Ref, "refs/heads/"); hasRef(gd, r) {
+			local = r
+		}
+	}
+	if local != "" {
+		if commit, err := g.checkoutDetached(ctx, dir, local, false); err == nil || ctx.Err() != nil {
+			return commit, err
+		}
+	}
+	if _, err := g.run(ctx, dir, req.Progress, "fetch", g.progressFlag(req), "--", "origin", req.Ref); err != nil {
+		return "", err
+	}
+	return g.checkoutDetached(ctx, dir, "FETCH_HEAD", false)
+}
+
+// checkoutDetached checks out rev's commit detached and returns it.
+func (g *SystemGit) checkoutDetached(ctx context.Context, dir, rev string, force bool) (string, error) {
+	args := []string{"checkout", "-q", "--detach"}
+	if force {
+		args = append(args, "--force")
+	}
+	if _, err := g.run(ctx, dir, nil, append(args, rev+"^{commit}", "--")...); err != nil {
+		return "", err
+	}
+	if commit, sym, err := readHead(dir); err == nil && sym == "" {
+		return commit, nil
+	}
+	return g.revParse(ctx, dir, "HEAD")
 }
 
 // Update implements [Cloner]: git remote set-url origin URL, then the fetch
@@ -310,8 +418,12 @@ func (g *SystemGit) revParse(ctx context.Context, dir, rev string) (string, erro
 	return h, nil
 }
 
-// Head implements [Cloner]: git rev-parse HEAD.
+// Head implements [Cloner]: what git rev-parse HEAD prints, read from the
+// repository's files when their layout allows, else from git rev-parse.
 func (g *SystemGit) Head(ctx context.Context, dir string) (string, error) {
+	if h, _, err := readHead(dir); err == nil {
+		return h, nil
+	}
 	h, err := g.revParse(ctx, dir, "HEAD")
 	if err != nil {
 		return "", errors.New("no commit checked out (git rev-parse HEAD failed)")

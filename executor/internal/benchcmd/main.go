@@ -1,12 +1,23 @@
 //go:build bench
 
 // Command benchcmd runs the executor's clone stage alone, for
-// scripts/bench-clone.sh: benchcmd [-cloner auto|git|go-git] [-parallel N]
-// [-depth N] -dest DIR NAME=URL@REF...
+// scripts/bench-clone.sh:
+//
+//	benchcmd [-cloner auto|git|go-git] [-parallel N] [-depth N]
+//	         [-sizes-from DIR] [-apply [-force]] -dest DIR NAME=URL@REF...
+//
+// Without -apply it calls git.Ensure for each repository with a pool of
+// workers. With -apply it builds a plan of the repositories' clone steps
+// and calls executor.Apply with Only "clone", as the CLI does, so a second
+// run against the same DIR is the no-op re-apply (the journal says the
+// plan was applied: ErrAlreadyApplied, a success here); -force re-applies
+// it anyway, checking every existing checkout. -sizes-from DIR gives
+// git.Auto the checkout sizes in DIR's journal, as a later apply has them.
 package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -14,14 +25,21 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/stackplan/stackplan/executor"
 	"github.com/stackplan/stackplan/executor/git"
+	"github.com/stackplan/stackplan/plan"
 )
+
+type repo struct{ name, url, ref string }
 
 func main() {
 	cloner := flag.String("cloner", "auto", "auto, git or go-git")
 	parallel := flag.Int("parallel", 4, "clone workers")
 	depth := flag.Int("depth", 0, "GIT_DEPTH")
 	dest := flag.String("dest", "", "destination directory")
+	sizesFrom := flag.String("sizes-from", "", "DEST whose journal gives git.Auto the checkout sizes")
+	apply := flag.Bool("apply", false, "run executor.Apply (Only: clone) on a plan of the repositories")
+	force := flag.Bool("force", false, "with -apply: apply again although the journal says it was applied")
 	flag.Parse()
 	var c git.Cloner
 	switch *cloner {
@@ -30,22 +48,35 @@ func main() {
 	case "go-git":
 		c = git.GoGit{}
 	default:
-		c = &git.Auto{}
+		a := &git.Auto{}
+		if *sizesFrom != "" {
+			a.Sizes = executor.ReadJournal(filepath.Join(*sizesFrom, executor.StateDirName)).Sizes
+		}
+		c = a
+	}
+	var repos []repo
+	for _, arg := range flag.Args() {
+		name, rest, _ := strings.Cut(arg, "=")
+		i := strings.LastIndex(rest, "@")
+		repos = append(repos, repo{name, rest[:i], rest[i+1:]})
+	}
+	if *apply {
+		if *cloner == "auto" && *sizesFrom == "" {
+			c = nil // the executor's own Auto, with the journal's sizes
+		}
+		os.Exit(runApply(c, *dest, repos, *parallel, *depth, *force))
 	}
 	sem := make(chan struct{}, *parallel)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	failed := 0
-	for _, arg := range flag.Args() {
-		name, rest, _ := strings.Cut(arg, "=")
-		i := strings.LastIndex(rest, "@")
-		url, ref := rest[:i], rest[i+1:]
+	for _, r := range repos {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			_, err := git.Ensure(context.Background(), c, git.Request{Name: name, URL: url, Ref: ref, Depth: *depth}, filepath.Join(*dest, name), git.Policy{})
+			_, err := git.Ensure(context.Background(), c, git.Request{Name: r.name, URL: r.url, Ref: r.ref, Depth: *depth}, filepath.Join(*dest, r.name), git.Policy{})
 			if err != nil {
 				mu.Lock()
 				failed++
@@ -58,4 +89,32 @@ func main() {
 	if failed > 0 {
 		os.Exit(1)
 	}
+}
+
+func runApply(c git.Cloner, dest string, repos []repo, parallel, depth int, force bool) int {
+	dest, err := filepath.Abs(dest)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	p := &plan.Plan{FormatVersion: plan.FormatVersion, Dest: dest}
+	for _, r := range repos {
+		p.Plugins = append(p.Plugins, plan.Plugin{Name: r.name, URL: r.url, Ref: r.ref, Dir: filepath.Join(dest, r.name)})
+		p.Steps = append(p.Steps, plan.Step{ID: plan.StepID(plan.Stack, plan.KindClone, r.name), Kind: plan.KindClone, Lifecycle: plan.Stack, Plugin: r.name})
+	}
+	res, err := executor.Apply(context.Background(), p, executor.Options{Only: "clone", Parallel: parallel, GitDepth: depth, Force: force, Cloner: c}, nil)
+	switch {
+	case errors.Is(err, executor.ErrAlreadyApplied):
+		fmt.Println("already applied")
+		return 0
+	case err != nil:
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	counts := map[string]int{}
+	for _, r := range res.Clones {
+		counts[string(r.Action)+"/"+r.Cloner]++
+	}
+	fmt.Println(counts)
+	return 0
 }
