@@ -316,7 +316,8 @@ func (d *decoder) config(b *hcl.Block) {
 		d.diag(schema.RuleUnknownSection.Diag(fmt.Sprintf("unknown config group %q", group), detail, b.LabelRanges[0]))
 		return
 	}
-	if file == "" || strings.ContainsAny(file, " \t\n\r\v\f[]|") {
+	// "\r" stays allowed: it is what a CRLF local.conf's headers hold.
+	if file == "" || strings.ContainsAny(file, " \t\n\v\f[]|") {
 		d.diag(schema.RuleHCLValue.Diag(fmt.Sprintf("config file name %q cannot be a meta-section header", file),
 			"DevStack reads the file name from a [[group|file]] header: it must be non-empty and hold no whitespace, brackets or \"|\".", b.LabelRanges[1]))
 		return
