@@ -9,6 +9,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/stackplan/stackplan/compiler/pluginsettings"
 	"github.com/stackplan/stackplan/plan"
 	"github.com/stackplan/stackplan/schema"
 )
@@ -28,6 +29,13 @@ type Options struct {
 	// Env is the environment DevStack inherits (--env), for the switches
 	// such as RECLONE that stackrc reads from it.
 	Env map[string]string
+	// Settings holds what each plugin's devstack/settings declares
+	// (define_plugin, plugin_requires), by enable_plugin name. The caller
+	// reads the files; a plugin without an entry declares nothing.
+	Settings map[string]*pluginsettings.Declarations
+	// Sort plans the plugins in their requirement order (plan --sort)
+	// instead of the order they are enabled in.
+	Sort bool
 }
 
 // Compile validates cfg and builds its plan. front holds the diagnostics of
@@ -65,6 +73,9 @@ func Compile(cfg *schema.Config, front hcl.Diagnostics, opts Options) (*plan.Pla
 	diags = append(diags, validateServices(cfg)...)
 	diags = append(diags, resolveRefs(cfg, p.Plugins, opts.Remotes)...)
 	diags = append(diags, compareCheckouts(cfg, p.Plugins, opts)...)
+	graph, depDiags := Dependencies(cfg, opts)
+	diags = append(diags, depDiags...)
+	p.Plugins = graph.planPlugins(cfg.Plugins, p.Plugins)
 	diags = suppress(diags, cfg.Inputs)
 	diags = schema.SortDiagnostics(diags)
 	diags = redactDiags(diags)

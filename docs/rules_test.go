@@ -13,6 +13,7 @@ import (
 
 	"github.com/stackplan/stackplan/compiler"
 	"github.com/stackplan/stackplan/compiler/localconf"
+	"github.com/stackplan/stackplan/compiler/pluginsettings"
 	"github.com/stackplan/stackplan/schema"
 )
 
@@ -28,8 +29,10 @@ type example struct {
 	// checkout, for stale-checkout, is a checkout found at a plugin's
 	// directory: "DIR url=URL commit=SHA changed=N".
 	checkout string
-	line     int // of the opening fence, for messages
-	text     string
+	// plugin names the plugin of a settings block.
+	plugin string
+	line   int // of the opening fence, for messages
+	text   string
 }
 
 // entry is one "## rule-id" section of rules.md.
@@ -38,6 +41,10 @@ type entry struct {
 	line     int
 	severity string // the first word after **Severity:**
 	examples []example
+	// settings maps a plugin name to its devstack/settings, from blocks
+	// fenced ```bash settings="NAME"```; every example of the entry is
+	// compiled with them, as lint would read them from checkouts.
+	settings map[string][]byte
 }
 
 var (
@@ -66,6 +73,11 @@ func parseRules(t *testing.T) []entry {
 		if block != nil {
 			if text == "```" {
 				block.text = body.String()
+				if block.title == "settings" {
+					cur.settings[block.plugin] = []byte(block.text)
+					block = nil
+					continue
+				}
 				cur.examples = append(cur.examples, *block)
 				block = nil
 				continue
@@ -92,6 +104,14 @@ func parseRules(t *testing.T) []entry {
 				attrs[a[1]] = a[2]
 			}
 			title := attrs["title"]
+			if plugin := attrs["settings"]; plugin != "" && cur != nil {
+				if cur.settings == nil {
+					cur.settings = map[string][]byte{}
+				}
+				block = &example{rule: cur.id, title: "settings", plugin: plugin, line: n}
+				body.Reset()
+				continue
+			}
 			if title != "bad" && title != "good" {
 				continue // an illustration, not an example
 			}
@@ -139,9 +159,13 @@ func (ex example) bytesOf(t *testing.T) []byte {
 
 // compile runs the real front-end and compiler, as `stackplan lint` does
 // (with --online when the example describes a remote).
-func compile(src []byte, remote, checkout string) hcl.Diagnostics {
+func compile(src []byte, remote, checkout string, settings map[string][]byte) hcl.Diagnostics {
 	cfg, front := localconf.Parse("local.conf", src, localconf.Options{})
-	_, diags := compiler.Compile(cfg, front, compiler.Options{Remotes: remotesOf(remote), Checkouts: checkoutsOf(checkout)})
+	decls := map[string]*pluginsettings.Declarations{}
+	for name, text := range settings {
+		decls[name] = pluginsettings.Parse(name+"/devstack/settings", text)
+	}
+	_, diags := compiler.Compile(cfg, front, compiler.Options{Remotes: remotesOf(remote), Checkouts: checkoutsOf(checkout), Settings: decls})
 	return diags
 }
 
@@ -259,7 +283,7 @@ func TestRuleExamples(t *testing.T) {
 	for _, e := range parseRules(t) {
 		for _, ex := range e.examples {
 			t.Run(fmt.Sprintf("%s/%s@%d", e.id, ex.title, ex.line), func(t *testing.T) {
-				diags := compile(ex.bytesOf(t), ex.remote, ex.checkout)
+				diags := compile(ex.bytesOf(t), ex.remote, ex.checkout, e.settings)
 				fired := false
 				for _, d := range diags {
 					if schema.RuleOf(d) == e.id {
