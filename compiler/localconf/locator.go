@@ -23,6 +23,27 @@ func (l fileLocator) rng(start, end int) hcl.Range {
 	return l.pos.rng(l.cmap.fileOffset(start), l.cmap.fileOffset(end))
 }
 
+// fragmentLocator maps the localrc text of several fragments, joined in
+// order, back to the fragment each offset came from.
+type fragmentLocator struct {
+	starts []int // offset of each fragment's text, ascending
+	parts  []fileLocator
+}
+
+func (l *fragmentLocator) rng(start, end int) hcl.Range {
+	if len(l.parts) == 0 {
+		return hcl.Range{Start: hcl.Pos{Line: 1, Column: 1}, End: hcl.Pos{Line: 1, Column: 1}}
+	}
+	// The last fragment that starts at or before start; an empty fragment
+	// shares its offset with the next one, which then wins.
+	i := max(0, sort.Search(len(l.starts), func(i int) bool { return l.starts[i] > start })-1)
+	base, limit := l.starts[i], end
+	if i+1 < len(l.starts) {
+		limit = min(end, l.starts[i+1]) // a range never spans two files
+	}
+	return l.parts[i].rng(start-base, max(limit, start)-base)
+}
+
 // chunkLocator maps localrc text generated from another format (see
 // [Chunk]) to the source ranges that produced each chunk.
 type chunkLocator struct {

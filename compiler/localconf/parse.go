@@ -40,21 +40,62 @@ var Groups = []string{"local", "post-config", "extra", "post-extra", "test-confi
 
 // Parse reads one local.conf (or legacy localrc) into a Config.
 func Parse(filename string, src []byte, opts Options) (*schema.Config, hcl.Diagnostics) {
+	return ParseFragments([]Fragment{{Name: filename, Src: src}}, opts)
+}
+
+// Fragment is one file of a configuration assembled from pieces, as CI
+// jobs build their local.conf.
+type Fragment struct {
+	Name string
+	Src  []byte
+}
+
+// ParseFragments reads several local.conf fragments as the one local.conf
+// their concatenation makes: the localrc sections of all of them joined in
+// order and sourced as one script, the meta-sections of all of them merged
+// in order. Each diagnostic points into the fragment that caused it, so a
+// plugin enabled in two fragments names both places. opts.Kind, when set,
+// applies to every fragment.
+func ParseFragments(frags []Fragment, opts Options) (*schema.Config, hcl.Diagnostics) {
 	dest := opts.Dest
 	if dest == "" {
 		dest = DefaultDest
 	}
+	cfg := &schema.Config{Dest: dest}
+	var diags hcl.Diagnostics
+	var text strings.Builder
+	loc := &fragmentLocator{}
+	for _, f := range frags {
+		localrc, pos, d := readFragment(cfg, f, opts)
+		diags = append(diags, d...)
+		part, cmap := concat(localrc)
+		loc.starts = append(loc.starts, text.Len())
+		loc.parts = append(loc.parts, fileLocator{pos: pos, cmap: cmap})
+		text.WriteString(part)
+	}
+	ev := newEvaluator(text.String(), loc, cfg)
+	ev.seed(opts)
+	ev.run()
+	diags = append(diags, ev.diags...)
+	ev.finish(opts)
+	return cfg, diags
+}
+
+// readFragment records one fragment in cfg (its input, localrc spans and
+// meta-sections) and returns its localrc lines for evaluation.
+func readFragment(cfg *schema.Config, f Fragment, opts Options) ([]line, *posTable, hcl.Diagnostics) {
+	filename, src := f.Name, f.Src
 	pos := newPosTable(filename, src)
 	kind := opts.Kind
 	if kind == "" {
 		kind = DetectKind(filename, src)
 	}
-	cfg := &schema.Config{Dest: dest, Inputs: []schema.Input{{Path: filename, Kind: kind, Bytes: src}}}
+	cfg.Inputs = append(cfg.Inputs, schema.Input{Path: filename, Kind: kind, Bytes: src})
 	var diags hcl.Diagnostics
 	if d := checkBytes(src, pos); d != nil {
 		diags = append(diags, d)
 		if d.Severity == hcl.DiagError {
-			return cfg, diags
+			return nil, pos, diags
 		}
 	}
 
@@ -80,14 +121,7 @@ func Parse(filename string, src []byte, opts Options) (*schema.Config, hcl.Diagn
 			}
 		}
 	}
-
-	text, cmap := concat(localrc)
-	ev := newEvaluator(text, fileLocator{pos: pos, cmap: cmap}, cfg)
-	ev.seed(opts)
-	ev.run()
-	diags = append(diags, ev.diags...)
-	ev.finish(opts)
-	return cfg, diags
+	return localrc, pos, diags
 }
 
 // finish records in cfg what localrc left behind: DEST, the services and
