@@ -69,6 +69,11 @@ func CheckURL(raw string) (URLProblem, string) {
 		if err != nil {
 			return URLBadScheme, fmt.Sprintf("URL %q does not parse: %v", raw, err)
 		}
+		// ssh://-oProxyCommand=CMD/x: old gits hand the host to ssh as an
+		// argument, which ssh reads as an option (CVE-2017-1000117).
+		if strings.HasPrefix(u.Hostname(), "-") || u.User != nil && strings.HasPrefix(u.User.Username(), "-") {
+			return URLBadScheme, fmt.Sprintf("URL %q has a host or user name starting with '-': ssh would read it as an option", raw)
+		}
 		if u.User != nil {
 			if _, hasPass := u.User.Password(); hasPass {
 				return URLCredentials, "the URL holds a password; use a git credential helper or an SSH key instead"
