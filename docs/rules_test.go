@@ -29,6 +29,8 @@ type example struct {
 	// checkout, for stale-checkout, is a checkout found at a plugin's
 	// directory: "DIR url=URL commit=SHA changed=N".
 	checkout string
+	// yaml marks a Zuul file example (see zuul_test.go).
+	yaml bool
 	// plugin names the plugin of a settings block.
 	plugin string
 	line   int // of the opening fence, for messages
@@ -118,15 +120,15 @@ func parseRules(t *testing.T) []entry {
 			if cur == nil {
 				t.Fatalf("rules.md:%d: example before the first rule heading", n)
 			}
-			if m[1] != "ini" {
-				t.Errorf("rules.md:%d: example fence is %q, want ini", n, m[1])
+			if m[1] != "ini" && m[1] != "yaml" {
+				t.Errorf("rules.md:%d: example fence is %q, want ini (a local.conf) or yaml (a Zuul file)", n, m[1])
 			}
 			switch attrs["inject"] {
 			case "", "nul", "crlf":
 			default:
 				t.Errorf("rules.md:%d: unknown inject=%q", n, attrs["inject"])
 			}
-			block = &example{rule: cur.id, title: title, inject: attrs["inject"], remote: attrs["remote"], checkout: attrs["checkout"], line: n}
+			block = &example{rule: cur.id, title: title, inject: attrs["inject"], remote: attrs["remote"], checkout: attrs["checkout"], line: n, yaml: m[1] == "yaml"}
 			body.Reset()
 		}
 	}
@@ -284,6 +286,9 @@ func TestRuleExamples(t *testing.T) {
 		for _, ex := range e.examples {
 			t.Run(fmt.Sprintf("%s/%s@%d", e.id, ex.title, ex.line), func(t *testing.T) {
 				diags := compile(ex.bytesOf(t), ex.remote, ex.checkout, e.settings)
+				if ex.yaml {
+					diags = compileZuul(t, ex.bytesOf(t))
+				}
 				fired := false
 				for _, d := range diags {
 					if schema.RuleOf(d) == e.id {

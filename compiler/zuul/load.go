@@ -1,0 +1,348 @@
+package zuul
+
+import (
+	"fmt"
+	"path"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/stackplan/stackplan/schema"
+)
+
+// File is one Zuul configuration file.
+type File struct {
+	// Name is how diagnostics name the file (the path as the user gave it).
+	Name  string
+	Bytes []byte
+}
+
+// Set is the jobs and nodesets of a group of Zuul files, as Zuul would see
+// them in one tenant: a job's parent may be defined in any of the files.
+type Set struct {
+	files    []*file
+	jobs     map[string][]*job // every definition, in file order
+	names    []string          // job names in order of first definition
+	nodesets map[string]*node
+}
+
+// job is one definition of a job.
+type job struct {
+	name    string
+	file    int
+	def     *node // the job's mapping
+	nameRng hcl.Range
+}
+
+func (j *job) parent() (name string, rng hcl.Range, explicit bool) {
+	p := j.def.pairOf("parent")
+	if p == nil {
+		return "base", j.nameRng, false
+	}
+	if p.val.isNull() {
+		return "", p.val.rng, true
+	}
+	return p.val.str(), p.val.rng, true
+}
+
+// Load reads the files. Diagnostics are about the files themselves (invalid
+// YAML, a job without a name); a file with errors contributes what could be
+// read from it.
+func Load(files []File) (*Set, hcl.Diagnostics) {
+	s := &Set{jobs: map[string][]*job{}, nodesets: map[string]*node{}}
+	var diags hcl.Diagnostics
+	for i, in := range files {
+		f := &file{name: in.Name, src: in.Bytes, pos: newPosTable(in.Name, in.Bytes)}
+		s.files = append(s.files, f)
+		top, d := parseFile(f)
+		diags = append(diags, d...)
+		if top == nil {
+			continue
+		}
+		if top.kind != sequenceKind {
+			diags = append(diags, schema.RuleZuulYAML.Diag("a Zuul file is a list of items (- job:, - nodeset:, - project:, ...)",
+				"Zuul refuses this file, so no job in it runs.", top.rng))
+			continue
+		}
+		for _, item := range top.items {
+			if item.kind != mappingKind || len(item.pairs) != 1 {
+				diags = append(diags, schema.RuleZuulYAML.Diag("a Zuul configuration item is a mapping with one key, such as job: or nodeset:", "", item.rng))
+				continue
+			}
+			p := item.pairs[0]
+			switch p.key {
+			case "job":
+				diags = append(diags, s.addJob(i, p)...)
+			case "nodeset":
+				name := p.val.get("name").str()
+				if name != "" && s.nodesets[name] == nil {
+					s.nodesets[name] = p.val
+				}
+			}
+		}
+	}
+	return s, diags
+}
+
+func (s *Set) addJob(fi int, p pair) hcl.Diagnostics {
+	if p.val.kind != mappingKind {
+		return hcl.Diagnostics{schema.RuleZuulYAML.Diag("a job is a mapping of attributes", "", p.val.rng)}
+	}
+	np := p.val.pairOf("name")
+	if np == nil || np.val.str() == "" {
+		return hcl.Diagnostics{schema.RuleZuulYAML.Diag("a job without a name", "Zuul refuses it.", p.keyRng)}
+	}
+	var diags hcl.Diagnostics
+	for _, key := range []string{"vars", "host-vars", "group-vars", "extra-vars"} {
+		if v := p.val.get(key); v != nil && !v.isNull() && v.kind != mappingKind {
+			diags = append(diags, schema.RuleZuulYAML.Diag(fmt.Sprintf("the job's %s must be a mapping", key), "", v.rng))
+		}
+	}
+	j := &job{name: np.val.str(), file: fi, def: p.val, nameRng: np.val.rng}
+	if s.jobs[j.name] == nil {
+		s.names = append(s.names, j.name)
+	}
+	s.jobs[j.name] = append(s.jobs[j.name], j)
+	return diags
+}
+
+// Jobs lists the names of the jobs defined in the files, in the order of
+// their first definitions.
+func (s *Set) Jobs() []string { return slices.Clone(s.names) }
+
+// Has reports whether a job of that name is defined.
+func (s *Set) Has(name string) bool { return len(s.jobs[name]) > 0 }
+
+// Suggest returns the defined job name closest to name, or "".
+func (s *Set) Suggest(name string) string {
+	best, bestScore := "", 0
+	for _, n := range s.names {
+		score := commonPrefix(n, name) + commonSuffix(n, name)
+		if strings.Contains(n, name) {
+			score += len(name)
+		}
+		if score > bestScore {
+			best, bestScore = n, score
+		}
+	}
+	if bestScore < 3 {
+		return ""
+	}
+	return best
+}
+
+func commonPrefix(a, b string) int {
+	n := 0
+	for n < len(a) && n < len(b) && a[n] == b[n] {
+		n++
+	}
+	return n
+}
+
+func commonSuffix(a, b string) int {
+	n := 0
+	for n < len(a) && n < len(b) && a[len(a)-1-n] == b[len(b)-1-n] {
+		n++
+	}
+	return n
+}
+
+// resolved is a job with its inheritance applied.
+type resolved struct {
+	name    string
+	chain   []*job // the job, then its parent, ... up to the root found
+	vars    *node
+	host    *node // host-vars: node name -> variables
+	group   *node // group-vars: group name -> variables
+	extra   *node
+	nodeset *node // the nodeset (a mapping with nodes and groups), or nil
+	// nodesetRef is the nodeset attribute as written, for messages.
+	nodesetRef *node
+	projects   []string // required-projects, short names, in order
+	diags      hcl.Diagnostics
+}
+
+// resolve applies inheritance: variables of the root ancestor first, each
+// descendant's deep-merged on top, as Zuul does.
+func (s *Set) resolve(name string) *resolved {
+	r := &resolved{name: name}
+	seen := map[string]bool{}
+	cur := name
+	for cur != "" {
+		defs := s.jobs[cur]
+		if len(defs) == 0 {
+			break
+		}
+		if seen[cur] {
+			last := r.chain[len(r.chain)-1]
+			_, rng, _ := last.parent()
+			r.diags = append(r.diags, schema.RuleZuulParent.DiagSeverity(hcl.DiagError,
+				fmt.Sprintf("job %s is its own ancestor", cur), "Zuul refuses a parent cycle; stackplan stops following parents here.", rng))
+			break
+		}
+		seen[cur] = true
+		j := defs[0]
+		for _, v := range defs[1:] {
+			r.diags = append(r.diags, schema.RuleZuulVariant.Diag(fmt.Sprintf("job %s is defined again here; stackplan uses its first definition", cur),
+				fmt.Sprintf("The first definition is at %s. Zuul applies a variant when its branch matcher matches the change's branch; stackplan does not know the branch.", j.nameRng),
+				v.nameRng))
+		}
+		r.chain = append(r.chain, j)
+		pname, rng, explicit := j.parent()
+		if pname != "" && len(s.jobs[pname]) == 0 && explicit {
+			r.diags = append(r.diags, schema.RuleZuulParent.Diag(fmt.Sprintf("parent job %s is not in the given files", pname),
+				"The variables it sets, and those of its own parents, are not included. Give the file that defines it too.", rng))
+		}
+		cur = pname
+	}
+	for i := len(r.chain) - 1; i >= 0; i-- {
+		def := r.chain[i].def
+		r.vars = mergeVars(r.vars, def.get("vars"))
+		r.host = mergeVars(r.host, def.get("host-vars"))
+		r.group = mergeVars(r.group, def.get("group-vars"))
+		r.extra = mergeVars(r.extra, def.get("extra-vars"))
+		if ns := def.get("nodeset"); ns != nil {
+			r.nodesetRef = ns
+		}
+		if rp := def.get("required-projects"); rp != nil && rp.kind == sequenceKind {
+			for _, it := range rp.items {
+				p := it.str()
+				if it.kind == mappingKind {
+					p = it.get("name").str()
+				}
+				if short := path.Base(p); p != "" && !slices.Contains(r.projects, short) {
+					r.projects = append(r.projects, short)
+				}
+			}
+		}
+	}
+	switch ns := r.nodesetRef; {
+	case ns == nil:
+	case ns.kind == mappingKind:
+		r.nodeset = ns
+		if alts := ns.get("alternatives"); alts != nil && alts.kind == sequenceKind && len(alts.items) > 0 {
+			r.nodeset = s.nodesetOf(alts.items[0])
+		}
+	default:
+		r.nodeset = s.nodesetOf(ns)
+	}
+	return r
+}
+
+func (s *Set) nodesetOf(n *node) *node {
+	if n.kind == mappingKind {
+		return n
+	}
+	ns := s.nodesets[n.str()]
+	if ns != nil {
+		if alts := ns.get("alternatives"); alts != nil && alts.kind == sequenceKind && len(alts.items) > 0 && alts.items[0].kind == scalarKind {
+			if alt := s.nodesets[alts.items[0].str()]; alt != nil {
+				return alt
+			}
+		}
+	}
+	return ns
+}
+
+// mergeVars deep-merges child over parent as Zuul merges job variables:
+// mappings merge key by key, anything else in the child replaces. The
+// result shares no mapping with either input that it changes.
+func mergeVars(parent, child *node) *node {
+	if child == nil || child.kind != mappingKind {
+		return parent
+	}
+	if parent == nil || parent.kind != mappingKind {
+		return child
+	}
+	out := &node{kind: mappingKind, tag: parent.tag, rng: child.rng, pairs: slices.Clone(parent.pairs)}
+	for _, cp := range child.pairs {
+		i := slices.IndexFunc(out.pairs, func(p pair) bool { return p.key == cp.key })
+		if i < 0 {
+			out.pairs = append(out.pairs, cp)
+			continue
+		}
+		if out.pairs[i].val.kind == mappingKind && cp.val.kind == mappingKind {
+			out.pairs[i] = pair{key: cp.key, keyRng: cp.keyRng, val: mergeVars(out.pairs[i].val, cp.val)}
+			continue
+		}
+		out.pairs[i] = cp
+	}
+	return out
+}
+
+// hostNode is one node of a job's nodeset.
+type hostNode struct {
+	name   string
+	groups []string
+}
+
+// nodes lists the job's nodes, the controller first: the node named
+// "controller" if there is one, else the first. A job without a nodeset
+// found in the files has the one node "controller".
+func (r *resolved) nodes() []hostNode {
+	var out []hostNode
+	if r.nodeset != nil {
+		if ns := r.nodeset.get("nodes"); ns != nil && ns.kind == sequenceKind {
+			for _, it := range ns.items {
+				name := it.get("name")
+				if name != nil && name.kind == sequenceKind && len(name.items) > 0 {
+					name = name.items[0]
+				}
+				if n := name.str(); n != "" && !slices.ContainsFunc(out, func(h hostNode) bool { return h.name == n }) {
+					out = append(out, hostNode{name: n})
+				}
+			}
+		}
+		if gs := r.nodeset.get("groups"); gs != nil && gs.kind == sequenceKind {
+			for _, g := range gs.items {
+				gname := g.get("name").str()
+				members := g.get("nodes")
+				if gname == "" || members == nil || members.kind != sequenceKind {
+					continue
+				}
+				for _, m := range members.items {
+					for i := range out {
+						if out[i].name == m.str() && !slices.Contains(out[i].groups, gname) {
+							out[i].groups = append(out[i].groups, gname)
+						}
+					}
+				}
+			}
+		}
+	}
+	if len(out) == 0 {
+		return []hostNode{{name: "controller"}}
+	}
+	if i := slices.IndexFunc(out, func(h hostNode) bool { return h.name == "controller" }); i > 0 {
+		c := out[i]
+		out = append([]hostNode{c}, slices.Delete(out, i, i+1)...)
+	}
+	for i := range out {
+		sort.Strings(out[i].groups)
+	}
+	return out
+}
+
+// varsFor resolves the variables of one node as Ansible does: a top-level
+// variable comes from extra-vars, else host-vars, else group-vars (groups
+// in name order, the later winning), else the job's vars.
+func (r *resolved) varsFor(h hostNode) map[string]*pair {
+	out := map[string]*pair{}
+	take := func(m *node) {
+		if m == nil || m.kind != mappingKind {
+			return
+		}
+		for i := range m.pairs {
+			out[m.pairs[i].key] = &m.pairs[i]
+		}
+	}
+	take(r.vars)
+	for _, g := range h.groups {
+		take(r.group.get(g))
+	}
+	take(r.host.get(h.name))
+	take(r.extra)
+	return out
+}

@@ -1,0 +1,400 @@
+package zuul
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/hashicorp/hcl/v2"
+	"gopkg.in/yaml.v3"
+
+	"github.com/stackplan/stackplan/schema"
+)
+
+// kind is the shape of a YAML value.
+type kind int
+
+const (
+	scalarKind kind = iota
+	mappingKind
+	sequenceKind
+)
+
+// node is a YAML value with aliases and merge keys resolved, and positions
+// in its file.
+type node struct {
+	kind kind
+	// tag is the resolved tag of a scalar ("!!str", "!!int", ...) or a
+	// custom tag such as "!encrypted/pkcs1-oaep".
+	tag   string
+	text  string // a scalar's value as written (after YAML unquoting)
+	style yaml.Style
+	pairs []pair
+	items []*node
+	rng   hcl.Range
+}
+
+// pair is one key of a mapping.
+type pair struct {
+	key    string
+	keyRng hcl.Range
+	val    *node
+}
+
+func (n *node) get(key string) *node {
+	if n == nil || n.kind != mappingKind {
+		return nil
+	}
+	for i := range n.pairs {
+		if n.pairs[i].key == key {
+			return n.pairs[i].val
+		}
+	}
+	return nil
+}
+
+func (n *node) pairOf(key string) *pair {
+	if n == nil || n.kind != mappingKind {
+		return nil
+	}
+	for i := range n.pairs {
+		if n.pairs[i].key == key {
+			return &n.pairs[i]
+		}
+	}
+	return nil
+}
+
+// str is the scalar's text, or "" for anything else.
+func (n *node) str() string {
+	if n == nil || n.kind != scalarKind {
+		return ""
+	}
+	return n.text
+}
+
+func (n *node) isNull() bool { return n == nil || (n.kind == scalarKind && n.tag == "!!null") }
+
+// maxNodes bounds the values one file may expand to through aliases, so a
+// "billion laughs" file is refused instead of exhausting memory.
+const maxNodes = 1 << 20
+
+// MaxSize is the largest file accepted.
+const MaxSize = 16 << 20
+
+// file is one Zuul file as loaded.
+type file struct {
+	name string
+	src  []byte
+	pos  *posTable
+}
+
+// loader converts one file's yaml.Node tree into nodes.
+type loader struct {
+	f      *file
+	budget int
+	diags  hcl.Diagnostics
+	// active guards against an alias that refers to a node containing it.
+	active map[*yaml.Node]bool
+}
+
+var errTooLarge = errors.New("too large")
+
+// parseFile reads one file into its top-level node (nil for an empty one).
+func parseFile(f *file) (*node, hcl.Diagnostics) {
+	if len(f.src) > MaxSize {
+		return nil, hcl.Diagnostics{schema.RuleInput.Diag(fmt.Sprintf("the file is larger than %d MiB: not a Zuul file", MaxSize>>20), "", f.pos.rng(0, 0))}
+	}
+	if !utf8.Valid(f.src) {
+		off := 0
+		for off < len(f.src) {
+			r, size := utf8.DecodeRune(f.src[off:])
+			if r == utf8.RuneError && size <= 1 {
+				break
+			}
+			off += size
+		}
+		return nil, hcl.Diagnostics{schema.RuleInput.Diag("the file is not valid UTF-8: not a Zuul file", "", f.pos.rng(off, off))}
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(f.src, &doc); err != nil {
+		return nil, hcl.Diagnostics{yamlError(f, err)}
+	}
+	if doc.Kind == 0 || len(doc.Content) == 0 {
+		return nil, nil
+	}
+	l := &loader{f: f, active: map[*yaml.Node]bool{}}
+	n, err := l.convert(doc.Content[0], 0)
+	if err != nil {
+		l.diags = append(l.diags, schema.RuleLimit.Diag("the file expands to too many values through its aliases",
+			fmt.Sprintf("More than %d values; nothing in it is read.", maxNodes), f.pos.rng(0, 0)))
+		return nil, l.diags
+	}
+	return n, l.diags
+}
+
+var yamlLineRE = regexp.MustCompile(`^yaml: (?:line (\d+): )?`)
+
+// yamlError turns a yaml.v3 error into a diagnostic at the line it names.
+func yamlError(f *file, err error) *hcl.Diagnostic {
+	msg := err.Error()
+	line := 1
+	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+		if m[1] != "" {
+			line, _ = strconv.Atoi(m[1])
+		}
+		msg = msg[len(m[0]):]
+	}
+	off := f.pos.lineStart(line)
+	return schema.RuleZuulYAML.Diag("invalid YAML: "+msg, "Zuul cannot load this file, so no job in it runs.", f.pos.rng(off, f.pos.lineEndOf(off)))
+}
+
+const maxDepth = 200
+
+func (l *loader) convert(y *yaml.Node, depth int) (*node, error) {
+	l.budget++
+	if l.budget > maxNodes || depth > maxDepth {
+		return nil, errTooLarge
+	}
+	if y.Kind == yaml.AliasNode {
+		if y.Alias == nil || l.active[y.Alias] {
+			return &node{kind: scalarKind, tag: "!!null", rng: l.rangeOf(y)}, nil
+		}
+		return l.convert(y.Alias, depth+1)
+	}
+	l.active[y] = true
+	defer delete(l.active, y)
+	n := &node{rng: l.rangeOf(y), style: y.Style}
+	switch y.Kind {
+	case yaml.DocumentNode:
+		if len(y.Content) == 0 {
+			n.tag = "!!null"
+			return n, nil
+		}
+		return l.convert(y.Content[0], depth+1)
+	case yaml.SequenceNode:
+		n.kind = sequenceKind
+		n.tag = y.Tag
+		for _, c := range y.Content {
+			cn, err := l.convert(c, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			n.items = append(n.items, cn)
+		}
+	case yaml.MappingNode:
+		n.kind = mappingKind
+		n.tag = y.Tag
+		if err := l.mapping(n, y, depth); err != nil {
+			return nil, err
+		}
+	default:
+		n.kind = scalarKind
+		n.text = y.Value
+		n.tag = resolveTag(y)
+		n.rng = l.scalarRange(y)
+	}
+	return n, nil
+}
+
+// mapping fills n with y's pairs, merge keys (<<) expanded: keys written
+// in the mapping win over merged ones, and an earlier merged mapping wins
+// over a later one, as YAML's merge key type says. A repeated key keeps its
+// first position and takes the last value, as Python's dict does.
+func (l *loader) mapping(n *node, y *yaml.Node, depth int) error {
+	index := map[string]int{}
+	explicit := map[string]bool{}
+	set := func(p pair, fromMerge bool) {
+		if i, ok := index[p.key]; ok {
+			if fromMerge {
+				return
+			}
+			n.pairs[i].val = p.val
+			return
+		}
+		index[p.key] = len(n.pairs)
+		n.pairs = append(n.pairs, p)
+	}
+	for i := 0; i+1 < len(y.Content); i += 2 {
+		k := y.Content[i]
+		if isMergeKey(k) {
+			continue
+		}
+		if k.Kind == yaml.ScalarNode {
+			explicit[k.Value] = true
+		}
+	}
+	for i := 0; i+1 < len(y.Content); i += 2 {
+		k, v := y.Content[i], y.Content[i+1]
+		if isMergeKey(k) {
+			var sources []*yaml.Node
+			vv := v
+			if vv.Kind == yaml.AliasNode && vv.Alias != nil {
+				vv = vv.Alias
+			}
+			if vv.Kind == yaml.SequenceNode {
+				sources = vv.Content
+			} else {
+				sources = []*yaml.Node{v}
+			}
+			for _, s := range sources {
+				m, err := l.convert(s, depth+1)
+				if err != nil {
+					return err
+				}
+				if m.kind != mappingKind {
+					l.diags = append(l.diags, schema.RuleZuulYAML.Diag("a merge key (<<) must refer to a mapping", "", m.rng))
+					continue
+				}
+				for _, p := range m.pairs {
+					if !explicit[p.key] {
+						set(p, true)
+					}
+				}
+			}
+			continue
+		}
+		kn, err := l.convert(k, depth+1)
+		if err != nil {
+			return err
+		}
+		if kn.kind != scalarKind {
+			l.diags = append(l.diags, schema.RuleZuulYAML.Diag("a mapping key must be a plain value", "", kn.rng))
+			continue
+		}
+		vn, err := l.convert(v, depth+1)
+		if err != nil {
+			return err
+		}
+		set(pair{key: kn.text, keyRng: kn.rng, val: vn}, false)
+	}
+	return nil
+}
+
+func isMergeKey(k *yaml.Node) bool {
+	return k.Kind == yaml.ScalarNode && k.ShortTag() == "!!merge"
+}
+
+// yaml11Bools are the plain scalars PyYAML (and so Zuul and Ansible) reads
+// as booleans, beyond the true/false of YAML 1.2.
+var yaml11Bools = map[string]bool{
+	"yes": true, "Yes": true, "YES": true, "on": true, "On": true, "ON": true,
+	"no": false, "No": false, "NO": false, "off": false, "Off": false, "OFF": false,
+}
+
+func resolveTag(y *yaml.Node) string {
+	tag := y.ShortTag()
+	if y.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) == 0 && tag == "!!str" {
+		if _, ok := yaml11Bools[y.Value]; ok {
+			return "!!bool"
+		}
+	}
+	return tag
+}
+
+func (l *loader) rangeOf(y *yaml.Node) hcl.Range {
+	off := l.f.pos.offsetOf(y.Line, y.Column)
+	return l.f.pos.rng(off, off)
+}
+
+// scalarRange finds where a scalar's text ends: exactly for a plain or
+// quoted scalar on one line, at the line's end otherwise.
+func (l *loader) scalarRange(y *yaml.Node) hcl.Range {
+	src := l.f.src
+	start := l.f.pos.offsetOf(y.Line, y.Column)
+	end := l.f.pos.lineEndOf(start)
+	switch {
+	case y.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 && start < len(src):
+		q := src[start]
+		for i := start + 1; i < len(src) && src[i] != '\n'; i++ {
+			if q == '"' && src[i] == '\\' {
+				i++
+				continue
+			}
+			if src[i] == q {
+				if q == '\'' && i+1 < len(src) && src[i+1] == '\'' {
+					i++
+					continue
+				}
+				end = i + 1
+				break
+			}
+		}
+	case y.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0:
+		end = min(start+1, len(src))
+	default:
+		if strings.HasPrefix(string(src[start:min(len(src), start+len(y.Value))]), y.Value) {
+			end = start + len(y.Value)
+		}
+	}
+	return l.f.pos.rng(start, max(start, end))
+}
+
+// exactAt reports whether text is written verbatim in f at byte off.
+func (f *file) exactAt(text string, off int) bool {
+	return off >= 0 && off+len(text) <= len(f.src) && string(f.src[off:off+len(text)]) == text
+}
+
+// posTable turns byte offsets of one file into hcl positions; columns count
+// characters, as yaml.v3's and HCL's do.
+type posTable struct {
+	filename   string
+	src        []byte
+	lineStarts []int
+}
+
+func newPosTable(filename string, src []byte) *posTable {
+	t := &posTable{filename: filename, src: src, lineStarts: []int{0}}
+	for i, b := range src {
+		if b == '\n' {
+			t.lineStarts = append(t.lineStarts, i+1)
+		}
+	}
+	return t
+}
+
+func (t *posTable) pos(off int) hcl.Pos {
+	off = max(0, min(off, len(t.src)))
+	line := sort.Search(len(t.lineStarts), func(i int) bool { return t.lineStarts[i] > off }) - 1
+	return hcl.Pos{Line: line + 1, Column: utf8.RuneCount(t.src[t.lineStarts[line]:off]) + 1, Byte: off}
+}
+
+func (t *posTable) rng(start, end int) hcl.Range {
+	return hcl.Range{Filename: t.filename, Start: t.pos(start), End: t.pos(end)}
+}
+
+// lineStart is the offset of a 1-based line, clamped to the file.
+func (t *posTable) lineStart(line int) int {
+	if line < 1 {
+		return 0
+	}
+	if line > len(t.lineStarts) {
+		return len(t.src)
+	}
+	return t.lineStarts[line-1]
+}
+
+// lineEndOf is the offset of the newline ending the line holding off.
+func (t *posTable) lineEndOf(off int) int {
+	off = max(0, min(off, len(t.src)))
+	for i := off; i < len(t.src); i++ {
+		if t.src[i] == '\n' {
+			return i
+		}
+	}
+	return len(t.src)
+}
+
+// offsetOf converts a 1-based line and character column to a byte offset.
+func (t *posTable) offsetOf(line, col int) int {
+	off := t.lineStart(line)
+	for c := 1; c < col && off < len(t.src) && t.src[off] != '\n'; c++ {
+		_, size := utf8.DecodeRune(t.src[off:])
+		off += size
+	}
+	return off
+}

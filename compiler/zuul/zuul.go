@@ -1,0 +1,243 @@
+package zuul
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/stackplan/stackplan/compiler/localconf"
+	"github.com/stackplan/stackplan/schema"
+)
+
+// Options are what a job's configurations are evaluated against.
+type Options struct {
+	// Dest, Env and TopDir are as in localconf.Options.
+	Dest   string
+	Env    map[string]string
+	TopDir string
+	// Requires gives, by plugin name, the plugins it requires (the
+	// plugin_requires of its devstack/settings), to order enable_plugin
+	// lines; without it plugins come in name order, as the role writes
+	// plugins that declare nothing.
+	Requires map[string][]string
+	// Project is the short name of the project under test, which the role
+	// adds to LIBS_FROM_GIT; stackplan cannot know it from the files.
+	Project string
+}
+
+// NodeConfig is the configuration of one node of a job.
+type NodeConfig struct {
+	Name string
+	// Groups are the nodeset groups the node belongs to, sorted.
+	Groups []string
+	// Controller is set for the node that runs first: the one named
+	// "controller", or the first of the nodeset.
+	Controller bool
+	Config     *schema.Config
+	// Diags are the front-end diagnostics, to give compiler.Compile.
+	Diags hcl.Diagnostics
+	// LocalConf is the local.conf DevStack's Zuul role would write for the
+	// node, with its bugs fixed (see the package documentation).
+	LocalConf string
+}
+
+// virtualName names the concatenation of every file, the one source text
+// localconf.EvalGenerated maps exact chunks into; every range it returns is
+// mapped back to the real file.
+const virtualName = "\x00zuul"
+
+// virtualSrc concatenates the files, each followed by a newline.
+func (s *Set) virtualSrc() ([]byte, []int) {
+	var b []byte
+	starts := make([]int, len(s.files))
+	for i, f := range s.files {
+		starts[i] = len(b)
+		b = append(b, f.src...)
+		b = append(b, '\n')
+	}
+	return b, starts
+}
+
+func (s *Set) fileIndex(name string) int {
+	for i, f := range s.files {
+		if f.name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+func (s *Set) fileOf(rng hcl.Range) *file {
+	if i := s.fileIndex(rng.Filename); i >= 0 {
+		return s.files[i]
+	}
+	return &file{name: rng.Filename, pos: newPosTable(rng.Filename, nil)}
+}
+
+// virtual moves a range of a real file into the concatenation.
+func (s *Set) virtual(rng hcl.Range) hcl.Range {
+	i := s.fileIndex(rng.Filename)
+	if i < 0 {
+		return rng
+	}
+	_, starts := s.virtualStarts()
+	rng.Filename = virtualName
+	rng.Start.Byte += starts[i]
+	rng.End.Byte += starts[i]
+	return rng
+}
+
+func (s *Set) virtualStarts() (int, []int) {
+	starts := make([]int, len(s.files))
+	n := 0
+	for i, f := range s.files {
+		starts[i] = n
+		n += len(f.src) + 1
+	}
+	return n, starts
+}
+
+// real maps a range of the concatenation back to its file.
+func (s *Set) real(rng hcl.Range) hcl.Range {
+	if rng.Filename != virtualName || len(s.files) == 0 {
+		return rng
+	}
+	_, starts := s.virtualStarts()
+	i := max(0, sort.Search(len(starts), func(k int) bool { return starts[k] > rng.Start.Byte })-1)
+	f := s.files[i]
+	end := rng.End.Byte - starts[i]
+	if end < rng.Start.Byte-starts[i] || end > len(f.src) {
+		end = min(max(rng.Start.Byte-starts[i], end), len(f.src))
+	}
+	return f.pos.rng(min(rng.Start.Byte-starts[i], len(f.src)), end)
+}
+
+// SetsDevStack reports whether the job, on any of its nodes, sets one of
+// the variables DevStack's role reads.
+func (s *Set) SetsDevStack(jobName string) bool {
+	r := s.resolve(jobName)
+	for _, h := range r.nodes() {
+		all := r.varsFor(h)
+		for _, v := range devstackVars {
+			if all[v] != nil {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Compile resolves a job and builds the configuration of each of its
+// nodes, the controller first. It fails only when the job is not defined.
+func (s *Set) Compile(jobName string, opts Options) ([]NodeConfig, error) {
+	if !s.Has(jobName) {
+		msg := fmt.Sprintf("no job %q in the given files", jobName)
+		if sug := s.Suggest(jobName); sug != "" {
+			msg += fmt.Sprintf("; did you mean %q?", sug)
+		}
+		return nil, fmt.Errorf("%s", msg)
+	}
+	r := s.resolve(jobName)
+	jobRng := r.chain[0].nameRng
+	var inputs []schema.Input
+	for i := len(r.chain) - 1; i >= 0; i-- {
+		f := s.files[r.chain[i].file]
+		if !slices.ContainsFunc(inputs, func(in schema.Input) bool { return in.Path == f.name }) {
+			inputs = append(inputs, schema.Input{Path: f.name, Kind: schema.KindZuul, Bytes: f.src})
+		}
+	}
+	hosts := r.nodes()
+	var common hcl.Diagnostics
+	common = append(common, r.diags...)
+	if r.nodeset == nil && r.nodesetRef != nil && (len(r.group.pairsOrNil()) > 0 || len(r.host.pairsOrNil()) > 0) {
+		common = append(common, schema.RuleZuulNodeset.Diag(fmt.Sprintf("nodeset %s is not in the given files", r.nodesetRef.str()),
+			"Its nodes and groups are unknown, so only the controller is planned and group-vars are not used. Give the file that defines it too.", r.nodesetRef.rng))
+	}
+	src, _ := s.virtualSrc()
+	out := make([]NodeConfig, 0, len(hosts))
+	for i, h := range hosts {
+		e := &emitter{s: s}
+		vars := varsOf(r.varsFor(h))
+		e.generate(vars, r, jobRng, opts)
+		text := e.text()
+		cfg := &schema.Config{Inputs: slices.Clone(inputs)}
+		lopts := localconf.Options{Dest: opts.Dest, Env: opts.Env, TopDir: opts.TopDir}
+		if lopts.Env == nil {
+			lopts.Env = map[string]string{}
+		}
+		_, evalDiags := localconf.EvalGenerated(cfg, src, e.chunks, lopts)
+		cfg.Localrc = []schema.Span{{Text: text, Range: jobRng}}
+		cfg.Sections = e.sections
+		diags := slices.Clone(common)
+		diags = append(diags, e.diags...)
+		diags = append(diags, evalDiags...)
+		s.realize(cfg, diags, e.jinja)
+		nc := NodeConfig{
+			Name: h.name, Groups: h.groups, Controller: i == 0, Config: cfg, Diags: diags,
+			LocalConf: "[[local|localrc]]\n" + text + "\n" + e.conf.String(),
+		}
+		out = append(out, nc)
+	}
+	return out, nil
+}
+
+func (n *node) pairsOrNil() []pair {
+	if n == nil {
+		return nil
+	}
+	return n.pairs
+}
+
+// realize maps every range localconf recorded back into the YAML files,
+// and says why Jinja values are unknown.
+func (s *Set) realize(cfg *schema.Config, diags hcl.Diagnostics, jinja []hcl.Range) {
+	fix := func(r *hcl.Range) { *r = s.real(*r) }
+	fixVal := func(v *schema.Value) {
+		fix(&v.Range)
+		if !v.Known() && !v.Missing() && within(v.Range, jinja) {
+			v.Why = "it is a Jinja expression, which Zuul renders only when the job runs"
+		}
+	}
+	for i := range cfg.Plugins {
+		p := &cfg.Plugins[i]
+		fix(&p.Range)
+		fixVal(&p.Name)
+		fixVal(&p.URL)
+		fixVal(&p.Ref)
+		fixVal(&p.Dir)
+		for k := range p.Extra {
+			fixVal(&p.Extra[k])
+		}
+		for k := range p.Requires {
+			fixVal(&p.Requires[k])
+		}
+	}
+	for i := range cfg.Assignments {
+		a := &cfg.Assignments[i]
+		fix(&a.Range)
+		fixVal(&a.Value)
+	}
+	for _, d := range diags {
+		if d.Subject != nil {
+			fix(d.Subject)
+		}
+		if d.Context != nil {
+			fix(d.Context)
+		}
+		if d.Subject != nil && within(*d.Subject, jinja) && strings.Contains(d.Detail, "command substitution") {
+			d.Detail = "It is a Jinja expression, which Zuul renders only when the job runs."
+		}
+	}
+}
+
+func within(r hcl.Range, set []hcl.Range) bool {
+	for _, j := range set {
+		if r.Filename == j.Filename && r.Start.Byte >= j.Start.Byte && r.Start.Byte <= j.End.Byte {
+			return true
+		}
+	}
+	return false
+}
