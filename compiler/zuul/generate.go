@@ -22,6 +22,7 @@ const DefaultBaseDir = "/opt/stack"
 // the YAML that produced them.
 type emitter struct {
 	s      *Set
+	v      *view
 	chunks []localconf.Chunk // the localrc text, ranges in virtual coordinates
 	diags  hcl.Diagnostics
 	// jinja holds the (real) ranges of values that are Jinja expressions.
@@ -33,7 +34,7 @@ type emitter struct {
 
 // lit adds generated text attributed to the YAML at rng.
 func (e *emitter) lit(text string, rng hcl.Range) {
-	e.chunks = append(e.chunks, localconf.Chunk{Text: text, Range: e.s.virtual(rng)})
+	e.chunks = append(e.chunks, localconf.Chunk{Text: text, Range: e.v.virtual(rng)})
 }
 
 // val adds text that stands for the scalar n; it is exact when n's file
@@ -44,7 +45,7 @@ func (e *emitter) val(text string, n *node) {
 	if exact {
 		rng.End = e.s.fileOf(rng).pos.pos(rng.Start.Byte + len(text))
 	}
-	e.chunks = append(e.chunks, localconf.Chunk{Text: text, Range: e.s.virtual(rng), Exact: exact})
+	e.chunks = append(e.chunks, localconf.Chunk{Text: text, Range: e.v.virtual(rng), Exact: exact})
 }
 
 func (e *emitter) text() string {
@@ -76,7 +77,9 @@ func isJinja(s string) bool { return strings.Contains(s, "{{") || strings.Contai
 // custom reports a tag Zuul gives meaning to, such as !encrypted/pkcs1-oaep.
 func custom(n *node) bool { return n.tag != "" && !strings.HasPrefix(n.tag, "!!") }
 
-var nameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+// nameRE matches what bash assigns to: a name, or an element of an array
+// such as DevStack's SYSTEMD_ENV_VARS["n-api"].
+var nameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\[[^]$` + "`" + `\\\n]*\])?$`)
 
 // runTimeValue is the text that stands for a value known only when the
 // job runs: a command substitution of the no-op ":" that keeps the
@@ -331,7 +334,7 @@ func (e *emitter) generate(v nodeVars, r *resolved, job hcl.Range, opts Options)
 func (e *emitter) word(s string, rng hcl.Range) {
 	w := shellWord(s)
 	if w == s && e.s.fileOf(rng).exactAt(s, rng.Start.Byte) {
-		e.chunks = append(e.chunks, localconf.Chunk{Text: s, Range: e.s.virtual(rng), Exact: true})
+		e.chunks = append(e.chunks, localconf.Chunk{Text: s, Range: e.v.virtual(rng), Exact: true})
 		return
 	}
 	e.lit(w, rng)

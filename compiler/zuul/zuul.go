@@ -49,16 +49,23 @@ type NodeConfig struct {
 // mapped back to the real file.
 const virtualName = "\x00zuul"
 
-// virtualSrc concatenates the files, each followed by a newline.
-func (s *Set) virtualSrc() ([]byte, []int) {
-	var b []byte
-	starts := make([]int, len(s.files))
-	for i, f := range s.files {
-		starts[i] = len(b)
-		b = append(b, f.src...)
-		b = append(b, '\n')
+// view is the concatenation of the files a job is made of, the one source
+// text localconf.EvalGenerated maps exact chunks into.
+type view struct {
+	s      *Set
+	files  []int // indices into s.files
+	starts []int // offset of each in src
+	src    []byte
+}
+
+func (s *Set) newView(files []int) *view {
+	v := &view{s: s, files: files}
+	for _, i := range files {
+		v.starts = append(v.starts, len(v.src))
+		v.src = append(v.src, s.files[i].src...)
+		v.src = append(v.src, '\n')
 	}
-	return b, starts
+	return v
 }
 
 func (s *Set) fileIndex(name string) int {
@@ -78,41 +85,27 @@ func (s *Set) fileOf(rng hcl.Range) *file {
 }
 
 // virtual moves a range of a real file into the concatenation.
-func (s *Set) virtual(rng hcl.Range) hcl.Range {
-	i := s.fileIndex(rng.Filename)
+func (v *view) virtual(rng hcl.Range) hcl.Range {
+	i := slices.Index(v.files, v.s.fileIndex(rng.Filename))
 	if i < 0 {
 		return rng
 	}
-	_, starts := s.virtualStarts()
 	rng.Filename = virtualName
-	rng.Start.Byte += starts[i]
-	rng.End.Byte += starts[i]
+	rng.Start.Byte += v.starts[i]
+	rng.End.Byte += v.starts[i]
 	return rng
 }
 
-func (s *Set) virtualStarts() (int, []int) {
-	starts := make([]int, len(s.files))
-	n := 0
-	for i, f := range s.files {
-		starts[i] = n
-		n += len(f.src) + 1
-	}
-	return n, starts
-}
-
 // real maps a range of the concatenation back to its file.
-func (s *Set) real(rng hcl.Range) hcl.Range {
-	if rng.Filename != virtualName || len(s.files) == 0 {
+func (v *view) real(rng hcl.Range) hcl.Range {
+	if rng.Filename != virtualName || len(v.files) == 0 {
 		return rng
 	}
-	_, starts := s.virtualStarts()
-	i := max(0, sort.Search(len(starts), func(k int) bool { return starts[k] > rng.Start.Byte })-1)
-	f := s.files[i]
-	end := rng.End.Byte - starts[i]
-	if end < rng.Start.Byte-starts[i] || end > len(f.src) {
-		end = min(max(rng.Start.Byte-starts[i], end), len(f.src))
-	}
-	return f.pos.rng(min(rng.Start.Byte-starts[i], len(f.src)), end)
+	i := max(0, sort.Search(len(v.starts), func(k int) bool { return v.starts[k] > rng.Start.Byte })-1)
+	f := v.s.files[v.files[i]]
+	start := min(max(rng.Start.Byte-v.starts[i], 0), len(f.src))
+	end := min(max(rng.End.Byte-v.starts[i], start), len(f.src))
+	return f.pos.rng(start, end)
 }
 
 // SetsDevStack reports whether the job, on any of its nodes, sets one of
@@ -143,12 +136,15 @@ func (s *Set) Compile(jobName string, opts Options) ([]NodeConfig, error) {
 	r := s.resolve(jobName)
 	jobRng := r.chain[0].nameRng
 	var inputs []schema.Input
+	var used []int
 	for i := len(r.chain) - 1; i >= 0; i-- {
-		f := s.files[r.chain[i].file]
-		if !slices.ContainsFunc(inputs, func(in schema.Input) bool { return in.Path == f.name }) {
-			inputs = append(inputs, schema.Input{Path: f.name, Kind: schema.KindZuul, Bytes: f.src})
+		fi := r.chain[i].file
+		if !slices.Contains(used, fi) {
+			used = append(used, fi)
+			inputs = append(inputs, schema.Input{Path: s.files[fi].name, Kind: schema.KindZuul, Bytes: s.files[fi].src})
 		}
 	}
+	vw := s.newView(used)
 	hosts := r.nodes()
 	var common hcl.Diagnostics
 	common = append(common, r.diags...)
@@ -156,10 +152,9 @@ func (s *Set) Compile(jobName string, opts Options) ([]NodeConfig, error) {
 		common = append(common, schema.RuleZuulNodeset.Diag(fmt.Sprintf("nodeset %s is not in the given files", r.nodesetRef.str()),
 			"Its nodes and groups are unknown, so only the controller is planned and group-vars are not used. Give the file that defines it too.", r.nodesetRef.rng))
 	}
-	src, _ := s.virtualSrc()
 	out := make([]NodeConfig, 0, len(hosts))
 	for i, h := range hosts {
-		e := &emitter{s: s}
+		e := &emitter{s: s, v: vw}
 		vars := varsOf(r.varsFor(h))
 		e.generate(vars, r, jobRng, opts)
 		text := e.text()
@@ -168,13 +163,13 @@ func (s *Set) Compile(jobName string, opts Options) ([]NodeConfig, error) {
 		if lopts.Env == nil {
 			lopts.Env = map[string]string{}
 		}
-		_, evalDiags := localconf.EvalGenerated(cfg, src, e.chunks, lopts)
+		_, evalDiags := localconf.EvalGenerated(cfg, vw.src, e.chunks, lopts)
 		cfg.Localrc = []schema.Span{{Text: text, Range: jobRng}}
 		cfg.Sections = e.sections
 		diags := slices.Clone(common)
 		diags = append(diags, e.diags...)
 		diags = append(diags, evalDiags...)
-		s.realize(cfg, diags, e.jinja)
+		vw.realize(cfg, diags, e.jinja)
 		nc := NodeConfig{
 			Name: h.name, Groups: h.groups, Controller: i == 0, Config: cfg, Diags: diags,
 			LocalConf: "[[local|localrc]]\n" + text + "\n" + e.conf.String(),
@@ -193,8 +188,8 @@ func (n *node) pairsOrNil() []pair {
 
 // realize maps every range localconf recorded back into the YAML files,
 // and says why Jinja values are unknown.
-func (s *Set) realize(cfg *schema.Config, diags hcl.Diagnostics, jinja []hcl.Range) {
-	fix := func(r *hcl.Range) { *r = s.real(*r) }
+func (v *view) realize(cfg *schema.Config, diags hcl.Diagnostics, jinja []hcl.Range) {
+	fix := func(r *hcl.Range) { *r = v.real(*r) }
 	fixVal := func(v *schema.Value) {
 		fix(&v.Range)
 		if !v.Known() && !v.Missing() && within(v.Range, jinja) {
