@@ -13,6 +13,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/stackplan/stackplan/compiler"
+	"github.com/stackplan/stackplan/compiler/pluginsettings"
 	"github.com/stackplan/stackplan/schema"
 )
 
@@ -44,6 +45,10 @@ type Command struct {
 	remotes func(*schema.Config) map[string]compiler.Remote
 	// inspectCheckouts compares existing checkouts with the config (plan --dest).
 	inspectCheckouts bool
+	// settings reads plugins' devstack/settings for their requirements; nil: none read.
+	settings func(*schema.Config) map[string]*pluginsettings.Declarations
+	// sortPlugins plans plugins in requirement order (plan --sort).
+	sortPlugins bool
 }
 
 type subcommand struct {
@@ -57,6 +62,7 @@ func subcommands() []subcommand {
 		{"plan", "compile a configuration and show the plan", (*Command).runPlan},
 		{"lint", "check configurations and report every finding", (*Command).runLint},
 		{"apply", "clone the plugins and run their hooks as DevStack would", (*Command).runApply},
+		{"graph", "draw the plugin dependency graph", (*Command).runGraph},
 		{"rules", "list the lint rules", (*Command).runRules},
 		{"version", "print the version", (*Command).runVersion},
 	}

@@ -120,7 +120,8 @@ func (c *Command) compileFile(path string, opts localconf.Options) (*compiled, e
 		return &compiled{name: name, cfg: cfg, plan: p, diags: diags}, nil
 	}
 	cfg, front := localconf.Parse(name, data, opts)
-	p, diags := compiler.Compile(cfg, front, compiler.Options{ToolVersion: Version, Remotes: c.remotesFor(cfg), Checkouts: c.checkoutsFor(cfg), Env: opts.Env})
+	p, diags := compiler.Compile(cfg, front, compiler.Options{ToolVersion: Version, Remotes: c.remotesFor(cfg), Checkouts: c.checkoutsFor(cfg), Env: opts.Env,
+		Settings: c.settingsFor(cfg), Sort: c.sortPlugins})
 	masked := compiler.RedactorFor(cfg).MaskSource(name, data)
 	return &compiled{name: name, data: masked, cfg: cfg, plan: p, diags: diags}, nil
 }

@@ -13,6 +13,7 @@ import (
 type lintArgs struct {
 	config    configFlags
 	online    onlineFlags
+	deps      depsFlags
 	format    string
 	failLevel string
 	color     string
@@ -24,6 +25,7 @@ func (c *Command) runLint(args []string) int {
 	fs.SetOutput(c.Stderr)
 	a.config.register(fs)
 	a.online.register(fs)
+	a.deps.register(fs, false, true)
 	fs.StringVarP(&a.format, "format", "f", "pretty", "output format: pretty, compact, json, sarif or github")
 	fs.StringVar(&a.failLevel, "fail-level", "error", "exit 1 when a finding is at or above this severity: error or warning")
 	fs.StringVar(&a.color, "color", "auto", "colour: auto, always or never (auto honours NO_COLOR and FORCE_COLOR)")
@@ -64,6 +66,10 @@ func (c *Command) runLint(args []string) int {
 		return ExitUsage
 	}
 	a.online.use(c)
+	a.deps.use(c)
+	if a.deps.fix && !c.fixFiles(files, opts) {
+		return ExitFindings
+	}
 
 	var all hcl.Diagnostics
 	sources := map[string][]byte{}

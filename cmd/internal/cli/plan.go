@@ -12,6 +12,7 @@ import (
 type planArgs struct {
 	config  configFlags
 	online  onlineFlags
+	deps    depsFlags
 	json    bool
 	out     string
 	verbose bool
@@ -24,6 +25,7 @@ func (c *Command) runPlan(args []string) int {
 	fs.SetOutput(c.Stderr)
 	a.config.register(fs)
 	a.online.register(fs)
+	a.deps.register(fs, true, false)
 	fs.BoolVar(&a.json, "json", false, "print the plan as JSON (with a diagnostics array when there are problems)")
 	fs.StringVar(&a.out, "out", "", "write the plan to `FILE` for a later apply (never when it has errors)")
 	fs.BoolVarP(&a.verbose, "verbose", "v", false, "list every step")
@@ -54,6 +56,7 @@ func (c *Command) runPlan(args []string) int {
 		return ExitUsage
 	}
 	a.online.use(c)
+	a.deps.use(c)
 	c.inspectCheckouts = a.config.dest != ""
 	res, err := c.compileFile(files[0], opts)
 	if err != nil {

@@ -1,0 +1,286 @@
+package cli
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+
+	"github.com/spf13/pflag"
+
+	"github.com/stackplan/stackplan/compiler"
+	"github.com/stackplan/stackplan/compiler/localconf"
+	"github.com/stackplan/stackplan/compiler/pluginsettings"
+	"github.com/stackplan/stackplan/executor/git"
+	"github.com/stackplan/stackplan/plan/planfile"
+	"github.com/stackplan/stackplan/schema"
+)
+
+// depsFlags say where plugin requirements (plugin_requires in each plugin's
+// devstack/settings) are read from, and what to do with them.
+type depsFlags struct {
+	fetch    bool
+	cacheDir string
+	sort     bool
+	fix      bool
+}
+
+// register adds --fetch and --cache-dir, and --sort (plan, graph) or --fix (lint).
+func (f *depsFlags) register(fs *pflag.FlagSet, sortFlag, fixFlag bool) {
+	fs.BoolVar(&f.fetch, "fetch", false, "shallow-clone plugins that have no checkout into the cache to read their devstack/settings")
+	fs.StringVar(&f.cacheDir, "cache-dir", "", "`DIR` holding the plugin clones read for requirements (default $XDG_CACHE_HOME/stackplan or ~/.cache/stackplan)")
+	if sortFlag {
+		fs.BoolVar(&f.sort, "sort", false, "order the plugins by their requirements, keeping the written order wherever they allow")
+	}
+	if fixFlag {
+		fs.BoolVar(&f.fix, "fix", false, "move enable_plugin lines in place so that each plugin comes after what it requires")
+	}
+}
+
+// use makes the command's compilations read plugin settings.
+func (f *depsFlags) use(c *Command) {
+	dir := f.cacheDir
+	if dir == "" {
+		if root := c.cacheDir(); root != "" {
+			dir = root
+		}
+	}
+	if dir != "" {
+		dir = filepath.Join(dir, "plugins")
+	}
+	r := &settingsReader{cacheDir: dir, fetch: f.fetch, stderr: c.Stderr, fetched: map[string]bool{}}
+	c.settings = func(cfg *schema.Config) map[string]*pluginsettings.Declarations { return r.read(c, cfg) }
+	c.sortPlugins = f.sort
+}
+
+// settingsFor reads the devstack/settings of cfg's plugins, when enabled.
+func (c *Command) settingsFor(cfg *schema.Config) map[string]*pluginsettings.Declarations {
+	if c.settings == nil {
+		return nil
+	}
+	return c.settings(cfg)
+}
+
+// settingsReader finds each plugin's devstack/settings: in its checkout
+// (DEST/NAME, so under --dest), else in the clone cache, cloned there
+// first with --fetch.
+type settingsReader struct {
+	cacheDir string
+	fetch    bool
+	stderr   io.Writer
+	mu       sync.Mutex
+	// fetched holds the cache directories already fetched in this run.
+	fetched map[string]bool
+}
+
+// cacheKey names a plugin's clone in the cache: readable, and unique per
+// URL and ref.
+func cacheKey(name, url, ref string) string {
+	sum := sha256.Sum256([]byte(url + "\x00" + ref))
+	safe := regexp.MustCompile(`[^A-Za-z0-9._-]`).ReplaceAllString(name, "_")
+	return safe + "-" + hex.EncodeToString(sum[:6])
+}
+
+func (r *settingsReader) read(c *Command, cfg *schema.Config) map[string]*pluginsettings.Declarations {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := map[string]*pluginsettings.Declarations{}
+	type job struct {
+		name, file string
+		req        git.Request
+		clone      string
+	}
+	var jobs []job
+	seen := map[string]bool{}
+	for _, p := range cfg.Plugins {
+		name := p.Name.String()
+		if !p.Name.Known() || seen[name] || schema.CheckName(name) != nil {
+			continue
+		}
+		seen[name] = true
+		if p.Dir.Known() {
+			file := filepath.Join(p.Dir.String(), "devstack", "settings")
+			if st, err := os.Stat(file); err == nil && st.Mode().IsRegular() {
+				jobs = append(jobs, job{name: name, file: file})
+				continue
+			}
+		}
+		if r.cacheDir == "" || !p.URL.Known() || !p.Ref.Known() {
+			continue
+		}
+		dir := filepath.Join(r.cacheDir, cacheKey(name, p.URL.String(), p.Ref.String()))
+		j := job{name: name, file: filepath.Join(dir, "devstack", "settings")}
+		if r.fetch && !r.fetched[dir] {
+			r.fetched[dir] = true
+			if prob, _ := schema.CheckURL(p.URL.String()); prob == schema.URLOK {
+				j.req = git.Request{Name: name, URL: p.URL.String(), Ref: p.Ref.String(), Depth: 1}
+				j.clone = dir
+			}
+		}
+		jobs = append(jobs, j)
+	}
+	// Clone in parallel, a few at a time; equivalent to
+	// git clone --depth 1 --branch REF URL CACHE/NAME-HASH.
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	errs := make([]error, len(jobs))
+	cloner := &git.Auto{}
+	for i, j := range jobs {
+		if j.clone == "" {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			_, errs[i] = git.Ensure(c.ctx(), cloner, j.req, j.clone, git.Policy{Reclone: true})
+		}()
+	}
+	wg.Wait()
+	for i, j := range jobs {
+		if errs[i] != nil {
+			fmt.Fprintf(r.stderr, "stackplan: --fetch: %v\n", errs[i])
+		}
+		data, err := os.ReadFile(j.file)
+		if err != nil {
+			continue // no settings: the plugin declares nothing
+		}
+		out[j.name] = pluginsettings.Parse(c.displayPath(j.file), data)
+	}
+	return out
+}
+
+// fixFiles rewrites each file so that every plugin's enable_plugin line
+// comes after those of the plugins it requires, moving those lines only.
+// It returns false when a file could not be fixed or written.
+func (c *Command) fixFiles(files []string, opts localconf.Options) bool {
+	ok := true
+	for _, f := range files {
+		if f == "-" {
+			fmt.Fprintln(c.Stderr, "stackplan lint: --fix cannot rewrite standard input")
+			ok = false
+			continue
+		}
+		res, err := c.compileFile(f, opts)
+		if err != nil {
+			continue // reported by the lint pass
+		}
+		data, err := os.ReadFile(f)
+		if err != nil {
+			fmt.Fprintf(c.Stderr, "stackplan lint: %v\n", err)
+			ok = false
+			continue
+		}
+		g, _ := compiler.Dependencies(res.cfg, compiler.Options{Settings: c.settingsFor(res.cfg)})
+		fixed, moved, err := reorderLines(data, g)
+		if err != nil {
+			fmt.Fprintf(c.Stderr, "stackplan lint: --fix %s: %v\n", f, err)
+			ok = false
+			continue
+		}
+		if moved == 0 {
+			continue
+		}
+		mode := os.FileMode(0o644)
+		if st, err := os.Stat(f); err == nil {
+			mode = st.Mode().Perm()
+		}
+		if err := planfile.WriteFileAtomic(f, fixed, mode); err != nil {
+			fmt.Fprintf(c.Stderr, "stackplan lint: %v\n", err)
+			ok = false
+			continue
+		}
+		fmt.Fprintf(c.Stderr, "stackplan lint: %s: moved %d enable_plugin line(s)\n", f, moved)
+	}
+	return ok
+}
+
+// reorderLines puts the enable_plugin lines of g's plugins in g's order:
+// the lines those plugins occupy keep their places, and take the plugins in
+// the new order. Every other byte stays where it is.
+func reorderLines(data []byte, g *compiler.DepGraph) ([]byte, int, error) {
+	if len(g.Result.Cycles) > 0 {
+		return nil, 0, fmt.Errorf("the plugin requirements form a cycle; no order satisfies them")
+	}
+	if len(g.Result.Violations) == 0 {
+		return data, 0, nil
+	}
+	// Line i spans starts[i] to starts[i+1] (newline included).
+	starts := []int{0}
+	for i, b := range data {
+		if b == '\n' && i+1 < len(data) {
+			starts = append(starts, i+1)
+		}
+	}
+	starts = append(starts, len(data))
+	type block struct{ first, last int } // 0-based line numbers, inclusive
+	blocks := make([]block, len(g.Plugins))
+	for i, p := range g.Plugins {
+		if p.Conditional {
+			return nil, 0, fmt.Errorf("line %d: enable_plugin %s is inside a condition; move it by hand", p.Range.Start.Line, p.Name.String())
+		}
+		b := block{p.Range.Start.Line - 1, p.Range.End.Line - 1}
+		if b.first < 0 || b.last >= len(starts)-1 {
+			return nil, 0, fmt.Errorf("enable_plugin %s is not in this file", p.Name.String())
+		}
+		before := data[starts[b.first]:p.Range.Start.Byte]
+		after := data[p.Range.End.Byte:starts[b.last+1]]
+		if len(bytes.TrimSpace(before)) > 0 || !onlyComment(after) {
+			return nil, 0, fmt.Errorf("line %d: enable_plugin %s shares its line with other commands; move it by hand", p.Range.Start.Line, p.Name.String())
+		}
+		if i > 0 && b.first <= blocks[i-1].last {
+			return nil, 0, fmt.Errorf("line %d: enable_plugin %s does not follow the previous plugin's line", p.Range.Start.Line, p.Name.String())
+		}
+		blocks[i] = b
+	}
+	text := func(b block) []byte {
+		t := data[starts[b.first]:starts[b.last+1]]
+		if len(t) == 0 || t[len(t)-1] != '\n' {
+			return append(append([]byte(nil), t...), '\n') // the last line of a file without a final newline
+		}
+		return t
+	}
+	var out bytes.Buffer
+	moved := 0
+	prev := 0
+	for slot, n := range g.Result.Order {
+		out.Write(data[starts[prev]:starts[blocks[slot].first]])
+		t := text(blocks[n])
+		if blocks[slot].last == len(starts)-2 && data[len(data)-1] != '\n' {
+			t = bytes.TrimSuffix(t, []byte("\n"))
+		}
+		out.Write(t)
+		prev = blocks[slot].last + 1
+		if n != slot {
+			moved++
+		}
+	}
+	out.Write(data[starts[prev]:])
+	return out.Bytes(), moved, nil
+}
+
+// onlyComment reports whether the rest of a line after a command is blank
+// or a comment.
+func onlyComment(rest []byte) bool {
+	t := strings.TrimSpace(string(rest))
+	return t == "" || strings.HasPrefix(t, "#")
+}
+
+// displayPath shortens a path under the working directory for messages.
+func (c *Command) displayPath(path string) string {
+	wd, err := c.Getwd()
+	if err != nil {
+		return path
+	}
+	if rel, err := filepath.Rel(wd, path); err == nil && filepath.IsLocal(rel) {
+		return rel
+	}
+	return path
+}
