@@ -35,6 +35,9 @@ type example struct {
 	plugin string
 	line   int // of the opening fence, for messages
 	text   string
+
+	// hcl marks a stack.hcl example (an hcl fence; see hcl_test.go).
+	hcl bool
 }
 
 // entry is one "## rule-id" section of rules.md.
@@ -120,6 +123,10 @@ func parseRules(t *testing.T) []entry {
 			if cur == nil {
 				t.Fatalf("rules.md:%d: example before the first rule heading", n)
 			}
+			isHCL := m[1] == "hcl"
+			if isHCL {
+				m[1] = "ini"
+			}
 			if m[1] != "ini" && m[1] != "yaml" {
 				t.Errorf("rules.md:%d: example fence is %q, want ini (a local.conf) or yaml (a Zuul file)", n, m[1])
 			}
@@ -129,6 +136,7 @@ func parseRules(t *testing.T) []entry {
 				t.Errorf("rules.md:%d: unknown inject=%q", n, attrs["inject"])
 			}
 			block = &example{rule: cur.id, title: title, inject: attrs["inject"], remote: attrs["remote"], checkout: attrs["checkout"], line: n, yaml: m[1] == "yaml"}
+			block.hcl = isHCL
 			body.Reset()
 		}
 	}
@@ -286,6 +294,9 @@ func TestRuleExamples(t *testing.T) {
 		for _, ex := range e.examples {
 			t.Run(fmt.Sprintf("%s/%s@%d", e.id, ex.title, ex.line), func(t *testing.T) {
 				diags := compile(ex.bytesOf(t), ex.remote, ex.checkout, e.settings)
+				if ex.hcl {
+					diags = compileHCL(ex.bytesOf(t))
+				}
 				if ex.yaml {
 					diags = compileZuul(t, ex.bytesOf(t))
 				}

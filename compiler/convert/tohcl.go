@@ -33,7 +33,7 @@ func ToHCL(cfg *schema.Config, src []byte) ([]byte, hcl.Diagnostics) {
 	for _, sec := range cfg.Sections {
 		w.section(sec)
 	}
-	return hclwrite.Format([]byte(w.b.String())), w.diags
+	return hclwrite.Format([]byte(strings.TrimRight(w.b.String(), "\n") + "\n")), w.diags
 }
 
 type hclWriter struct {
@@ -48,7 +48,7 @@ type hclWriter struct {
 
 func (w *hclWriter) close() {
 	if w.open != "" {
-		w.b.WriteString("}\n")
+		w.b.WriteString("}\n\n")
 		w.open = ""
 	}
 }
@@ -363,7 +363,7 @@ func (w *hclWriter) plugin(st *syntax.Stmt, c *syntax.CallExpr, trail string) []
 		if len(requires) > 0 {
 			w.b.WriteString("  requires = [" + strings.Join(requires, ", ") + "]\n")
 		}
-		w.b.WriteString("}\n")
+		w.b.WriteString("}\n\n")
 	}}
 }
 
@@ -371,7 +371,7 @@ func (w *hclWriter) bash(text string) {
 	w.diags = append(w.diags, schema.RuleRawBash.Diag("carried as a raw bash block",
 		"stack.hcl has no block for this bash (a conditional, a loop, a command substitution, a function, or a value only known when localrc runs); it is kept verbatim in a bash block.",
 		hcl.Range{Filename: w.fileName()}))
-	w.b.WriteString("bash {\n  script = " + heredoc(text) + "}\n")
+	w.b.WriteString("bash {\n  script = " + heredoc(text) + "}\n\n")
 }
 
 func (w *hclWriter) fileName() string {
@@ -384,7 +384,7 @@ func (w *hclWriter) fileName() string {
 // section writes one config meta-section.
 func (w *hclWriter) section(sec schema.MetaSection) {
 	w.close()
-	fmt.Fprintf(&w.b, "\nconfig %s %s {\n", quote(sec.Group), quote(sec.File))
+	fmt.Fprintf(&w.b, "config %s %s {\n", quote(sec.Group), quote(sec.File))
 	if body, ok := iniBlocks(sec.Body.Text); ok {
 		w.b.WriteString(body)
 	} else {
@@ -392,7 +392,7 @@ func (w *hclWriter) section(sec schema.MetaSection) {
 			"The fragment has lines stack.hcl sections cannot say (indented or key-less lines, keys outside a section, keys that are not identifiers, or a key repeated apart); it is kept verbatim as raw.", sec.Header))
 		w.b.WriteString("  raw = " + heredoc(sec.Body.Text) + "")
 	}
-	w.b.WriteString("}\n")
+	w.b.WriteString("}\n\n")
 }
 
 // iniBlocks writes an INI fragment as section blocks, or reports false.

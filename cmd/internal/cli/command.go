@@ -64,6 +64,8 @@ func subcommands() []subcommand {
 		{"apply", "clone the plugins and run their hooks as DevStack would", (*Command).runApply},
 		{"graph", "draw the plugin dependency graph", (*Command).runGraph},
 		{"rules", "list the lint rules", (*Command).runRules},
+		{"convert", "convert a local.conf to stack.hcl or back", (*Command).runConvert},
+		{"fmt", "format stack.hcl files", (*Command).runFmt},
 		{"version", "print the version", (*Command).runVersion},
 	}
 }

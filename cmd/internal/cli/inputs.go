@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/stackplan/stackplan/compiler"
+	"github.com/stackplan/stackplan/compiler/hclconf"
 	"github.com/stackplan/stackplan/compiler/localconf"
 	"github.com/stackplan/stackplan/plan"
 	"github.com/stackplan/stackplan/schema"
@@ -27,7 +28,7 @@ type configFlags struct {
 func (f *configFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.dest, "dest", "", "plugin base directory, replacing DevStack's /opt/stack (a DEST= in localrc still wins)")
 	fs.StringArrayVar(&f.env, "env", nil, "environment variable DevStack would inherit, as KEY=VALUE, or KEY to take it from this process (repeatable)")
-	fs.StringVar(&f.kind, "kind", "", "input kind: local.conf or localrc (default: from the file name and content)")
+	fs.StringVar(&f.kind, "kind", "", "input kind: local.conf, localrc or hcl (default: from the file name and content)")
 }
 
 // options turns the flags into front-end options.
@@ -54,10 +55,10 @@ func (f *configFlags) options(c *Command) (localconf.Options, error) {
 		opts.Env[k] = v
 	}
 	switch f.kind {
-	case "", schema.KindLocalConf, schema.KindLocalrc:
+	case "", schema.KindLocalConf, schema.KindLocalrc, schema.KindHCL:
 		opts.Kind = f.kind
 	default:
-		return opts, fmt.Errorf("--kind %q: expected local.conf or localrc", f.kind)
+		return opts, fmt.Errorf("--kind %q: expected local.conf, localrc or hcl", f.kind)
 	}
 	return opts, nil
 }
@@ -119,7 +120,7 @@ func (c *Command) compileFile(path string, opts localconf.Options) (*compiled, e
 		p, diags := compiler.Compile(cfg, hcl.Diagnostics{d}, compiler.Options{ToolVersion: Version})
 		return &compiled{name: name, cfg: cfg, plan: p, diags: diags}, nil
 	}
-	cfg, front := localconf.Parse(name, data, opts)
+	cfg, front := parseConfig(name, data, opts)
 	p, diags := compiler.Compile(cfg, front, compiler.Options{ToolVersion: Version, Remotes: c.remotesFor(cfg), Checkouts: c.checkoutsFor(cfg), Env: opts.Env,
 		Settings: c.settingsFor(cfg), Sort: c.sortPlugins})
 	masked := compiler.RedactorFor(cfg).MaskSource(name, data)
@@ -133,10 +134,10 @@ func (c *Command) defaultConfig() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	for _, name := range []string{"local.conf", "localrc"} {
+	for _, name := range []string{"local.conf", "localrc", hclconf.DefaultFile} {
 		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
 			return name, nil
 		}
 	}
-	return "", errors.New("no local.conf in the current directory; name the file to use")
+	return "", errors.New("no local.conf or stack.hcl in the current directory; name the file to use")
 }

@@ -1,0 +1,117 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/spf13/pflag"
+
+	"github.com/stackplan/stackplan/cmd/internal/diagview"
+	"github.com/stackplan/stackplan/compiler/convert"
+	"github.com/stackplan/stackplan/compiler/hclconf"
+	"github.com/stackplan/stackplan/compiler/localconf"
+	"github.com/stackplan/stackplan/plan/planfile"
+	"github.com/stackplan/stackplan/schema"
+)
+
+// parseConfig reads one configuration with the front-end its name (or
+// --kind) selects: stack.hcl, *.stack.hcl and their .json forms are
+// stack.hcl, anything else a local.conf or legacy localrc.
+func parseConfig(name string, data []byte, opts localconf.Options) (*schema.Config, hcl.Diagnostics) {
+	if opts.Kind == schema.KindHCL || opts.Kind == "" && hclconf.IsHCLFile(name) {
+		opts.Kind = ""
+		return hclconf.Parse(name, data, opts)
+	}
+	return localconf.Parse(name, data, opts)
+}
+
+type convertArgs struct {
+	config configFlags
+	to     string
+	out    string
+	color  string
+}
+
+func (c *Command) runConvert(args []string) int {
+	var a convertArgs
+	fs := pflag.NewFlagSet("convert", pflag.ContinueOnError)
+	fs.SetOutput(c.Stderr)
+	a.config.register(fs)
+	fs.StringVar(&a.to, "to", "", "output format: hcl or localconf (required)")
+	fs.StringVarP(&a.out, "out", "o", "", "write to `FILE` (atomically) instead of standard output")
+	fs.StringVar(&a.color, "color", "auto", "colour diagnostics: auto, always or never")
+	fs.Usage = func() {
+		fmt.Fprintln(c.Stderr, "Usage: stackplan convert --to hcl|localconf [flags] FILE\n\nConverts a local.conf to stack.hcl or back. What stack.hcl cannot say is kept\nverbatim in bash blocks, with a warning.\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return usageError(err)
+	}
+	if a.to != "hcl" && a.to != "localconf" && a.to != "local.conf" {
+		fmt.Fprintf(c.Stderr, "stackplan convert: --to %q: expected hcl or localconf\n", a.to)
+		return ExitUsage
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintln(c.Stderr, "stackplan convert: name one FILE to convert")
+		return ExitUsage
+	}
+	opts, err := a.config.options(c)
+	if err != nil {
+		fmt.Fprintf(c.Stderr, "stackplan convert: %v\n", err)
+		return ExitUsage
+	}
+	name, data, tooBig, err := c.readInput(fs.Arg(0))
+	if err == nil && tooBig {
+		err = fmt.Errorf("%s is larger than %d MiB", name, localconf.MaxSize>>20)
+	}
+	if err != nil {
+		fmt.Fprintf(c.Stderr, "stackplan convert: %v\n", err)
+		return ExitUsage
+	}
+	cfg, front := parseConfig(name, data, opts)
+	files := map[string][]byte{name: data}
+	show := func(diags hcl.Diagnostics) bool {
+		if len(diags) == 0 {
+			return true
+		}
+		vopts := diagview.Options{Color: c.useColor(a.color, c.Stderr), ToolVersion: Version}
+		if err := diagview.Write(c.Stderr, diagview.Pretty, schema.SortDiagnostics(diags), files, vopts); err != nil {
+			fmt.Fprintf(c.Stderr, "stackplan convert: %v\n", err)
+			return false
+		}
+		return true
+	}
+	if cfg.Inputs[0].Kind == schema.KindHCL && front.HasErrors() {
+		var errs hcl.Diagnostics
+		for _, d := range front {
+			if d.Severity == hcl.DiagError {
+				errs = append(errs, d)
+			}
+		}
+		show(errs)
+		fmt.Fprintln(c.Stderr, "stackplan convert: the stack.hcl has errors; nothing converted")
+		return ExitFindings
+	}
+	var out []byte
+	var diags hcl.Diagnostics
+	if a.to == "hcl" {
+		out, diags = convert.ToHCL(cfg, data)
+	} else {
+		out, diags = convert.ToLocalConf(cfg)
+	}
+	if !show(diags) {
+		return ExitInternal
+	}
+	if diags.HasErrors() {
+		return ExitFindings
+	}
+	if a.out == "" {
+		c.Stdout.Write(out)
+		return ExitOK
+	}
+	if err := planfile.WriteFileAtomic(a.out, out, 0o644); err != nil {
+		fmt.Fprintf(c.Stderr, "stackplan convert: %v\n", err)
+		return ExitInternal
+	}
+	return ExitOK
+}

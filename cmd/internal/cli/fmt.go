@@ -1,0 +1,130 @@
+package cli
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/hashicorp/hcl/v2/hclwrite"
+	"github.com/rogpeppe/go-internal/diff"
+	"github.com/spf13/pflag"
+
+	"github.com/stackplan/stackplan/cmd/internal/diagview"
+	"github.com/stackplan/stackplan/compiler/hclconf"
+	"github.com/stackplan/stackplan/plan/planfile"
+)
+
+// ExitUnformatted is what fmt --check exits with when a file is not
+// formatted (a syntax error is ExitUsage).
+const ExitUnformatted = 3
+
+type fmtArgs struct {
+	check, diff, write bool
+	color              string
+}
+
+func (c *Command) runFmt(args []string) int {
+	var a fmtArgs
+	fs := pflag.NewFlagSet("fmt", pflag.ContinueOnError)
+	fs.SetOutput(c.Stderr)
+	fs.BoolVar(&a.check, "check", false, "list the files that are not formatted and exit 3 if any")
+	fs.BoolVar(&a.diff, "diff", false, "print a diff of the formatting changes")
+	fs.BoolVarP(&a.write, "write", "w", false, "rewrite the files in place (atomically)")
+	fs.StringVar(&a.color, "color", "auto", "colour diagnostics: auto, always or never")
+	fs.Usage = func() {
+		fmt.Fprintln(c.Stderr, "Usage: stackplan fmt [flags] [FILE...]\n\nFormats stack.hcl files in HCL's canonical style (default: the stack.hcl and\n*.stack.hcl files of the current directory; - reads standard input). Without\n--check, --diff or --write it prints the formatted text.\nExit status: 0 formatted, 3 not formatted (--check), 2 syntax error or usage.\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return usageError(err)
+	}
+	files := fs.Args()
+	if len(files) == 0 {
+		found, err := c.hclFilesHere()
+		if err != nil {
+			fmt.Fprintf(c.Stderr, "stackplan fmt: %v\n", err)
+			return ExitUsage
+		}
+		files = found
+	}
+	code := ExitOK
+	for _, f := range files {
+		if r := c.fmtFile(f, a); r != ExitOK && (code == ExitOK || r == ExitUsage) {
+			code = r
+		}
+	}
+	return code
+}
+
+func (c *Command) hclFilesHere() ([]string, error) {
+	dir, err := c.Getwd()
+	if err != nil {
+		return nil, err
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range entries {
+		if !e.IsDir() && hclconf.IsHCLFile(e.Name()) && !hclconf.IsJSON(e.Name()) {
+			out = append(out, e.Name())
+		}
+	}
+	sort.Strings(out)
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no stack.hcl in the current directory; name the files to format")
+	}
+	return out, nil
+}
+
+func (c *Command) fmtFile(path string, a fmtArgs) int {
+	name, data, tooBig, err := c.readInput(path)
+	if err == nil && tooBig {
+		err = fmt.Errorf("%s is too large", name)
+	}
+	if err != nil {
+		fmt.Fprintf(c.Stderr, "stackplan fmt: %v\n", err)
+		return ExitUsage
+	}
+	if hclconf.IsJSON(name) {
+		fmt.Fprintf(c.Stderr, "stackplan fmt: %s: HCL's JSON syntax is not formatted\n", name)
+		return ExitUsage
+	}
+	if _, diags := hclsyntax.ParseConfig(data, name, hcl.InitialPos); diags.HasErrors() {
+		vopts := diagview.Options{Color: c.useColor(a.color, c.Stderr), ToolVersion: Version}
+		diagview.Write(c.Stderr, diagview.Pretty, diags, map[string][]byte{name: data}, vopts)
+		return ExitUsage
+	}
+	out := hclwrite.Format(data)
+	changed := !bytes.Equal(out, data)
+	if !a.check && !a.diff && !a.write {
+		c.Stdout.Write(out)
+		return ExitOK
+	}
+	if a.diff && changed {
+		c.Stdout.Write(diff.Diff(name, data, name+" (formatted)", out))
+	}
+	if a.check {
+		if changed {
+			fmt.Fprintln(c.Stdout, name)
+			return ExitUnformatted
+		}
+		return ExitOK
+	}
+	if a.write && changed && path != "-" {
+		perm := os.FileMode(0o644)
+		if st, err := os.Stat(path); err == nil {
+			perm = st.Mode().Perm()
+		}
+		if err := planfile.WriteFileAtomic(filepath.Clean(path), out, perm); err != nil {
+			fmt.Fprintf(c.Stderr, "stackplan fmt: %v\n", err)
+			return ExitInternal
+		}
+	}
+	return ExitOK
+}
