@@ -71,6 +71,7 @@ func Compile(cfg *schema.Config, front hcl.Diagnostics, opts Options) (*plan.Pla
 	diags := slices.Clone(front)
 	diags = append(diags, validatePlugins(cfg, red)...)
 	diags = append(diags, validateServices(cfg)...)
+	diags = append(diags, validateSections(cfg)...)
 	diags = append(diags, resolveRefs(cfg, p.Plugins, opts.Remotes)...)
 	diags = append(diags, compareCheckouts(cfg, p.Plugins, opts)...)
 	graph, depDiags := Dependencies(cfg, opts)

@@ -46,6 +46,11 @@ func (p *Plan) Validate() error {
 			errs = append(errs, fmt.Errorf("step %q appears twice", s.ID))
 		}
 		ids[s.ID] = true
+		if s.Kind == KindMerge {
+			if err := schema.CheckConfigFileName(s.File); err != nil {
+				errs = append(errs, fmt.Errorf("step %q: %w", s.ID, err))
+			}
+		}
 		if s.Plugin != "" && !seen[s.Plugin] {
 			errs = append(errs, fmt.Errorf("step %q names unknown plugin %q", s.ID, s.Plugin))
 		}

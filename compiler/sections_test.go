@@ -1,0 +1,48 @@
+package compiler
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/stackplan/stackplan/compiler/localconf"
+	"github.com/stackplan/stackplan/schema"
+)
+
+// TestSectionsEvaluated checks that what DevStack would run through eval in
+// a config meta-section (the header's file name, INI keys and values) is an
+// error at plan time, at its position, and that ordinary sections are clean.
+func TestSectionsEvaluated(t *testing.T) {
+	for _, tc := range []struct {
+		name, body string
+		want       []string
+	}{
+		{"variable file name", "[[post-config|$NOVA_CONF]]\n[DEFAULT]\ndebug = True\nmy_ip = $HOST_IP\n", nil},
+		{"braced and literal", "[[post-config|${DEST}/etc/a.conf]]\n[a]\nb=c\n[[test-config|/etc/tempest/tempest.conf]]\n[x]\ny = z\n", nil},
+		{"command substitution", "[[post-config|$(touch${IFS}x)]]\n[a]\nb=c\n", []string{"not-evaluated@2:15-2:30"}},
+		{"backticks", "[[extra|`id`]]\n", []string{"not-evaluated@2:9-2:13"}},
+		{"semicolon", "[[post-extra|/etc/a;id]]\n", []string{"not-evaluated@2:14-2:23"}},
+		{"glued trailing text", "[[post-config|/etc/a.conf]]$(id)\n", []string{"header-trailing-text@2:1-2:33", "not-evaluated@2:15-2:33"}},
+		{"unknown group is not merged", "[[post_config|$(id)]]\n", []string{"unknown-section@2:1-2:22"}},
+		{"key with semicolon", "[[post-config|/etc/a.conf]]\n[s]\nk;touch x = 1\n", []string{"not-evaluated@4:2-4:14"}},
+		{"key with substitution", "[[post-config|/etc/a.conf]]\n[s]\nk$(id) = 1\n", []string{"not-evaluated@4:2-4:11"}},
+		{"value with substitution", "[[post-config|/etc/a.conf]]\n[s]\nk = a$(touch x)\n", []string{"not-evaluated@4:6-4:16"}},
+		{"value with backticks", "[[post-config|/etc/a.conf]]\n[s]\nk = `id`\n", []string{"not-evaluated@4:5-4:9"}},
+		{"value breaking out of quotes", "[[post-config|/etc/a.conf]]\n[s]\nk = x\"; touch y; \"\n", []string{"not-evaluated@4:6-4:19"}},
+		{"dropped lines are not evaluated", "[[post-config|/etc/a.conf]]\n[s]\n  k = $(id)\n# k = `id`\n[a$(id)]\n", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := "[[local|localrc]]\n" + tc.body
+			cfg, front := localconf.Parse("local.conf", []byte(src), localconf.Options{})
+			_, diags := Compile(cfg, front, Options{})
+			var got []string
+			for _, d := range diags {
+				got = append(got, fmt.Sprintf("%s@%d:%d-%d:%d", schema.RuleOf(d), d.Subject.Start.Line, d.Subject.Start.Column, d.Subject.End.Line, d.Subject.End.Column))
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
