@@ -55,7 +55,7 @@ func Parse(filename string, src []byte, opts localconf.Options) (*schema.Config,
 		file, diags = hclsyntax.ParseConfig(src, filename, hcl.InitialPos)
 	}
 	if diags.HasErrors() || file == nil || file.Body == nil {
-		return cfg, diags
+		return cfg, clamp(diags, src)
 	}
 	d := &decoder{filename: filename, src: src, opts: opts, cfg: cfg, envRead: map[string]bool{}, prefix: map[int]map[string]localconf.Var{}}
 	if !IsJSON(filename) {
@@ -72,7 +72,28 @@ func Parse(filename string, src []byte, opts localconf.Options) (*schema.Config,
 		}
 	}
 	sort.Slice(cfg.Env, func(i, j int) bool { return cfg.Env[i].Name < cfg.Env[j].Name })
-	return cfg, d.diags
+	return cfg, clamp(d.diags, src)
+}
+
+// clamp keeps every diagnostic range inside the input: HCL's JSON parser
+// reports some errors one byte past the end of the file.
+func clamp(diags hcl.Diagnostics, src []byte) hcl.Diagnostics {
+	fix := func(r *hcl.Range) {
+		if r == nil {
+			return
+		}
+		if r.End.Byte > len(src) {
+			r.End = posAt(src, len(src))
+		}
+		if r.Start.Byte > len(src) || r.Start.Byte > r.End.Byte {
+			r.Start = r.End
+		}
+	}
+	for _, d := range diags {
+		fix(d.Subject)
+		fix(d.Context)
+	}
+	return diags
 }
 
 func posAt(src []byte, off int) hcl.Pos {

@@ -1,0 +1,49 @@
+package hclconf
+
+import (
+	"testing"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/stackplan/stackplan/compiler/localconf"
+)
+
+// FuzzHCL checks that the front-end never panics and that every range it
+// reports lies inside the input, for both syntaxes. Seeds are committed
+// under testdata/fuzz/FuzzHCL.
+func FuzzHCL(f *testing.F) {
+	f.Add([]byte("localrc {\n  A = \"x\"\n}\nplugin \"p\" {\n  url = \"${A}/p\"\n}\n"), false)
+	f.Add([]byte(`{"localrc": {"A": "x"}, "plugin": {"p": {"url": "https://h/p"}}}`), true)
+	f.Fuzz(func(t *testing.T, src []byte, isJSON bool) {
+		name := "stack.hcl"
+		if isJSON {
+			name = "stack.json"
+		}
+		cfg, diags := Parse(name, src, localconf.Options{Env: map[string]string{"E": "v"}})
+		inside := func(r hcl.Range, what string) {
+			if r.Filename == "" && r.Start.Byte == 0 && r.End.Byte == 0 {
+				return
+			}
+			if r.Start.Byte < 0 || r.End.Byte > len(src) || r.Start.Byte > r.End.Byte {
+				t.Errorf("%s range %v (bytes %d-%d) outside the %d-byte input", what, r, r.Start.Byte, r.End.Byte, len(src))
+			}
+		}
+		for _, d := range diags {
+			if d.Subject != nil {
+				inside(*d.Subject, "diagnostic "+d.Summary)
+			}
+		}
+		for _, p := range cfg.Plugins {
+			inside(p.Range, "plugin")
+			inside(p.Name.Range, "plugin name")
+			inside(p.URL.Range, "plugin url")
+		}
+		for _, a := range cfg.Assignments {
+			inside(a.Range, "assignment")
+			inside(a.Value.Range, "assignment value")
+		}
+		for _, s := range cfg.Localrc {
+			inside(s.Range, "localrc span")
+		}
+	})
+}
