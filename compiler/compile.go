@@ -105,6 +105,10 @@ func planPlugin(pl schema.Plugin, red *schema.Redactor) plan.Plugin {
 	out.URL = field("url", pl.URL)
 	out.Ref = field("ref", pl.Ref)
 	out.Dir = field("dir", pl.Dir)
+	if pl.Name.Secret {
+		// DEST/NAME holds the name: a secret name is masked there too.
+		out.Dir = red.Redact(out.Dir)
+	}
 	for _, r := range pl.Requires {
 		out.Requires = append(out.Requires, r.String())
 	}

@@ -157,13 +157,18 @@ func (c *Command) runApply(args []string) int {
 
 // bashEnv is the environment of the bash sessions: this process's, with
 // the --env values the plan was compiled with on top, as DevStack would
-// inherit them.
+// inherit them. The variables DevStack takes its plugin and service
+// selection from (devstack-plugins.md §9 item 6) come only from --env, as
+// at plan time: an ENABLED_SERVICES left in the environment would
+// otherwise change at apply what the plan says is enabled.
 func bashEnv(process []string, given map[string]string) []string {
 	env := make([]string, 0, len(process)+len(given))
 	for _, kv := range process {
-		if k, _, _ := strings.Cut(kv, "="); given[k] == "" {
-			env = append(env, kv)
+		k, _, _ := strings.Cut(kv, "=")
+		if _, ok := given[k]; ok || k == "ENABLED_SERVICES" || k == "DEVSTACK_PLUGINS" {
+			continue
 		}
+		env = append(env, kv)
 	}
 	for _, k := range slices.Sorted(maps.Keys(given)) {
 		env = append(env, k+"="+given[k])
