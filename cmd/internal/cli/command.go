@@ -62,6 +62,7 @@ func subcommands() []subcommand {
 		{"plan", "compile a configuration and show the plan", (*Command).runPlan},
 		{"lint", "check configurations and report every finding", (*Command).runLint},
 		{"apply", "clone the plugins and run their hooks as DevStack would", (*Command).runApply},
+		{"export", "write an Ansible inventory and playbook that apply each node's plan on its host", (*Command).runExport},
 		{"graph", "draw the plugin dependency graph", (*Command).runGraph},
 		{"rules", "list the lint rules", (*Command).runRules},
 		{"convert", "convert a local.conf to stack.hcl or back", (*Command).runConvert},

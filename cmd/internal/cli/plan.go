@@ -12,6 +12,7 @@ import (
 type planArgs struct {
 	config  configFlags
 	online  onlineFlags
+	zuul    zuulFlags
 	deps    depsFlags
 	json    bool
 	out     string
@@ -25,6 +26,7 @@ func (c *Command) runPlan(args []string) int {
 	fs.SetOutput(c.Stderr)
 	a.config.register(fs)
 	a.online.register(fs)
+	a.zuul.register(fs)
 	a.deps.register(fs, true, false)
 	fs.BoolVar(&a.json, "json", false, "print the plan as JSON (with a diagnostics array when there are problems)")
 	fs.StringVar(&a.out, "out", "", "write the plan to `FILE` for a later apply (never when it has errors)")
@@ -36,6 +38,9 @@ func (c *Command) runPlan(args []string) int {
 	}
 	if err := fs.Parse(args); err != nil {
 		return usageError(err)
+	}
+	if a.zuul.given() {
+		return c.planZuul(&a, fs.Args())
 	}
 	files := fs.Args()
 	if len(files) > 1 {
