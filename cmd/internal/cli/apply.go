@@ -80,9 +80,6 @@ func (c *Command) runApply(args []string) int {
 		return code
 	}
 	files := fs.Args()
-	if len(files) > 1 {
-		return fail(ExitUsage, "one configuration or plan file at a time")
-	}
 	if len(files) == 0 {
 		name, err := c.defaultConfig()
 		if err != nil {
@@ -99,13 +96,13 @@ func (c *Command) runApply(args []string) int {
 		return fail(ExitUsage, "%v", err)
 	}
 
-	res, err := c.planToApply(files[0], opts)
+	res, err := c.planToApply(files, opts)
 	if err != nil {
 		return fail(ExitFindings, "%v", err)
 	}
 	if res.diags.HasErrors() || len(res.diags) > 0 {
 		vopts := diagview.Options{Color: c.useColor(a.color, c.Stderr), ToolVersion: Version}
-		if err := diagview.Write(c.Stderr, diagview.Pretty, res.diags, map[string][]byte{res.name: res.data}, vopts); err != nil {
+		if err := diagview.Write(c.Stderr, diagview.Pretty, res.diags, res.sources, vopts); err != nil {
 			return fail(ExitInternal, "%v", err)
 		}
 		if res.diags.HasErrors() {
@@ -195,13 +192,17 @@ func parseLifecycles(names []string) ([]plan.Lifecycle, error) {
 // plan recorded, and compiling them again must give the same plan. The
 // result carries the secret-bearing payload (localrc text, INI fragments)
 // that plan files never hold.
-func (c *Command) planToApply(path string, opts localconf.Options) (*compiled, error) {
+func (c *Command) planToApply(files []string, opts localconf.Options) (*compiled, error) {
+	path := files[0]
 	head, err := sniff(path)
 	if err != nil {
 		return nil, err
 	}
 	if !bytes.HasPrefix(bytes.TrimSpace(head), []byte("{")) {
-		return c.compileFile(path, opts)
+		return c.compileFiles(files, opts)
+	}
+	if len(files) > 1 {
+		return nil, fmt.Errorf("a saved plan is applied alone; %d more files given", len(files)-1)
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -212,16 +213,19 @@ func (c *Command) planToApply(path string, opts localconf.Options) (*compiled, e
 	if err != nil {
 		return nil, err
 	}
-	if len(saved.Inputs) != 1 {
-		return nil, fmt.Errorf("%s: plans from %d inputs cannot be applied yet", path, len(saved.Inputs))
+	var inputs []string
+	for _, in := range saved.Inputs {
+		data, err := os.ReadFile(in.Path)
+		if err != nil {
+			return nil, fmt.Errorf("stale plan: its input %s cannot be read: %v", in.Path, err)
+		}
+		if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != in.SHA256 {
+			return nil, fmt.Errorf("stale plan: %s changed since the plan was made (sha256 %s, the plan recorded %s); make a new plan", in.Path, hex.EncodeToString(sum[:])[:12], in.SHA256[:12])
+		}
+		inputs = append(inputs, in.Path)
 	}
-	in := saved.Inputs[0]
-	data, err := os.ReadFile(in.Path)
-	if err != nil {
-		return nil, fmt.Errorf("stale plan: its input %s cannot be read: %v", in.Path, err)
-	}
-	if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != in.SHA256 {
-		return nil, fmt.Errorf("stale plan: %s changed since the plan was made (sha256 %s, the plan recorded %s); make a new plan", in.Path, hex.EncodeToString(sum[:])[:12], in.SHA256[:12])
+	if len(inputs) == 0 {
+		return nil, fmt.Errorf("%s: the plan records no input", path)
 	}
 	// Compile with what the plan was made with: its environment entries
 	// (masked ones must be given again with --env) and its DEST.
@@ -233,13 +237,15 @@ func (c *Command) planToApply(path string, opts localconf.Options) (*compiled, e
 	if opts.Dest == "" {
 		opts.Dest = saved.Dest
 	}
-	opts.Kind = in.Kind
-	res, err := c.compileFile(in.Path, opts)
+	if len(inputs) == 1 {
+		opts.Kind = saved.Inputs[0].Kind
+	}
+	res, err := c.compileFiles(inputs, opts)
 	if err != nil {
 		return nil, err
 	}
 	if diff := planDifference(saved, res.plan); diff != "" {
-		return nil, fmt.Errorf("stale plan: compiling %s again gives a different plan (%s); make a new plan", in.Path, diff)
+		return nil, fmt.Errorf("stale plan: compiling %s again gives a different plan (%s); make a new plan", strings.Join(inputs, ", "), diff)
 	}
 	for i := range res.plan.Plugins {
 		res.plan.Plugins[i].Commit = saved.Plugins[i].Commit

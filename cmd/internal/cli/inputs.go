@@ -94,37 +94,65 @@ func (c *Command) readInput(path string) (name string, data []byte, tooBig bool,
 	return name, data, false, nil
 }
 
-// compiled is one input file compiled to a plan.
+// compiled is a configuration (one file, or local.conf fragments) compiled
+// to a plan.
 type compiled struct {
-	name string
-	// data is the file with its secrets masked byte for byte, for snippets.
-	data  []byte
-	cfg   *schema.Config
-	plan  *plan.Plan
-	diags hcl.Diagnostics
+	// sources maps each input's name to its bytes with secrets masked byte
+	// for byte, for diagnostic snippets.
+	sources map[string][]byte
+	cfg     *schema.Config
+	plan    *plan.Plan
+	diags   hcl.Diagnostics
 }
 
 // compileFile reads, parses and compiles one file. A file that cannot be
 // read is an error for the caller (a usage problem); everything about its
 // content is a diagnostic.
 func (c *Command) compileFile(path string, opts localconf.Options) (*compiled, error) {
-	name, data, tooBig, err := c.readInput(path)
-	if err != nil {
-		return nil, err
+	return c.compileFiles([]string{path}, opts)
+}
+
+// compileFiles compiles one configuration, or several local.conf fragments
+// combined in order as the one local.conf their concatenation makes.
+func (c *Command) compileFiles(paths []string, opts localconf.Options) (*compiled, error) {
+	var frags []localconf.Fragment
+	var front hcl.Diagnostics
+	for _, path := range paths {
+		name, data, tooBig, err := c.readInput(path)
+		if err != nil {
+			return nil, err
+		}
+		if tooBig {
+			start := hcl.Pos{Line: 1, Column: 1}
+			front = append(front, schema.RuleInput.Diag(fmt.Sprintf("the file is larger than %d MiB: not a local.conf", localconf.MaxSize>>20),
+				"Nothing in it is read further.", hcl.Range{Filename: name, Start: start, End: start}))
+			data = nil
+		}
+		frags = append(frags, localconf.Fragment{Name: name, Src: data})
 	}
-	if tooBig {
-		cfg := &schema.Config{Inputs: []schema.Input{{Path: name, Kind: schema.KindLocalConf}}}
-		start := hcl.Pos{Line: 1, Column: 1}
-		d := schema.RuleInput.Diag(fmt.Sprintf("the file is larger than %d MiB: not a local.conf", localconf.MaxSize>>20),
-			"Nothing in it is read further.", hcl.Range{Filename: name, Start: start, End: start})
-		p, diags := compiler.Compile(cfg, hcl.Diagnostics{d}, compiler.Options{ToolVersion: Version})
-		return &compiled{name: name, cfg: cfg, plan: p, diags: diags}, nil
+	var cfg *schema.Config
+	var parsed hcl.Diagnostics
+	switch {
+	case len(frags) == 1 && front == nil:
+		cfg, parsed = parseConfig(frags[0].Name, frags[0].Src, opts)
+	case len(frags) == 1:
+		cfg = &schema.Config{Inputs: []schema.Input{{Path: frags[0].Name, Kind: schema.KindLocalConf}}}
+	default:
+		for _, f := range frags {
+			if opts.Kind == schema.KindHCL || hclconf.IsHCLFile(f.Name) {
+				return nil, fmt.Errorf("%s: only local.conf files can be combined as fragments", f.Name)
+			}
+		}
+		cfg, parsed = localconf.ParseFragments(frags, opts)
 	}
-	cfg, front := parseConfig(name, data, opts)
-	p, diags := compiler.Compile(cfg, front, compiler.Options{ToolVersion: Version, Remotes: c.remotesFor(cfg), Checkouts: c.checkoutsFor(cfg), Env: opts.Env,
+	p, diags := compiler.Compile(cfg, append(front, parsed...), compiler.Options{ToolVersion: Version, Remotes: c.remotesFor(cfg), Checkouts: c.checkoutsFor(cfg), Env: opts.Env,
 		Settings: c.settingsFor(cfg), Sort: c.sortPlugins})
-	masked := compiler.RedactorFor(cfg).MaskSource(name, data)
-	return &compiled{name: name, data: masked, cfg: cfg, plan: p, diags: diags}, nil
+	red := compiler.RedactorFor(cfg)
+	sources := map[string][]byte{}
+	for _, f := range frags {
+		sources[f.Name] = red.MaskSource(f.Name, f.Src)
+	}
+	return &compiled{sources: sources, cfg: cfg, plan: p, diags: diags}, nil
 }
 
 // defaultConfig finds the configuration in the current directory when no

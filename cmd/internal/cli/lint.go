@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"maps"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/spf13/pflag"
@@ -17,6 +18,7 @@ type lintArgs struct {
 	format    string
 	failLevel string
 	color     string
+	combine   bool
 }
 
 func (c *Command) runLint(args []string) int {
@@ -27,6 +29,7 @@ func (c *Command) runLint(args []string) int {
 	a.online.register(fs)
 	a.deps.register(fs, false, true)
 	fs.StringVarP(&a.format, "format", "f", "pretty", "output format: pretty, compact, json, sarif or github")
+	fs.BoolVar(&a.combine, "combine", false, "lint the files as fragments of one local.conf, combined in order (default: each file on its own)")
 	fs.StringVar(&a.failLevel, "fail-level", "error", "exit 1 when a finding is at or above this severity: error or warning")
 	fs.StringVar(&a.color, "color", "auto", "colour: auto, always or never (auto honours NO_COLOR and FORCE_COLOR)")
 	fs.Usage = func() {
@@ -74,14 +77,21 @@ func (c *Command) runLint(args []string) int {
 	var all hcl.Diagnostics
 	sources := map[string][]byte{}
 	unreadable := false
-	for _, f := range files {
-		res, err := c.compileFile(f, opts)
+	groups := [][]string{files}
+	if !a.combine {
+		groups = groups[:0]
+		for _, f := range files {
+			groups = append(groups, []string{f})
+		}
+	}
+	for _, group := range groups {
+		res, err := c.compileFiles(group, opts)
 		if err != nil {
 			fmt.Fprintf(c.Stderr, "stackplan lint: %v\n", err)
 			unreadable = true
 			continue
 		}
-		sources[res.name] = res.data
+		maps.Copy(sources, res.sources)
 		all = append(all, res.diags...)
 	}
 	all = schema.SortDiagnostics(all)

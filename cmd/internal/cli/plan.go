@@ -33,7 +33,7 @@ func (c *Command) runPlan(args []string) int {
 	fs.BoolVarP(&a.verbose, "verbose", "v", false, "list every step")
 	fs.StringVar(&a.color, "color", "auto", "colour diagnostics: auto, always or never")
 	fs.Usage = func() {
-		fmt.Fprintln(c.Stderr, "Usage: stackplan plan [flags] [FILE]\n\nCompiles FILE (default: ./local.conf) and shows the plan.\n\nFlags:")
+		fmt.Fprintln(c.Stderr, "Usage: stackplan plan [flags] [FILE...]\n\nCompiles FILE (default: ./local.conf) and shows the plan. Several local.conf files are\ncombined in order as fragments of one, as CI jobs assemble theirs.\n\nFlags:")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -43,10 +43,6 @@ func (c *Command) runPlan(args []string) int {
 		return c.planZuul(&a, fs.Args())
 	}
 	files := fs.Args()
-	if len(files) > 1 {
-		fmt.Fprintln(c.Stderr, "stackplan plan: one configuration file at a time")
-		return ExitUsage
-	}
 	if len(files) == 0 {
 		name, err := c.defaultConfig()
 		if err != nil {
@@ -63,7 +59,7 @@ func (c *Command) runPlan(args []string) int {
 	a.online.use(c)
 	a.deps.use(c)
 	c.inspectCheckouts = a.config.dest != ""
-	res, err := c.compileFile(files[0], opts)
+	res, err := c.compileFiles(files, opts)
 	if err != nil {
 		fmt.Fprintf(c.Stderr, "stackplan plan: %v\n", err)
 		return ExitUsage
@@ -80,7 +76,7 @@ func (c *Command) runPlan(args []string) int {
 		c.Stdout.Write(data)
 	} else {
 		if len(res.diags) > 0 {
-			files := map[string][]byte{res.name: res.data}
+			files := res.sources
 			opts := diagview.Options{Color: c.useColor(a.color, c.Stderr), ToolVersion: Version}
 			if err := diagview.Write(c.Stderr, diagview.Pretty, res.diags, files, opts); err != nil {
 				fmt.Fprintf(c.Stderr, "stackplan plan: %v\n", err)
