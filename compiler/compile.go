@@ -77,6 +77,7 @@ func Compile(cfg *schema.Config, front hcl.Diagnostics, opts Options) (*plan.Pla
 	graph, depDiags := Dependencies(cfg, opts)
 	diags = append(diags, depDiags...)
 	p.Plugins = graph.planPlugins(cfg.Plugins, p.Plugins)
+	p.Sorted = graph.Sorted
 	diags = suppress(diags, cfg.Inputs)
 	diags = schema.SortDiagnostics(diags)
 	diags = redactDiags(diags)

@@ -20,8 +20,11 @@ type Plan struct {
 	// secret values masked.
 	Env []EnvVar `json:"env,omitempty"`
 	// Dest is DevStack's DEST once localrc has run.
-	Dest     string   `json:"dest"`
-	Plugins  []Plugin `json:"plugins"`
+	Dest    string   `json:"dest"`
+	Plugins []Plugin `json:"plugins"`
+	// Sorted is set when plugins (and so their steps) are in requirement
+	// order (plan --sort) rather than registration order.
+	Sorted   bool     `json:"sorted,omitempty"`
 	Services Services `json:"services"`
 	Steps    []Step   `json:"steps"`
 	// Diagnostics are present only when the plan has problems; a plan with

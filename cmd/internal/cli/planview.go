@@ -20,7 +20,11 @@ func writePlanText(w io.Writer, p *plan.Plan, verbose bool) {
 	fmt.Fprintf(w, "Plan for %s: %d plugin(s), %d step(s), DEST %s\n", strings.Join(inputs, ", "), len(p.Plugins), len(p.Steps), p.Dest)
 
 	if len(p.Plugins) > 0 {
-		fmt.Fprintln(w, "\nPlugins, in registration order:")
+		order := "registration order"
+		if p.Sorted {
+			order = "requirement order (--sort)"
+		}
+		fmt.Fprintf(w, "\nPlugins, in %s:\n", order)
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		for i, pl := range p.Plugins {
 			var notes []string
