@@ -155,6 +155,7 @@ func (a *applier) run(ctx context.Context) error {
 	if err := a.openLog(); err != nil {
 		return err
 	}
+	defer a.closeLog() // last: the deferred flush and journal still log
 	defer a.flushOutput()
 	defer a.writeJournal()
 
@@ -292,6 +293,17 @@ func (a *applier) openLog() error {
 	a.log = f
 	a.res.LogFile = f.Name()
 	return nil
+}
+
+// closeLog closes the apply's log file; an apply that returned holds no
+// file open under the destination.
+func (a *applier) closeLog() {
+	a.logMu.Lock()
+	defer a.logMu.Unlock()
+	if f, ok := a.log.(*os.File); ok {
+		f.Close()
+	}
+	a.log = nil
 }
 
 func (a *applier) logf(format string, args ...any) {

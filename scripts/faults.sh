@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# faults.sh: the fault and load loop. Applies plans against loopback git
+# servers (git daemon and git http-backend on 127.0.0.1) while injecting a
+# fault in each run (server killed mid-transfer, slow server, Ctrl-C at a
+# random point, two applies on one destination, a failing step, a full disk
+# on a small tmpfs when mount is permitted), and checks after each run that
+# no destination holds a partial checkout and that the next apply completes.
+#
+#   scripts/faults.sh [RUNS] [SEED]
+#
+# Not part of CI: it runs for minutes. Prints runs, faults injected, failures.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+runs=${1:-40}
+seed=${2:-1}
+cd "$repo"
+go test -v -tags faults -count=1 -timeout 60m -run '^TestFaultLoop$' ./executor/ -args -fault.runs="$runs" -fault.seed="$seed"
