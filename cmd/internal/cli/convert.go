@@ -27,6 +27,8 @@ func parseConfig(name string, data []byte, opts localconf.Options) (*schema.Conf
 
 type convertArgs struct {
 	config configFlags
+	zuul   zuulFlags
+	from   string
 	to     string
 	out    string
 	color  string
@@ -37,11 +39,13 @@ func (c *Command) runConvert(args []string) int {
 	fs := pflag.NewFlagSet("convert", pflag.ContinueOnError)
 	fs.SetOutput(c.Stderr)
 	a.config.register(fs)
+	a.zuul.register(fs)
+	fs.StringVar(&a.from, "from", "", "input format: zuul (a Zuul job, with --zuul and --job); default: from the file name")
 	fs.StringVar(&a.to, "to", "", "output format: hcl or localconf (required)")
 	fs.StringVarP(&a.out, "out", "o", "", "write to `FILE` (atomically) instead of standard output")
 	fs.StringVar(&a.color, "color", "auto", "colour diagnostics: auto, always or never")
 	fs.Usage = func() {
-		fmt.Fprintln(c.Stderr, "Usage: stackplan convert --to hcl|localconf [flags] FILE\n\nConverts a local.conf to stack.hcl or back. What stack.hcl cannot say is kept\nverbatim in bash blocks, with a warning.\n\nFlags:")
+		fmt.Fprintln(c.Stderr, "Usage: stackplan convert --to hcl|localconf [flags] FILE\n       stackplan convert --from zuul --zuul FILE... --job NAME [--node NAME] --to hcl|localconf\n\nConverts a local.conf to stack.hcl or back, or a Zuul job's nodes to either. What\nstack.hcl cannot say is kept verbatim in bash blocks, with a warning.\n\nFlags:")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -49,6 +53,13 @@ func (c *Command) runConvert(args []string) int {
 	}
 	if a.to != "hcl" && a.to != "localconf" && a.to != "local.conf" {
 		fmt.Fprintf(c.Stderr, "stackplan convert: --to %q: expected hcl or localconf\n", a.to)
+		return ExitUsage
+	}
+	if a.from == "zuul" || a.zuul.given() {
+		return c.convertZuul(&a, fs.Args())
+	}
+	if a.from != "" {
+		fmt.Fprintf(c.Stderr, "stackplan convert: --from %q: expected zuul (local.conf and stack.hcl are told by the file name, or --kind)\n", a.from)
 		return ExitUsage
 	}
 	if fs.NArg() != 1 {

@@ -1,0 +1,93 @@
+package cli
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/stackplan/stackplan/cmd/internal/diagview"
+	"github.com/stackplan/stackplan/compiler/convert"
+	"github.com/stackplan/stackplan/compiler/localconf"
+	"github.com/stackplan/stackplan/plan/planfile"
+)
+
+// convertZuul is `stackplan convert --from zuul`: each node's generated
+// local.conf, as it is or converted to stack.hcl. Several nodes go to
+// standard output one after the other, each under a "# node: NAME"
+// comment line; -o writes one file, so it needs one node (--node, or a
+// job of one node).
+func (c *Command) convertZuul(a *convertArgs, extra []string) int {
+	fail := func(code int, format string, args ...any) int {
+		fmt.Fprintf(c.Stderr, "stackplan convert: "+format+"\n", args...)
+		return code
+	}
+	if a.from != "" && a.from != "zuul" {
+		return fail(ExitUsage, "--zuul is for --from zuul, not --from %s", a.from)
+	}
+	a.zuul.files = append(a.zuul.files, extra...)
+	if !a.zuul.given() {
+		return fail(ExitUsage, "--from zuul needs --zuul FILE... and --job NAME")
+	}
+	opts, err := a.config.options(c)
+	if err != nil {
+		return fail(ExitUsage, "%v", err)
+	}
+	job, err := c.compileZuul(a.zuul, opts)
+	if err != nil {
+		return fail(ExitUsage, "%v", err)
+	}
+	if a.out != "" && len(job.nodes) > 1 {
+		var names []string
+		for _, n := range job.nodes {
+			names = append(names, n.node.Name)
+		}
+		return fail(ExitUsage, "-o writes one node's configuration: name it with --node (job %s has nodes %v)", job.job, names)
+	}
+	all := slices.Clone(job.loadDiags)
+	for _, n := range job.nodes {
+		all = append(all, n.node.Diags...)
+	}
+	var out bytes.Buffer
+	failed := false
+	for i, n := range job.nodes {
+		text := []byte(n.node.LocalConf)
+		if a.to == "hcl" {
+			lopts := opts
+			lopts.Kind = ""
+			cfg, front := localconf.Parse("local.conf", text, lopts)
+			var diags hcl.Diagnostics
+			text, diags = convert.ToHCL(cfg, text)
+			for _, d := range append(front, diags...) {
+				if d.Severity == hcl.DiagError {
+					// The generated text is stackplan's own: an error in
+					// it is about the job, already reported at its YAML.
+					failed = true
+				}
+			}
+		}
+		if len(job.nodes) > 1 {
+			if i > 0 {
+				out.WriteByte('\n')
+			}
+			fmt.Fprintf(&out, "# node: %s\n", n.node.Name)
+		}
+		out.Write(text)
+	}
+	dopts := diagview.Options{Color: c.useColor(a.color, c.Stderr), ToolVersion: Version}
+	if err := diagview.Write(c.Stderr, diagview.Pretty, dedupe(all), job.files, dopts); err != nil {
+		return fail(ExitInternal, "%v", err)
+	}
+	if all.HasErrors() || failed {
+		return fail(ExitFindings, "job %s has errors; nothing converted", job.job)
+	}
+	if a.out == "" {
+		c.Stdout.Write(out.Bytes())
+		return ExitOK
+	}
+	if err := planfile.WriteFileAtomic(a.out, out.Bytes(), 0o600); err != nil {
+		return fail(ExitInternal, "%v", err)
+	}
+	return ExitOK
+}

@@ -1,0 +1,210 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/stackplan/stackplan/plan"
+	"github.com/stackplan/stackplan/plan/planfile"
+)
+
+const convertZuulJob = `- nodeset:
+    name: pair
+    nodes:
+      - name: controller
+        label: ubuntu-noble
+      - name: compute1
+        label: ubuntu-noble
+    groups:
+      - name: subnode
+        nodes: [compute1]
+
+- job:
+    name: pair-job
+    nodeset: pair
+    vars:
+      devstack_localrc:
+        ADMIN_PASSWORD: secret
+        GIT_BASE: https://opendev.org
+        LOGFILE: $DEST/logs/stack.sh.log
+        MSG: say "hi"
+      devstack_services:
+        tempest: false
+        n-cpu: true
+      devstack_plugins:
+        heat: https://opendev.org/openstack/heat
+        barbican: https://opendev.org/openstack/barbican
+      devstack_local_conf:
+        post-config:
+          $NOVA_CONF:
+            DEFAULT:
+              debug: true
+            libvirt:
+              cpu_mode: host-passthrough
+        test-config:
+          $TEMPEST_CONFIG:
+            compute:
+              min_compute_nodes: 2
+    group-vars:
+      subnode:
+        devstack_localrc:
+          DATABASE_TYPE: mysql
+          SERVICE_HOST: 10.0.0.1
+        devstack_services:
+          n-cpu: true
+          n-api: false
+        devstack_plugins:
+          heat: https://opendev.org/openstack/heat
+
+- job:
+    name: single
+    vars:
+      devstack_localrc:
+        DEBUG: "True"
+`
+
+// planDoc reads one plan of plan --json and keeps what two equivalent
+// configurations agree on (docs/hcl.md, "Equivalence").
+func planDoc(t *testing.T, text string) (*plan.Plan, []byte) {
+	t.Helper()
+	p, err := planfile.Read(strings.NewReader(text), "plan.json")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, text)
+	}
+	c := *p
+	c.Inputs, c.Diagnostics = nil, nil
+	c.Plugins = append([]plan.Plugin(nil), p.Plugins...)
+	for i := range c.Plugins {
+		c.Plugins[i].Source = plan.Range{}
+	}
+	c.Steps = append([]plan.Step(nil), p.Steps...)
+	for i := range c.Steps {
+		c.Steps[i].Source, c.Steps[i].Sections = nil, nil
+	}
+	data, err := planfile.Marshal(&c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, data
+}
+
+// iniLines is what a plan's merge steps merge, without blank and comment
+// lines and with whitespace around = trimmed, as DevStack reads them.
+func iniLines(p *plan.Plan) map[string][]string {
+	out := map[string][]string{}
+	for _, s := range p.Steps {
+		if s.Kind != plan.KindMerge {
+			continue
+		}
+		var lines []string
+		for _, l := range s.Fragment {
+			t := strings.TrimSpace(l.Text)
+			if t == "" || strings.HasPrefix(t, "#") {
+				continue
+			}
+			if k, v, ok := strings.Cut(t, "="); ok && !strings.HasPrefix(t, "[") {
+				t = strings.TrimSpace(k) + " = " + strings.TrimSpace(v)
+			}
+			lines = append(lines, t)
+		}
+		out[s.ID] = lines
+	}
+	return out
+}
+
+// TestConvertFromZuul converts each node of a two-node Zuul job to
+// local.conf and to stack.hcl, and checks that both compile to the plan
+// the job's node compiles to.
+func TestConvertFromZuul(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	if err := os.WriteFile(filepath.Join(dir, "zuul.yaml"), []byte(convertZuulJob), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, node := range []string{"controller", "compute1"} {
+		t.Run(node, func(t *testing.T) {
+			code, want, errOut := runIn(t, dir, "plan", "--json", "--zuul", "zuul.yaml", "--job", "pair-job", "--node", node)
+			if code != ExitOK {
+				t.Fatalf("plan --zuul: exit %d: %s", code, errOut)
+			}
+			wantPlan, wantDoc := planDoc(t, want)
+			if len(wantPlan.Plugins) == 0 {
+				t.Fatalf("the node has no plugins: the fixture tests nothing\n%s", want)
+			}
+			for _, to := range []string{"localconf", "hcl"} {
+				name := node + ".local.conf"
+				if to == "hcl" {
+					name = node + ".stack.hcl"
+				}
+				code, text, errOut := runIn(t, dir, "convert", "--from", "zuul", "--zuul", "zuul.yaml", "--job", "pair-job", "--node", node, "--to", to)
+				if code != ExitOK {
+					t.Fatalf("convert --to %s: exit %d: %s", to, code, errOut)
+				}
+				if strings.Contains(text, "# node:") {
+					t.Errorf("convert --node %s --to %s writes a node header:\n%s", node, to, text)
+				}
+				if to == "hcl" && (!strings.Contains(text, "plugin \"heat\"") || strings.Contains(text, "[[local|localrc]]")) {
+					t.Errorf("convert --to hcl did not write stack.hcl:\n%s", text)
+				}
+				if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				code, got, errOut := runIn(t, dir, "plan", "--json", name)
+				if code != ExitOK {
+					t.Fatalf("plan %s: exit %d: %s\n%s", name, code, errOut, text)
+				}
+				gotPlan, gotDoc := planDoc(t, got)
+				if diff := cmp.Diff(string(wantDoc), string(gotDoc)); diff != "" {
+					t.Errorf("%s plans differently from the Zuul node (-zuul +%s):\n%s\n--- %s:\n%s", name, to, diff, name, text)
+				}
+				if diff := cmp.Diff(iniLines(wantPlan), iniLines(gotPlan)); diff != "" {
+					t.Errorf("%s merges other INI lines (-zuul +%s):\n%s", name, to, diff)
+				}
+			}
+		})
+	}
+
+	t.Run("all nodes", func(t *testing.T) {
+		code, out, errOut := runIn(t, dir, "convert", "--from", "zuul", "--zuul", "zuul.yaml", "--job", "pair-job", "--to", "hcl")
+		if code != ExitOK {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		ctrl := strings.Index(out, "# node: controller\n")
+		sub := strings.Index(out, "# node: compute1\n")
+		if ctrl != 0 || sub < ctrl {
+			t.Errorf("want the controller's section first, then compute1's:\n%s", out)
+		}
+		_, alone, _ := runIn(t, dir, "convert", "--from", "zuul", "--zuul", "zuul.yaml", "--job", "pair-job", "--node", "compute1", "--to", "hcl")
+		if !strings.HasSuffix(out, "# node: compute1\n"+alone) {
+			t.Errorf("the compute1 section is not its --node output:\n%s\n--- alone:\n%s", out, alone)
+		}
+	})
+
+	t.Run("usage", func(t *testing.T) {
+		for _, args := range [][]string{
+			{"--to", "hcl", "-o", "x.hcl"},    // -o with two nodes
+			{"--to", "hcl", "--node", "nope"}, // unknown node
+			{"--to", "yaml", "--node", "compute1"},
+		} {
+			all := append([]string{"convert", "--from", "zuul", "--zuul", "zuul.yaml", "--job", "pair-job"}, args...)
+			if code, _, errOut := runIn(t, dir, all...); code != ExitUsage {
+				t.Errorf("%v: exit %d, want %d (%s)", args, code, ExitUsage, errOut)
+			}
+		}
+		if _, err := os.Stat(filepath.Join(dir, "x.hcl")); err == nil {
+			t.Error("-o with two nodes wrote a file")
+		}
+		// One node: -o writes it, without a header.
+		if code, _, errOut := runIn(t, dir, "convert", "--from", "zuul", "--zuul", "zuul.yaml", "--job", "single", "--to", "localconf", "-o", "single.conf"); code != ExitOK {
+			t.Fatalf("-o with one node: exit %d: %s", code, errOut)
+		}
+		data, _ := os.ReadFile(filepath.Join(dir, "single.conf"))
+		if !strings.HasPrefix(string(data), "[[local|localrc]]") || !strings.Contains(string(data), "DEBUG=") {
+			t.Errorf("single.conf:\n%s", data)
+		}
+	})
+}
