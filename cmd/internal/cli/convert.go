@@ -62,13 +62,16 @@ func (c *Command) runConvert(args []string) int {
 		fmt.Fprintf(c.Stderr, "stackplan convert: --from %q: expected zuul (local.conf and stack.hcl are told by the file name, or --kind)\n", a.from)
 		return ExitUsage
 	}
-	if fs.NArg() != 1 {
-		fmt.Fprintln(c.Stderr, "stackplan convert: name one FILE to convert")
-		return ExitUsage
-	}
 	opts, err := a.config.options(c)
 	if err != nil {
 		fmt.Fprintf(c.Stderr, "stackplan convert: %v\n", err)
+		return ExitUsage
+	}
+	if fs.NArg() > 1 && a.to != "hcl" {
+		return c.combineFragments(&a, fs.Args(), opts)
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintln(c.Stderr, "stackplan convert: name one FILE to convert (several local.conf fragments combine with --to localconf)")
 		return ExitUsage
 	}
 	name, data, tooBig, err := c.readInput(fs.Arg(0))
@@ -114,6 +117,38 @@ func (c *Command) runConvert(args []string) int {
 		return ExitInternal
 	}
 	if diags.HasErrors() {
+		return ExitFindings
+	}
+	if a.out == "" {
+		c.Stdout.Write(out)
+		return ExitOK
+	}
+	if err := planfile.WriteFileAtomic(a.out, out, 0o644); err != nil {
+		fmt.Fprintf(c.Stderr, "stackplan convert: %v\n", err)
+		return ExitInternal
+	}
+	return ExitOK
+}
+
+// combineFragments writes the one local.conf that several fragments make:
+// their localrc sections joined in order, their meta-sections after.
+func (c *Command) combineFragments(a *convertArgs, files []string, opts localconf.Options) int {
+	res, err := c.compileFiles(files, opts)
+	if err != nil {
+		fmt.Fprintf(c.Stderr, "stackplan convert: %v\n", err)
+		return ExitUsage
+	}
+	out, diags := convert.ToLocalConf(res.cfg)
+	diags = append(res.diags, diags...)
+	if len(diags) > 0 {
+		vopts := diagview.Options{Color: c.useColor(a.color, c.Stderr), ToolVersion: Version}
+		if err := diagview.Write(c.Stderr, diagview.Pretty, schema.SortDiagnostics(diags), res.sources, vopts); err != nil {
+			fmt.Fprintf(c.Stderr, "stackplan convert: %v\n", err)
+			return ExitInternal
+		}
+	}
+	if diags.HasErrors() {
+		fmt.Fprintln(c.Stderr, "stackplan convert: the fragments have errors; nothing written")
 		return ExitFindings
 	}
 	if a.out == "" {
