@@ -36,7 +36,17 @@ var (
 // Parse reads one stack.hcl (HCL native syntax, or HCL's JSON syntax when
 // the name ends in .json) into a Config. opts are the same options a
 // local.conf is evaluated with: the environment is opts.Env only.
+//
+// A file with node blocks describes several nodes (see ParseNodes); Parse
+// returns the controller's configuration: the top level, then the body of
+// node "controller" when there is one.
 func Parse(filename string, src []byte, opts localconf.Options) (*schema.Config, hcl.Diagnostics) {
+	return parse(filename, src, opts, ControllerNode)
+}
+
+// parse reads the configuration of one node: the top-level blocks, then
+// those of the node block named node (when there is one).
+func parse(filename string, src []byte, opts localconf.Options, node string) (*schema.Config, hcl.Diagnostics) {
 	cfg := &schema.Config{Inputs: []schema.Input{{Path: filename, Kind: schema.KindHCL, Bytes: src}}}
 	cfg.Dest = opts.Dest
 	if cfg.Dest == "" {
@@ -57,7 +67,7 @@ func Parse(filename string, src []byte, opts localconf.Options) (*schema.Config,
 	if diags.HasErrors() || file == nil || file.Body == nil {
 		return cfg, clamp(diags, src)
 	}
-	d := &decoder{filename: filename, src: src, opts: opts, cfg: cfg, envRead: map[string]bool{}, prefix: map[int]map[string]localconf.Var{}}
+	d := &decoder{filename: filename, src: src, opts: opts, cfg: cfg, node: node, envRead: map[string]bool{}, prefix: map[int]map[string]localconf.Var{}}
 	if !IsJSON(filename) {
 		d.comments = lexComments(src, filename)
 	}
@@ -110,6 +120,7 @@ type decoder struct {
 	opts     localconf.Options
 	cfg      *schema.Config
 	diags    hcl.Diagnostics
+	node     string // the node block applied after the top level
 
 	chunks  []localconf.Chunk
 	secrets []hcl.Range // expressions computed from secret variables
@@ -132,7 +143,51 @@ func (d *decoder) diag(dg *hcl.Diagnostic) { d.diags = append(d.diags, dg) }
 func (d *decoder) body(body hcl.Body) {
 	content, diags := body.Content(fileSchema)
 	d.diags = append(d.diags, schemaDiags(diags, fileSchema)...)
-	blocks := slices.Clone(content.Blocks)
+	var top []*hcl.Block
+	var node *hcl.Block
+	for _, b := range content.Blocks {
+		switch {
+		case b.Type != blockNode:
+			top = append(top, b)
+		case node == nil && b.Labels[0] == d.node:
+			node = b
+		}
+	}
+	// Comments inside node blocks belong to their node.
+	all := d.comments
+	d.comments = nil
+	for _, c := range all {
+		if !slices.ContainsFunc(content.Blocks, func(b *hcl.Block) bool { return b.Type == blockNode && inside(c.rng, b) }) {
+			d.comments = append(d.comments, c)
+		}
+	}
+	d.blocks(top)
+	if node == nil {
+		return
+	}
+	d.comments, d.nextCmt = nil, 0
+	for _, c := range all {
+		if inside(c.rng, node) {
+			d.comments = append(d.comments, c)
+		}
+	}
+	nc, diags := node.Body.Content(nodeSchema)
+	d.diags = append(d.diags, schemaDiags(diags, nodeSchema)...)
+	d.blocks(nc.Blocks)
+}
+
+// inside says whether rng lies in block b.
+func inside(rng hcl.Range, b *hcl.Block) bool {
+	end := b.DefRange.End.Byte
+	if sb, ok := b.Body.(*hclsyntax.Body); ok {
+		end = sb.SrcRange.End.Byte
+	}
+	return rng.Start.Byte >= b.DefRange.Start.Byte && rng.Start.Byte < end
+}
+
+// blocks decodes blocks in source order.
+func (d *decoder) blocks(blocks []*hcl.Block) {
+	blocks = slices.Clone(blocks)
 	sort.SliceStable(blocks, func(i, j int) bool { return blocks[i].DefRange.Start.Byte < blocks[j].DefRange.Start.Byte })
 	for _, b := range blocks {
 		switch b.Type {

@@ -11,6 +11,7 @@ const (
 	blockBash          = "bash"
 	blockConfig        = "config"
 	blockSection       = "section"
+	blockNode          = "node"
 )
 
 var fileSchema = &hcl.BodySchema{
@@ -21,7 +22,15 @@ var fileSchema = &hcl.BodySchema{
 		{Type: blockServices},
 		{Type: blockBash},
 		{Type: blockConfig, LabelNames: []string{"group", "file"}},
+		{Type: blockNode, LabelNames: []string{"name"}},
 	},
+}
+
+// nodeSchema is the body of a node block: the top level's blocks, no
+// nested node, and the node's groups.
+var nodeSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{{Name: "groups"}},
+	Blocks:     fileSchema.Blocks[:len(fileSchema.Blocks)-1],
 }
 
 var pluginSchema = &hcl.BodySchema{

@@ -13,6 +13,7 @@ import (
 
 	"github.com/stackplan/stackplan/cmd/internal/diagview"
 	"github.com/stackplan/stackplan/compiler"
+	"github.com/stackplan/stackplan/compiler/hclconf"
 	"github.com/stackplan/stackplan/compiler/localconf"
 	"github.com/stackplan/stackplan/plan/planfile"
 )
@@ -58,9 +59,14 @@ func (c *Command) runExport(args []string) int {
 	if len(rest) == 0 || rest[0] != "ansible" {
 		return fail(ExitUsage, "the only export format is ansible: stackplan export ansible --zuul FILE... --job NAME --out DIR")
 	}
-	a.zuul.files = append(a.zuul.files, rest[1:]...)
-	if !a.zuul.given() || a.out == "" {
-		return fail(ExitUsage, "needs --zuul FILE, --job NAME and --out DIR")
+	var hclFile string
+	if !a.zuul.given() && len(rest) == 2 && hclconf.IsHCLFile(rest[1]) {
+		hclFile = rest[1] // a stack.hcl, its node blocks the nodes
+	} else {
+		a.zuul.files = append(a.zuul.files, rest[1:]...)
+	}
+	if (!a.zuul.given() && hclFile == "") || a.out == "" {
+		return fail(ExitUsage, "needs --zuul FILE and --job NAME, or a stack.hcl, and --out DIR")
 	}
 	nodeDest, err := assignments("--node-dest", a.nodeDests)
 	if err != nil {
@@ -74,7 +80,12 @@ func (c *Command) runExport(args []string) int {
 	if err != nil {
 		return fail(ExitUsage, "%v", err)
 	}
-	job, err := c.compileZuul(a.zuul, opts)
+	var job *zuulJob
+	if hclFile != "" {
+		job, err = c.compileHCLNodes(hclFile, a.zuul.node, opts)
+	} else {
+		job, err = c.compileZuul(a.zuul, opts)
+	}
 	if err != nil {
 		return fail(ExitUsage, "%v", err)
 	}

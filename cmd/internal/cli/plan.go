@@ -56,6 +56,9 @@ func (c *Command) runPlan(args []string) int {
 		fmt.Fprintf(c.Stderr, "stackplan plan: %v\n", err)
 		return ExitUsage
 	}
+	if len(files) == 1 && c.isMultiNodeHCL(files[0], opts) {
+		return c.planHCLNodes(&a, files[0], opts)
+	}
 	a.online.use(c)
 	a.deps.use(c)
 	c.inspectCheckouts = a.config.dest != ""

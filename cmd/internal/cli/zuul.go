@@ -178,6 +178,17 @@ func (c *Command) planZuul(a *planArgs, extra []string) int {
 	if err != nil {
 		return fail(ExitUsage, "%v", err)
 	}
+	return c.printJob(a, job)
+}
+
+// printJob shows the plans of a job's nodes (a Zuul job, or a stack.hcl
+// with node blocks).
+func (c *Command) printJob(a *planArgs, job *zuulJob) int {
+	fail := func(code int, format string, args ...any) int {
+		fmt.Fprintf(c.Stderr, "stackplan plan: "+format+"\n", args...)
+		return code
+	}
+	var err error
 	all := slices.Clone(job.loadDiags)
 	for _, n := range job.nodes {
 		all = append(all, n.diags...)

@@ -1,0 +1,139 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/stackplan/stackplan/plan/planfile"
+)
+
+const twoNodeStack = `localrc {
+  SERVICE_HOST = "10.0.0.1"
+}
+
+plugin "heat" {
+  url = "https://opendev.org/openstack/heat"
+}
+
+node "compute1" {
+  groups = ["subnode"]
+  services {
+    disable_all = true
+    enable      = ["n-cpu"]
+  }
+  plugin "barbican" {
+    url = "https://opendev.org/openstack/barbican"
+  }
+}
+`
+
+// TestPlanAndExportMultiNodeHCL plans a two-node stack.hcl (text and JSON)
+// and exports it for Ansible.
+func TestPlanAndExportMultiNodeHCL(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	if err := os.WriteFile(filepath.Join(dir, "stack.hcl"), []byte(twoNodeStack), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, text, errOut := runIn(t, dir, "plan", "stack.hcl")
+	if code != ExitOK {
+		t.Fatalf("plan: exit %d: %s", code, errOut)
+	}
+	ctrl, sub := strings.Index(text, "Node controller (controller):\n"), strings.Index(text, "Node compute1 (subnode; groups [subnode]):\n")
+	if ctrl != 0 || sub < 0 || strings.Contains(text[:sub], "barbican") || !strings.Contains(text[sub:], "barbican") || !strings.Contains(text[sub:], "Services: 1 enabled") {
+		t.Errorf("plan text:\n%s", text)
+	}
+
+	code, out, errOut := runIn(t, dir, "plan", "--json", "stack.hcl")
+	if code != ExitOK {
+		t.Fatalf("plan --json: exit %d: %s", code, errOut)
+	}
+	var doc zuulPlanJSON
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Job != "stack.hcl" || len(doc.Nodes) != 2 || doc.Nodes[0].Name != "controller" || !doc.Nodes[0].Controller ||
+		doc.Nodes[1].Name != "compute1" || doc.Nodes[1].Controller || strings.Join(doc.Nodes[1].Groups, ",") != "subnode" {
+		t.Fatalf("plan --json: %s", out)
+	}
+	plugins := func(raw []byte) []string {
+		p, err := planfile.Read(strings.NewReader(string(raw)), "plan.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, pl := range p.Plugins {
+			names = append(names, pl.Name)
+		}
+		return names
+	}
+	if got := strings.Join(plugins(doc.Nodes[0].Plan), ","); got != "heat" {
+		t.Errorf("controller plugins %q", got)
+	}
+	if got := strings.Join(plugins(doc.Nodes[1].Plan), ","); got != "heat,barbican" {
+		t.Errorf("compute1 plugins %q", got)
+	}
+	// --node: that node's plan alone, in the plan format.
+	code, out, _ = runIn(t, dir, "plan", "--json", "--node", "compute1", "stack.hcl")
+	if code != ExitOK || strings.Join(plugins([]byte(out)), ",") != "heat,barbican" {
+		t.Errorf("plan --node compute1 --json: exit %d\n%s", code, out)
+	}
+
+	code, _, errOut = runIn(t, dir, "export", "ansible", "stack.hcl", "--out", "deploy")
+	if code != ExitOK {
+		t.Fatalf("export ansible: exit %d: %s", code, errOut)
+	}
+	var inv inventory
+	data, err := os.ReadFile(filepath.Join(dir, "deploy", "inventory.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(data, &inv); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := inv.All.Children[controllerGroup].Hosts["controller"]; !ok {
+		t.Errorf("no controller in %s:\n%s", controllerGroup, data)
+	}
+	if _, ok := inv.All.Children[subnodeGroup].Hosts["compute1"]; !ok {
+		t.Errorf("no compute1 in %s:\n%s", subnodeGroup, data)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "deploy", "playbook.yml")); err != nil {
+		t.Error(err)
+	}
+	for node, want := range map[string]string{"controller": "heat", "compute1": "heat,barbican"} {
+		raw, err := os.ReadFile(filepath.Join(dir, "deploy", "nodes", node, "plan.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(plugins(raw), ","); got != want {
+			t.Errorf("%s plan.json plugins %q, want %q", node, got, want)
+		}
+		conf, err := os.ReadFile(filepath.Join(dir, "deploy", "nodes", node, "local.conf"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The node's local.conf plans as its plan.json says.
+		if err := os.WriteFile(filepath.Join(dir, node+".conf"), conf, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		code, out, errOut := runIn(t, dir, "plan", "--json", node+".conf")
+		if code != ExitOK || strings.Join(plugins([]byte(out)), ",") != want {
+			t.Errorf("%s local.conf: exit %d %s\n%s", node, code, errOut, conf)
+		}
+	}
+
+	// An unknown attribute in a node block: hcl-schema with a did-you-mean.
+	bad := strings.Replace(twoNodeStack, "groups =", "grups =", 1)
+	if err := os.WriteFile(filepath.Join(dir, "bad.stack.hcl"), []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut = runIn(t, dir, "plan", "--color", "never", "bad.stack.hcl")
+	if code != ExitFindings || !strings.Contains(errOut, "bad.stack.hcl:10:3: error: Unsupported argument [hcl-schema]") || !strings.Contains(errOut, `Did you mean "groups"?`) {
+		t.Errorf("unknown attribute in a node block: exit %d\n%s", code, errOut)
+	}
+}
