@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync/atomic"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -197,12 +198,13 @@ func (s *Set) resolve(name string) *resolved {
 		}
 		cur = pname
 	}
+	m := merger{index: map[*node]map[string]int{}}
 	for i := len(r.chain) - 1; i >= 0; i-- {
 		def := r.chain[i].def
-		r.vars = mergeVars(r.vars, def.get("vars"))
-		r.host = mergeVars(r.host, def.get("host-vars"))
-		r.group = mergeVars(r.group, def.get("group-vars"))
-		r.extra = mergeVars(r.extra, def.get("extra-vars"))
+		r.vars = m.merge(r.vars, def.get("vars"))
+		r.host = m.merge(r.host, def.get("host-vars"))
+		r.group = m.merge(r.group, def.get("group-vars"))
+		r.extra = m.merge(r.extra, def.get("extra-vars"))
 		if ns := def.get("nodeset"); ns != nil {
 			r.nodesetRef = ns
 		}
@@ -246,31 +248,58 @@ func (s *Set) nodesetOf(n *node) *node {
 	return ns
 }
 
-// mergeVars deep-merges child over parent as Zuul merges job variables:
-// mappings merge key by key, anything else in the child replaces. The
-// result shares no mapping with either input that it changes.
-func mergeVars(parent, child *node) *node {
+// merger deep-merges job variables as Zuul does: mappings merge key by
+// key, anything else in the child replaces. It never changes a mapping of
+// the files: a parent mapping is copied, with an index of its keys, the
+// first time a child merges into it, and the copy is changed in place
+// afterwards. So resolving a job takes time linear in the pairs of its
+// chain, however deep the chain and however many variables each job sets
+// (a scan per key, or a copy per job, made long chains quadratic).
+type merger struct {
+	index map[*node]map[string]int // the mappings the merger owns, by key
+}
+
+func (m *merger) merge(parent, child *node) *node {
 	if child == nil || child.kind != mappingKind {
 		return parent
 	}
 	if parent == nil || parent.kind != mappingKind {
 		return child
 	}
-	out := &node{kind: mappingKind, tag: parent.tag, rng: child.rng, pairs: slices.Clone(parent.pairs)}
+	out := parent
+	index, owned := m.index[parent]
+	if !owned {
+		out = &node{kind: mappingKind, tag: parent.tag, pairs: slices.Clone(parent.pairs)}
+		index = make(map[string]int, len(out.pairs))
+		for i, p := range out.pairs {
+			work.Add(1)
+			if _, dup := index[p.key]; !dup {
+				index[p.key] = i
+			}
+		}
+		m.index[out] = index
+	}
+	out.rng = child.rng
 	for _, cp := range child.pairs {
-		i := slices.IndexFunc(out.pairs, func(p pair) bool { return p.key == cp.key })
-		if i < 0 {
+		work.Add(1)
+		i, ok := index[cp.key]
+		if !ok {
+			index[cp.key] = len(out.pairs)
 			out.pairs = append(out.pairs, cp)
 			continue
 		}
 		if out.pairs[i].val.kind == mappingKind && cp.val.kind == mappingKind {
-			out.pairs[i] = pair{key: cp.key, keyRng: cp.keyRng, val: mergeVars(out.pairs[i].val, cp.val)}
+			out.pairs[i] = pair{key: cp.key, keyRng: cp.keyRng, val: m.merge(out.pairs[i].val, cp.val)}
 			continue
 		}
 		out.pairs[i] = cp
 	}
 	return out
 }
+
+// work counts the steps of merger.merge and nodes, for the tests that bound
+// them by the size of the input.
+var work atomic.Int64
 
 // hostNode is one node of a job's nodeset.
 type hostNode struct {
@@ -283,30 +312,38 @@ type hostNode struct {
 // found in the files has the one node "controller".
 func (r *resolved) nodes() []hostNode {
 	var out []hostNode
+	at := map[string]int{} // node name -> index in out
 	if r.nodeset != nil {
 		if ns := r.nodeset.get("nodes"); ns != nil && ns.kind == sequenceKind {
 			for _, it := range ns.items {
+				work.Add(1)
 				name := it.get("name")
 				if name != nil && name.kind == sequenceKind && len(name.items) > 0 {
 					name = name.items[0]
 				}
-				if n := name.str(); n != "" && !slices.ContainsFunc(out, func(h hostNode) bool { return h.name == n }) {
-					out = append(out, hostNode{name: n})
+				if n := name.str(); n != "" {
+					if _, dup := at[n]; !dup {
+						at[n] = len(out)
+						out = append(out, hostNode{name: n})
+					}
 				}
 			}
 		}
 		if gs := r.nodeset.get("groups"); gs != nil && gs.kind == sequenceKind {
+			member := map[[2]string]bool{}
 			for _, g := range gs.items {
+				work.Add(1)
 				gname := g.get("name").str()
 				members := g.get("nodes")
 				if gname == "" || members == nil || members.kind != sequenceKind {
 					continue
 				}
 				for _, m := range members.items {
-					for i := range out {
-						if out[i].name == m.str() && !slices.Contains(out[i].groups, gname) {
-							out[i].groups = append(out[i].groups, gname)
-						}
+					work.Add(1)
+					i, ok := at[m.str()]
+					if ok && !member[[2]string{m.str(), gname}] {
+						member[[2]string{m.str(), gname}] = true
+						out[i].groups = append(out[i].groups, gname)
 					}
 				}
 			}
@@ -315,7 +352,7 @@ func (r *resolved) nodes() []hostNode {
 	if len(out) == 0 {
 		return []hostNode{{name: "controller"}}
 	}
-	if i := slices.IndexFunc(out, func(h hostNode) bool { return h.name == "controller" }); i > 0 {
+	if i, ok := at["controller"]; ok && i > 0 {
 		c := out[i]
 		out = append([]hostNode{c}, slices.Delete(out, i, i+1)...)
 	}
