@@ -98,6 +98,10 @@ func (c *Command) runApply(args []string) int {
 
 	res, err := c.planToApply(files, opts)
 	if err != nil {
+		var unreadable *unreadableError
+		if errors.As(err, &unreadable) {
+			return fail(ExitUsage, "%v", err)
+		}
 		return fail(ExitFindings, "%v", err)
 	}
 	if res.diags.HasErrors() || len(res.diags) > 0 {
@@ -196,7 +200,7 @@ func (c *Command) planToApply(files []string, opts localconf.Options) (*compiled
 	path := files[0]
 	head, err := sniff(path)
 	if err != nil {
-		return nil, err
+		return nil, &unreadableError{err}
 	}
 	if !bytes.HasPrefix(bytes.TrimSpace(head), []byte("{")) {
 		return c.compileFiles(files, opts)

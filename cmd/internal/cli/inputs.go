@@ -120,7 +120,7 @@ func (c *Command) compileFiles(paths []string, opts localconf.Options) (*compile
 	for _, path := range paths {
 		name, data, tooBig, err := c.readInput(path)
 		if err != nil {
-			return nil, err
+			return nil, &unreadableError{err}
 		}
 		if tooBig {
 			start := hcl.Pos{Line: 1, Column: 1}
@@ -169,3 +169,11 @@ func (c *Command) defaultConfig() (string, error) {
 	}
 	return "", errors.New("no local.conf or stack.hcl in the current directory; name the file to use")
 }
+
+// unreadableError is an input that cannot be read at all (missing, a
+// directory, no permission): a usage error, exit 2, unlike anything about
+// its content.
+type unreadableError struct{ err error }
+
+func (e *unreadableError) Error() string { return e.err.Error() }
+func (e *unreadableError) Unwrap() error { return e.err }
