@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/stackplan/stackplan/schema"
 )
 
 // longChain is a job chain of depth jobs, each setting width variables of
@@ -104,7 +106,7 @@ func TestMergeLeavesFilesAlone(t *testing.T) {
 // makes (regenerate with STACKPLAN_WRITE_SEED=1).
 func TestLongChainSeed(t *testing.T) {
 	path := filepath.Join("testdata", "fuzz", "FuzzLoad", "long-chain")
-	want := "go test fuzz v1\n[]byte(" + strconv.Quote(longChain(10, 20)) + ")\n"
+	want := "go test fuzz v1\n[]byte(" + strconv.Quote(longChain(6, 12)) + ")\n"
 	if os.Getenv("STACKPLAN_WRITE_SEED") != "" {
 		if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
 			t.Fatal(err)
@@ -115,6 +117,53 @@ func TestLongChainSeed(t *testing.T) {
 		t.Fatal(err)
 	}
 	if string(got) != want {
-		t.Errorf("%s is not longChain(10, 20): regenerate it with STACKPLAN_WRITE_SEED=1", path)
+		t.Errorf("%s is not longChain(6, 12): regenerate it with STACKPLAN_WRITE_SEED=1", path)
+	}
+}
+
+// wideJob is a job of width nodes sharing vars localrc variables.
+func wideJob(width, vars int) string {
+	var b strings.Builder
+	b.WriteString("- nodeset:\n    name: wide\n    nodes:\n")
+	for i := 0; i < width; i++ {
+		fmt.Fprintf(&b, "      - {name: n%d, label: l}\n", i)
+	}
+	b.WriteString("- job:\n    name: j\n    nodeset: wide\n    vars:\n      devstack_localrc:\n")
+	for i := 0; i < vars; i++ {
+		fmt.Fprintf(&b, "        V%d: %d\n", i, i)
+	}
+	return b.String()
+}
+
+// TestCompileWorkIsBounded: every node repeats the job's variables, so a
+// wide nodeset over many variables would generate their product; Compile
+// stops past maxGenerated pieces, with a limit diagnostic, so its work is
+// at most the bound plus one node's.
+func TestCompileWorkIsBounded(t *testing.T) {
+	defer func(old int) { maxGenerated = old }(maxGenerated)
+	maxGenerated = 5000
+	const width, vars = 300, 300
+	set, _ := Load([]File{{Name: "f.yaml", Bytes: []byte(wideJob(width, vars))}})
+	work.Store(0)
+	nodes, err := set.Compile("j", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := work.Load()
+	perNode := int64(4*vars + 16) // name, value, newline per variable, and the header lines
+	if bound := int64(maxGenerated) + perNode + 3*width; got > bound {
+		t.Errorf("%d steps for %d nodes of %d variables; want at most %d", got, len(nodes), vars, bound)
+	}
+	if len(nodes) == 0 || len(nodes) >= width {
+		t.Fatalf("%d nodes planned of %d", len(nodes), width)
+	}
+	last := nodes[len(nodes)-1].Diags
+	if len(last) == 0 || schema.RuleOf(last[len(last)-1]) != schema.RuleLimit.ID || !strings.Contains(last[len(last)-1].Summary, "too much") {
+		t.Errorf("no limit diagnostic on the last node planned: %v", last)
+	}
+	// Under the bound, every node.
+	maxGenerated = 1 << 20
+	if nodes, _ := set.Compile("j", Options{}); len(nodes) != width {
+		t.Errorf("%d nodes planned under the bound, want %d", len(nodes), width)
 	}
 }

@@ -153,10 +153,22 @@ func (s *Set) Compile(jobName string, opts Options) ([]NodeConfig, error) {
 			"Its nodes and groups are unknown, so only the controller is planned and group-vars are not used. Give the file that defines it too.", r.nodesetRef.rng))
 	}
 	out := make([]NodeConfig, 0, len(hosts))
+	generated := 0
 	for i, h := range hosts {
+		if generated > maxGenerated {
+			// Each node repeats the job's variables: a wide nodeset over
+			// many variables (aliases make both cheap to write) would
+			// otherwise generate their product.
+			last := &out[len(out)-1]
+			last.Diags = append(last.Diags, schema.RuleLimit.Diag(fmt.Sprintf("job %s generates too much: %d of its %d nodes are planned", jobName, len(out), len(hosts)),
+				fmt.Sprintf("Its nodes' local.conf files hold more than %d pieces; the nodes from %s on are left out.", maxGenerated, h.name), jobRng))
+			break
+		}
 		e := &emitter{s: s, v: vw}
 		vars := varsOf(r.varsFor(h))
 		e.generate(vars, r, jobRng, opts)
+		generated += len(e.chunks)
+		work.Add(int64(len(e.chunks)))
 		text := e.text()
 		cfg := &schema.Config{Inputs: slices.Clone(inputs)}
 		lopts := localconf.Options{Dest: opts.Dest, Env: opts.Env, TopDir: opts.TopDir}
@@ -178,6 +190,11 @@ func (s *Set) Compile(jobName string, opts Options) ([]NodeConfig, error) {
 	}
 	return out, nil
 }
+
+// maxGenerated bounds the localrc pieces (values, names, newlines) one
+// job generates over all its nodes: past it, the remaining nodes are left
+// out with a limit diagnostic. A variable for the tests.
+var maxGenerated = 1 << 20
 
 func (n *node) pairsOrNil() []pair {
 	if n == nil {
