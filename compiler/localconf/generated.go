@@ -1,6 +1,8 @@
 package localconf
 
 import (
+	"github.com/stackplan/stackplan/compiler/internal/srcpos"
+
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -38,7 +40,7 @@ type Var struct {
 func EvalGenerated(cfg *schema.Config, src []byte, chunks []Chunk, opts Options) (map[string]Var, hcl.Diagnostics) {
 	loc := &chunkLocator{chunks: chunks}
 	if len(chunks) > 0 {
-		loc.pos = newPosTable(chunks[0].Range.Filename, src)
+		loc.pos = srcpos.New(chunks[0].Range.Filename, src)
 	}
 	var text strings.Builder
 	for _, c := range chunks {

@@ -1,6 +1,8 @@
 package localconf
 
 import (
+	"github.com/stackplan/stackplan/compiler/internal/srcpos"
+
 	"bytes"
 	"runtime"
 	"strings"
@@ -32,7 +34,7 @@ func TestHostileBinary(t *testing.T) {
 
 // pos1 is the one-byte range at off.
 func pos1(src []byte, off int) hcl.Range {
-	return newPosTable("local.conf", src).rng(off, off+1)
+	return srcpos.New("local.conf", src).Range(off, off+1)
 }
 
 func TestHostileInvalidUTF8(t *testing.T) {

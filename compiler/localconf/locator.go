@@ -1,6 +1,8 @@
 package localconf
 
 import (
+	"github.com/stackplan/stackplan/compiler/internal/srcpos"
+
 	"sort"
 
 	"github.com/hashicorp/hcl/v2"
@@ -15,12 +17,12 @@ type locator interface {
 // fileLocator maps the concatenated [[local|localrc]] sections of a
 // local.conf back to the file.
 type fileLocator struct {
-	pos  *posTable
+	pos  *srcpos.Table
 	cmap *concatMap
 }
 
 func (l fileLocator) rng(start, end int) hcl.Range {
-	return l.pos.rng(l.cmap.fileOffset(start), l.cmap.fileOffset(end))
+	return l.pos.Range(l.cmap.fileOffset(start), l.cmap.fileOffset(end))
 }
 
 // fragmentLocator maps the localrc text of several fragments, joined in
@@ -49,7 +51,7 @@ func (l *fragmentLocator) rng(start, end int) hcl.Range {
 type chunkLocator struct {
 	starts []int // offset of each chunk in the text, ascending
 	chunks []Chunk
-	pos    *posTable // of the source file, for exact chunks
+	pos    *srcpos.Table // of the source file, for exact chunks
 }
 
 func (l *chunkLocator) index(off int) int {
@@ -66,7 +68,7 @@ func (l *chunkLocator) at(off int, end bool) hcl.Pos {
 	}
 	c := l.chunks[i]
 	if c.Exact && l.pos != nil {
-		return l.pos.pos(c.Range.Start.Byte + max(0, min(off-l.starts[i], len(c.Text))))
+		return l.pos.Pos(c.Range.Start.Byte + max(0, min(off-l.starts[i], len(c.Text))))
 	}
 	if end {
 		return c.Range.End

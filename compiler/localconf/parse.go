@@ -1,6 +1,8 @@
 package localconf
 
 import (
+	"github.com/stackplan/stackplan/compiler/internal/srcpos"
+
 	"bytes"
 	"fmt"
 	"maps"
@@ -83,9 +85,9 @@ func ParseFragments(frags []Fragment, opts Options) (*schema.Config, hcl.Diagnos
 
 // readFragment records one fragment in cfg (its input, localrc spans and
 // meta-sections) and returns its localrc lines for evaluation.
-func readFragment(cfg *schema.Config, f Fragment, opts Options) ([]line, *posTable, hcl.Diagnostics) {
+func readFragment(cfg *schema.Config, f Fragment, opts Options) ([]line, *srcpos.Table, hcl.Diagnostics) {
 	filename, src := f.Name, f.Src
-	pos := newPosTable(filename, src)
+	pos := srcpos.New(filename, src)
 	kind := opts.Kind
 	if kind == "" {
 		kind = DetectKind(filename, src)
@@ -116,7 +118,7 @@ func readFragment(cfg *schema.Config, f Fragment, opts Options) ([]line, *posTab
 				cfg.Localrc = append(cfg.Localrc, spanOf(src, pos, s.body))
 			case slices.Contains(Groups[1:], s.group):
 				cfg.Sections = append(cfg.Sections, schema.MetaSection{
-					Group: s.group, File: s.file, Header: pos.lineRange(s.header), Body: spanOf(src, pos, s.body),
+					Group: s.group, File: s.file, Header: lineRange(pos, s.header), Body: spanOf(src, pos, s.body),
 				})
 			}
 		}
@@ -160,20 +162,20 @@ func hasHeader(src []byte) bool {
 	return false
 }
 
-func spanOf(src []byte, pos *posTable, lines []line) schema.Span {
+func spanOf(src []byte, pos *srcpos.Table, lines []line) schema.Span {
 	if len(lines) == 0 {
 		return schema.Span{}
 	}
 	first, last := lines[0], lines[len(lines)-1]
 	end := last.start + len(last.text)
-	return schema.Span{Text: string(src[first.start:end]), Range: pos.rng(first.start, end)}
+	return schema.Span{Text: string(src[first.start:end]), Range: pos.Range(first.start, end)}
 }
 
 // checkBytes refuses what cannot be a text configuration.
-func checkBytes(src []byte, pos *posTable) *hcl.Diagnostic {
+func checkBytes(src []byte, pos *srcpos.Table) *hcl.Diagnostic {
 	if i := bytes.IndexByte(src, 0); i >= 0 {
 		return schema.RuleInput.Diag("the file holds NUL bytes: binary data, not a configuration",
-			"A local.conf is text. Nothing in this file is used.", pos.rng(i, i+1))
+			"A local.conf is text. Nothing in this file is used.", pos.Range(i, i+1))
 	}
 	if !utf8.Valid(src) {
 		off := 0
@@ -185,13 +187,13 @@ func checkBytes(src []byte, pos *posTable) *hcl.Diagnostic {
 			off += size
 		}
 		return schema.RuleInput.DiagSeverity(hcl.DiagWarning, "the file is not valid UTF-8",
-			"bash reads the bytes as they are, but values with invalid UTF-8 are likely a mistake (a file saved in another encoding).", pos.rng(off, off+1))
+			"bash reads the bytes as they are, but values with invalid UTF-8 are likely a mistake (a file saved in another encoding).", pos.Range(off, off+1))
 	}
 	return nil
 }
 
 // checkHeaders reports what DevStack's awk does silently with headers.
-func checkHeaders(doc *document, pos *posTable) hcl.Diagnostics {
+func checkHeaders(doc *document, pos *srcpos.Table) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	crlf := false
 	for _, l := range doc.lines {
@@ -199,7 +201,7 @@ func checkHeaders(doc *document, pos *posTable) hcl.Diagnostics {
 			crlf = true
 			diags = append(diags, schema.RuleCRLF.Diag("the file has CRLF (Windows) line endings",
 				"DevStack's awk keeps the \\r, so no header matches: [[local|localrc]] becomes file \"localrc\\r\" and the whole localrc is silently ignored. Convert the file to LF line endings (dos2unix).",
-				pos.rng(l.start+len(l.text)-1, l.start+len(l.text))))
+				pos.Range(l.start+len(l.text)-1, l.start+len(l.text))))
 			break
 		}
 	}
@@ -207,7 +209,7 @@ func checkHeaders(doc *document, pos *posTable) hcl.Diagnostics {
 		if hasContent(doc.preamble) {
 			diags = append(diags, schema.RuleNoLocalrc.Diag("no meta-section header: DevStack ignores this whole file",
 				"DevStack reads only [[group|file]] sections of local.conf. Put the settings under a [[local|localrc]] header, or name the file localrc if it is a legacy localrc.",
-				pos.lineRange(firstContent(doc.preamble))))
+				lineRange(pos, firstContent(doc.preamble))))
 		}
 		return diags
 	}
@@ -221,13 +223,13 @@ func checkHeaders(doc *document, pos *posTable) hcl.Diagnostics {
 		diags = append(diags, schema.RuleContentBeforeHeader.Diag(
 			fmt.Sprintf("%d line(s) before the first meta-section header are ignored", n),
 			"DevStack reads only the lines inside [[group|file]] sections. Move these lines under [[local|localrc]].",
-			pos.lineRange(firstContent(doc.preamble))))
+			lineRange(pos, firstContent(doc.preamble))))
 	}
 	sawLocalrc := false
 	var prev *section
 	for i := range doc.sections {
 		s := &doc.sections[i]
-		rng := pos.lineRange(s.header)
+		rng := lineRange(pos, s.header)
 		switch {
 		case s.group == "":
 			diags = append(diags, emptyGroupHeader(s, prev, pos))
@@ -264,7 +266,7 @@ func checkHeaders(doc *document, pos *posTable) hcl.Diagnostics {
 	diags = append(diags, nearHeadersIn(doc.preamble, pos)...)
 	if !sawLocalrc && !crlf {
 		diags = append(diags, schema.RuleNoLocalrc.Diag("no [[local|localrc]] section",
-			"Without it DevStack enables no plugin and changes no variable from this file.", pos.lineRange(doc.sections[0].header)))
+			"Without it DevStack enables no plugin and changes no variable from this file.", lineRange(pos, doc.sections[0].header)))
 	}
 	return diags
 }
@@ -272,8 +274,8 @@ func checkHeaders(doc *document, pos *posTable) hcl.Diagnostics {
 // emptyGroupHeader reports a header-shaped line whose first word holds no
 // group, such as "[[ local | localrc ]]" or the bash test
 // "[[ $A == 1 ]] || [[ $B == 2 ]]": it ends the previous section.
-func emptyGroupHeader(s *section, prev *section, pos *posTable) *hcl.Diagnostic {
-	rng := pos.lineRange(s.header)
+func emptyGroupHeader(s *section, prev *section, pos *srcpos.Table) *hcl.Diagnostic {
+	rng := lineRange(pos, s.header)
 	dropped := fmt.Sprintf("it ends the section before it, and the %d line(s) after it, up to the next header, are silently dropped", len(s.body))
 	if prev != nil && prev.isLocalrc() && looksLikeBash(s.header.text) {
 		return schema.RuleHeaderLikeLine.Diag("DevStack reads this bash line as a meta-section header",
@@ -316,11 +318,11 @@ func trailingTextHeader(s *section, rng hcl.Range) *hcl.Diagnostic {
 
 // nearHeadersIn reports lines that look like a header but are not one to
 // DevStack, so they are content of the section before them.
-func nearHeadersIn(lines []line, pos *posTable) hcl.Diagnostics {
+func nearHeadersIn(lines []line, pos *srcpos.Table) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	for _, l := range lines {
 		if why := nearHeader(l.text); why != "" {
-			diags = append(diags, schema.RuleMalformedHeader.Diag("this line is not a meta-section header to DevStack", why, pos.lineRange(l)))
+			diags = append(diags, schema.RuleMalformedHeader.Diag("this line is not a meta-section header to DevStack", why, lineRange(pos, l)))
 		}
 	}
 	return diags

@@ -1,6 +1,8 @@
 package localconf
 
 import (
+	"github.com/stackplan/stackplan/compiler/internal/srcpos"
+
 	"bytes"
 	"fmt"
 	"testing"
@@ -136,21 +138,21 @@ func rangeProblems(filename string, src []byte, cfg *schema.Config, diags hcl.Di
 func TestPosIndex(t *testing.T) {
 	src := []byte("\x80ab\né\xffx\xc3\n\x80\n\xe2\x82z\n\xa9")
 	x := newPosIndex(src)
-	table := newPosTable("f", src)
+	table := srcpos.New("f", src)
 	for off := 0; off <= len(src); off++ {
 		start := bytes.LastIndexByte(src[:off], '\n') + 1
 		want := hcl.Pos{Line: bytes.Count(src[:off], []byte("\n")) + 1, Column: utf8.RuneCount(src[start:off]) + 1, Byte: off}
 		if s := x.posProblem(want); s != "" {
 			t.Errorf("oracle at %d: %s", off, s)
 		}
-		if got := table.pos(off); got != want {
-			t.Errorf("posTable.pos(%d) = %+v, want %+v", off, got, want)
+		if got := table.Pos(off); got != want {
+			t.Errorf("srcpos.Table.Pos(%d) = %+v, want %+v", off, got, want)
 		}
 	}
 	// Backwards and forwards on one line, through the column cache.
 	for _, off := range []int{13, 5, 10, 4, 14, 0, 8, 6, 1} {
 		start := bytes.LastIndexByte(src[:off], '\n') + 1
-		if got := table.pos(off).Column; got != utf8.RuneCount(src[start:off])+1 {
+		if got := table.Pos(off).Column; got != utf8.RuneCount(src[start:off])+1 {
 			t.Errorf("pos(%d).Column = %d after other positions", off, got)
 		}
 	}

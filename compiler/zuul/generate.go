@@ -43,7 +43,7 @@ func (e *emitter) val(text string, n *node) {
 	rng := n.rng
 	exact := e.s.fileOf(rng).exactAt(text, rng.Start.Byte)
 	if exact {
-		rng.End = e.s.fileOf(rng).pos.pos(rng.Start.Byte + len(text))
+		rng.End = e.s.fileOf(rng).pos.Pos(rng.Start.Byte + len(text))
 	}
 	e.chunks = append(e.chunks, localconf.Chunk{Text: text, Range: e.v.virtual(rng), Exact: exact})
 }

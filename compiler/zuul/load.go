@@ -1,6 +1,8 @@
 package zuul
 
 import (
+	"github.com/stackplan/stackplan/compiler/internal/srcpos"
+
 	"fmt"
 	"path"
 	"slices"
@@ -55,7 +57,7 @@ func Load(files []File) (*Set, hcl.Diagnostics) {
 	s := &Set{jobs: map[string][]*job{}, nodesets: map[string]*node{}}
 	var diags hcl.Diagnostics
 	for i, in := range files {
-		f := &file{name: in.Name, src: in.Bytes, pos: newPosTable(in.Name, in.Bytes)}
+		f := &file{name: in.Name, src: in.Bytes, pos: srcpos.New(in.Name, in.Bytes)}
 		s.files = append(s.files, f)
 		top, d := parseFile(f)
 		diags = append(diags, d...)

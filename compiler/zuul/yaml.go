@@ -1,10 +1,11 @@
 package zuul
 
 import (
+	"github.com/stackplan/stackplan/compiler/internal/srcpos"
+
 	"errors"
 	"fmt"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -90,7 +91,7 @@ const MaxSize = 16 << 20
 type file struct {
 	name string
 	src  []byte
-	pos  *posTable
+	pos  *srcpos.Table
 }
 
 // loader converts one file's yaml.Node tree into nodes.
@@ -107,7 +108,7 @@ var errTooLarge = errors.New("too large")
 // parseFile reads one file into its top-level node (nil for an empty one).
 func parseFile(f *file) (*node, hcl.Diagnostics) {
 	if len(f.src) > MaxSize {
-		return nil, hcl.Diagnostics{schema.RuleInput.Diag(fmt.Sprintf("the file is larger than %d MiB: not a Zuul file", MaxSize>>20), "", f.pos.rng(0, 0))}
+		return nil, hcl.Diagnostics{schema.RuleInput.Diag(fmt.Sprintf("the file is larger than %d MiB: not a Zuul file", MaxSize>>20), "", f.pos.Range(0, 0))}
 	}
 	if !utf8.Valid(f.src) {
 		off := 0
@@ -118,7 +119,7 @@ func parseFile(f *file) (*node, hcl.Diagnostics) {
 			}
 			off += size
 		}
-		return nil, hcl.Diagnostics{schema.RuleInput.Diag("the file is not valid UTF-8: not a Zuul file", "", f.pos.rng(off, off))}
+		return nil, hcl.Diagnostics{schema.RuleInput.Diag("the file is not valid UTF-8: not a Zuul file", "", f.pos.Range(off, off))}
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(f.src, &doc); err != nil {
@@ -131,7 +132,7 @@ func parseFile(f *file) (*node, hcl.Diagnostics) {
 	n, err := l.convert(doc.Content[0], 0)
 	if err != nil {
 		l.diags = append(l.diags, schema.RuleLimit.Diag("the file expands to too many values through its aliases",
-			fmt.Sprintf("More than %d values; nothing in it is read.", maxNodes), f.pos.rng(0, 0)))
+			fmt.Sprintf("More than %d values; nothing in it is read.", maxNodes), f.pos.Range(0, 0)))
 		return nil, l.diags
 	}
 	return n, l.diags
@@ -149,8 +150,8 @@ func yamlError(f *file, err error) *hcl.Diagnostic {
 		}
 		msg = msg[len(m[0]):]
 	}
-	off := f.pos.lineStart(line)
-	return schema.RuleZuulYAML.Diag("invalid YAML: "+msg, "Zuul cannot load this file, so no job in it runs.", f.pos.rng(off, f.pos.lineEndOf(off)))
+	off := f.pos.LineStart(line)
+	return schema.RuleZuulYAML.Diag("invalid YAML: "+msg, "Zuul cannot load this file, so no job in it runs.", f.pos.Range(off, f.pos.LineEndOf(off)))
 }
 
 const maxDepth = 200
@@ -297,16 +298,16 @@ func resolveTag(y *yaml.Node) string {
 }
 
 func (l *loader) rangeOf(y *yaml.Node) hcl.Range {
-	off := l.f.pos.offsetOf(y.Line, y.Column)
-	return l.f.pos.rng(off, off)
+	off := l.f.pos.OffsetOf(y.Line, y.Column)
+	return l.f.pos.Range(off, off)
 }
 
 // scalarRange finds where a scalar's text ends: exactly for a plain or
 // quoted scalar on one line, at the line's end otherwise.
 func (l *loader) scalarRange(y *yaml.Node) hcl.Range {
 	src := l.f.src
-	start := l.f.pos.offsetOf(y.Line, y.Column)
-	end := l.f.pos.lineEndOf(start)
+	start := l.f.pos.OffsetOf(y.Line, y.Column)
+	end := l.f.pos.LineEndOf(start)
 	switch {
 	case y.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 && start < len(src):
 		q := src[start]
@@ -331,70 +332,10 @@ func (l *loader) scalarRange(y *yaml.Node) hcl.Range {
 			end = start + len(y.Value)
 		}
 	}
-	return l.f.pos.rng(start, max(start, end))
+	return l.f.pos.Range(start, max(start, end))
 }
 
 // exactAt reports whether text is written verbatim in f at byte off.
 func (f *file) exactAt(text string, off int) bool {
 	return off >= 0 && off+len(text) <= len(f.src) && string(f.src[off:off+len(text)]) == text
-}
-
-// posTable turns byte offsets of one file into hcl positions; columns count
-// characters, as yaml.v3's and HCL's do.
-type posTable struct {
-	filename   string
-	src        []byte
-	lineStarts []int
-}
-
-func newPosTable(filename string, src []byte) *posTable {
-	t := &posTable{filename: filename, src: src, lineStarts: []int{0}}
-	for i, b := range src {
-		if b == '\n' {
-			t.lineStarts = append(t.lineStarts, i+1)
-		}
-	}
-	return t
-}
-
-func (t *posTable) pos(off int) hcl.Pos {
-	off = max(0, min(off, len(t.src)))
-	line := sort.Search(len(t.lineStarts), func(i int) bool { return t.lineStarts[i] > off }) - 1
-	return hcl.Pos{Line: line + 1, Column: utf8.RuneCount(t.src[t.lineStarts[line]:off]) + 1, Byte: off}
-}
-
-func (t *posTable) rng(start, end int) hcl.Range {
-	return hcl.Range{Filename: t.filename, Start: t.pos(start), End: t.pos(end)}
-}
-
-// lineStart is the offset of a 1-based line, clamped to the file.
-func (t *posTable) lineStart(line int) int {
-	if line < 1 {
-		return 0
-	}
-	if line > len(t.lineStarts) {
-		return len(t.src)
-	}
-	return t.lineStarts[line-1]
-}
-
-// lineEndOf is the offset of the newline ending the line holding off.
-func (t *posTable) lineEndOf(off int) int {
-	off = max(0, min(off, len(t.src)))
-	for i := off; i < len(t.src); i++ {
-		if t.src[i] == '\n' {
-			return i
-		}
-	}
-	return len(t.src)
-}
-
-// offsetOf converts a 1-based line and character column to a byte offset.
-func (t *posTable) offsetOf(line, col int) int {
-	off := t.lineStart(line)
-	for c := 1; c < col && off < len(t.src) && t.src[off] != '\n'; c++ {
-		_, size := utf8.DecodeRune(t.src[off:])
-		off += size
-	}
-	return off
 }

@@ -1,6 +1,8 @@
 package zuul
 
 import (
+	"github.com/stackplan/stackplan/compiler/internal/srcpos"
+
 	"fmt"
 	"slices"
 	"sort"
@@ -81,7 +83,7 @@ func (s *Set) fileOf(rng hcl.Range) *file {
 	if i := s.fileIndex(rng.Filename); i >= 0 {
 		return s.files[i]
 	}
-	return &file{name: rng.Filename, pos: newPosTable(rng.Filename, nil)}
+	return &file{name: rng.Filename, pos: srcpos.New(rng.Filename, nil)}
 }
 
 // virtual moves a range of a real file into the concatenation.
@@ -105,7 +107,7 @@ func (v *view) real(rng hcl.Range) hcl.Range {
 	f := v.s.files[v.files[i]]
 	start := min(max(rng.Start.Byte-v.starts[i], 0), len(f.src))
 	end := min(max(rng.End.Byte-v.starts[i], start), len(f.src))
-	return f.pos.rng(start, end)
+	return f.pos.Range(start, end)
 }
 
 // SetsDevStack reports whether the job, on any of its nodes, sets one of
