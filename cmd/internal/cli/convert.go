@@ -119,15 +119,7 @@ func (c *Command) runConvert(args []string) int {
 	if diags.HasErrors() {
 		return ExitFindings
 	}
-	if a.out == "" {
-		c.Stdout.Write(out)
-		return ExitOK
-	}
-	if err := planfile.WriteFileAtomic(a.out, out, 0o644); err != nil {
-		fmt.Fprintf(c.Stderr, "stackplan convert: %v\n", err)
-		return ExitInternal
-	}
-	return ExitOK
+	return c.writeConverted(a.out, out)
 }
 
 // combineFragments writes the one local.conf that several fragments make:
@@ -151,11 +143,17 @@ func (c *Command) combineFragments(a *convertArgs, files []string, opts localcon
 		fmt.Fprintln(c.Stderr, "stackplan convert: the fragments have errors; nothing written")
 		return ExitFindings
 	}
-	if a.out == "" {
+	return c.writeConverted(a.out, out)
+}
+
+// writeConverted prints a conversion, or writes it atomically to path,
+// readable by its owner only: a configuration may hold passwords.
+func (c *Command) writeConverted(path string, out []byte) int {
+	if path == "" {
 		c.Stdout.Write(out)
 		return ExitOK
 	}
-	if err := planfile.WriteFileAtomic(a.out, out, 0o644); err != nil {
+	if err := planfile.WriteFileAtomic(path, out, 0o600); err != nil {
 		fmt.Fprintf(c.Stderr, "stackplan convert: %v\n", err)
 		return ExitInternal
 	}

@@ -10,7 +10,6 @@ import (
 	"github.com/stackplan/stackplan/cmd/internal/diagview"
 	"github.com/stackplan/stackplan/compiler/convert"
 	"github.com/stackplan/stackplan/compiler/localconf"
-	"github.com/stackplan/stackplan/plan/planfile"
 )
 
 // convertZuul is `stackplan convert --from zuul`: each node's generated
@@ -82,12 +81,5 @@ func (c *Command) convertZuul(a *convertArgs, extra []string) int {
 	if all.HasErrors() || failed {
 		return fail(ExitFindings, "job %s has errors; nothing converted", job.job)
 	}
-	if a.out == "" {
-		c.Stdout.Write(out.Bytes())
-		return ExitOK
-	}
-	if err := planfile.WriteFileAtomic(a.out, out.Bytes(), 0o600); err != nil {
-		return fail(ExitInternal, "%v", err)
-	}
-	return ExitOK
+	return c.writeConverted(a.out, out.Bytes())
 }
