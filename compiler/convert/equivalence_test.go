@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -15,59 +14,19 @@ import (
 	"github.com/stackplan/stackplan/compiler/hclconf"
 	"github.com/stackplan/stackplan/compiler/localconf"
 	"github.com/stackplan/stackplan/plan"
-	"github.com/stackplan/stackplan/plan/planfile"
 	"github.com/stackplan/stackplan/schema"
 )
 
 const corpusDir = "../../../shared/corpus/localconf"
 
-// equivalent is the plan JSON two equivalent configurations must agree on
-// byte for byte (docs/hcl.md, "Equivalence"): the plan without its inputs,
-// its diagnostics and the source ranges of plugins and steps, which say
-// where each thing is written and so depend on the format.
-func equivalent(t *testing.T, p *plan.Plan) []byte {
+// equivalence is convert.EquivalenceOf for a plan the compiler just made.
+func equivalence(t *testing.T, p *plan.Plan) convert.Equivalence {
 	t.Helper()
-	c := *p
-	c.Inputs, c.Diagnostics = nil, nil
-	c.Plugins = append([]plan.Plugin(nil), p.Plugins...)
-	for i := range c.Plugins {
-		c.Plugins[i].Source = plan.Range{}
-	}
-	c.Steps = append([]plan.Step(nil), p.Steps...)
-	for i := range c.Steps {
-		c.Steps[i].Source, c.Steps[i].Sections = nil, nil
-	}
-	data, err := planfile.Marshal(&c)
+	e, err := convert.EquivalenceOf(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return data
-}
-
-// merges is what each merge step merges: its INI lines without blank and
-// comment lines, which DevStack skips.
-func merges(p *plan.Plan) map[string][]string {
-	out := map[string][]string{}
-	for _, s := range p.Steps {
-		if s.Kind != plan.KindMerge {
-			continue
-		}
-		var lines []string
-		for _, l := range s.Fragment {
-			t := strings.TrimLeft(l.Text, " ")
-			if t == "" || strings.HasPrefix(t, "#") {
-				continue
-			}
-			if strings.HasPrefix(l.Text, "[") && strings.Contains(l.Text[1:], "]") {
-				t = "[" + strings.NewReplacer("[", "", "]", "").Replace(strings.Fields(l.Text)[0]) + "]"
-			} else if k, v, ok := strings.Cut(l.Text, "="); ok {
-				t = strings.TrimRight(k, " \t") + " = " + strings.Trim(v, " \t")
-			}
-			lines = append(lines, t)
-		}
-		out[s.ID] = lines
-	}
-	return out
+	return e
 }
 
 func compileLocalConf(name string, src []byte) (*schema.Config, *plan.Plan) {
@@ -111,18 +70,18 @@ func TestCorpusRoundTrip(t *testing.T) {
 		}
 		_, pC := compileLocalConf("local.conf", back)
 
-		a, b, c := equivalent(t, pA), equivalent(t, pB), equivalent(t, pC)
-		if diff := cmp.Diff(string(a), string(b)); diff != "" {
+		a, b, c := equivalence(t, pA), equivalence(t, pB), equivalence(t, pC)
+		if diff := cmp.Diff(string(a.Plan), string(b.Plan)); diff != "" {
 			t.Errorf("%s: local.conf and its stack.hcl plan differently (-local.conf +stack.hcl):\n%s\n--- stack.hcl:\n%s", e.Name(), diff, hclSrc)
 			continue
 		}
-		if diff := cmp.Diff(string(a), string(c)); diff != "" {
+		if diff := cmp.Diff(string(a.Plan), string(c.Plan)); diff != "" {
 			t.Errorf("%s: local.conf and its round trip plan differently (-original +round trip):\n%s\n--- round trip:\n%s", e.Name(), diff, back)
 		}
-		if diff := cmp.Diff(merges(pA), merges(pB)); diff != "" {
+		if diff := cmp.Diff(a.Merges, b.Merges); diff != "" {
 			t.Errorf("%s: INI merges differ (-local.conf +stack.hcl):\n%s", e.Name(), diff)
 		}
-		if diff := cmp.Diff(merges(pA), merges(pC)); diff != "" {
+		if diff := cmp.Diff(a.Merges, c.Merges); diff != "" {
 			t.Errorf("%s: INI merges differ (-local.conf +round trip):\n%s", e.Name(), diff)
 		}
 		plugins += len(pA.Plugins)

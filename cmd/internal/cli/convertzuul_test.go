@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -8,8 +9,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/stackplan/stackplan/compiler/convert"
+	"github.com/stackplan/stackplan/compiler/localconf"
 	"github.com/stackplan/stackplan/plan"
-	"github.com/stackplan/stackplan/plan/planfile"
 )
 
 const convertZuulJob = `- nodeset:
@@ -67,53 +69,21 @@ const convertZuulJob = `- nodeset:
         DEBUG: "True"
 `
 
-// planDoc reads one plan of plan --json and keeps what two equivalent
-// configurations agree on (docs/hcl.md, "Equivalence").
-func planDoc(t *testing.T, text string) (*plan.Plan, []byte) {
+// equivalenceIn compiles in this process, as the commands do, so that the
+// plan keeps the INI fragments a plan file leaves out, and returns what
+// equivalent configurations agree on (docs/hcl.md, "Equivalence").
+func equivalenceIn(t *testing.T, dir string, compile func(c *Command, opts localconf.Options) (*plan.Plan, error)) (*plan.Plan, convert.Equivalence) {
 	t.Helper()
-	p, err := planfile.Read(strings.NewReader(text), "plan.json")
-	if err != nil {
-		t.Fatalf("%v\n%s", err, text)
-	}
-	c := *p
-	c.Inputs, c.Diagnostics = nil, nil
-	c.Plugins = append([]plan.Plugin(nil), p.Plugins...)
-	for i := range c.Plugins {
-		c.Plugins[i].Source = plan.Range{}
-	}
-	c.Steps = append([]plan.Step(nil), p.Steps...)
-	for i := range c.Steps {
-		c.Steps[i].Source, c.Steps[i].Sections = nil, nil
-	}
-	data, err := planfile.Marshal(&c)
+	c := &Command{Stdout: io.Discard, Stderr: io.Discard, Getwd: func() (string, error) { return dir, nil }}
+	p, err := compile(c, localconf.Options{Env: map[string]string{}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return p, data
-}
-
-// iniLines is what a plan's merge steps merge, without blank and comment
-// lines and with whitespace around = trimmed, as DevStack reads them.
-func iniLines(p *plan.Plan) map[string][]string {
-	out := map[string][]string{}
-	for _, s := range p.Steps {
-		if s.Kind != plan.KindMerge {
-			continue
-		}
-		var lines []string
-		for _, l := range s.Fragment {
-			t := strings.TrimSpace(l.Text)
-			if t == "" || strings.HasPrefix(t, "#") {
-				continue
-			}
-			if k, v, ok := strings.Cut(t, "="); ok && !strings.HasPrefix(t, "[") {
-				t = strings.TrimSpace(k) + " = " + strings.TrimSpace(v)
-			}
-			lines = append(lines, t)
-		}
-		out[s.ID] = lines
+	e, err := convert.EquivalenceOf(p)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return out
+	return p, e
 }
 
 // TestConvertFromZuul converts each node of a two-node Zuul job to
@@ -131,7 +101,16 @@ func TestConvertFromZuul(t *testing.T) {
 			if code != ExitOK {
 				t.Fatalf("plan --zuul: exit %d: %s", code, errOut)
 			}
-			wantPlan, wantDoc := planDoc(t, want)
+			wantPlan, wantEq := equivalenceIn(t, dir, func(c *Command, opts localconf.Options) (*plan.Plan, error) {
+				job, err := c.compileZuul(zuulFlags{files: []string{"zuul.yaml"}, job: "pair-job", node: node}, opts)
+				if err != nil {
+					return nil, err
+				}
+				return job.nodes[0].plan, nil
+			})
+			if len(wantEq.Merges) == 0 {
+				t.Fatalf("the node merges no INI file: the fixture does not test merges\n%s", want)
+			}
 			if len(wantPlan.Plugins) == 0 {
 				t.Fatalf("the node has no plugins: the fixture tests nothing\n%s", want)
 			}
@@ -153,15 +132,20 @@ func TestConvertFromZuul(t *testing.T) {
 				if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
 					t.Fatal(err)
 				}
-				code, got, errOut := runIn(t, dir, "plan", "--json", name)
-				if code != ExitOK {
+				if code, _, errOut := runIn(t, dir, "plan", "--json", name); code != ExitOK {
 					t.Fatalf("plan %s: exit %d: %s\n%s", name, code, errOut, text)
 				}
-				gotPlan, gotDoc := planDoc(t, got)
-				if diff := cmp.Diff(string(wantDoc), string(gotDoc)); diff != "" {
+				_, gotEq := equivalenceIn(t, dir, func(c *Command, opts localconf.Options) (*plan.Plan, error) {
+					res, err := c.compileFile(filepath.Join(dir, name), opts)
+					if err != nil {
+						return nil, err
+					}
+					return res.plan, nil
+				})
+				if diff := cmp.Diff(string(wantEq.Plan), string(gotEq.Plan)); diff != "" {
 					t.Errorf("%s plans differently from the Zuul node (-zuul +%s):\n%s\n--- %s:\n%s", name, to, diff, name, text)
 				}
-				if diff := cmp.Diff(iniLines(wantPlan), iniLines(gotPlan)); diff != "" {
+				if diff := cmp.Diff(wantEq.Merges, gotEq.Merges); diff != "" {
 					t.Errorf("%s merges other INI lines (-zuul +%s):\n%s", name, to, diff)
 				}
 			}
