@@ -245,3 +245,22 @@ func kindOf(ref string) refKind {
 	}
 	return refName
 }
+
+// localCandidates lists, in git's ref_rev_parse_rules order (a tag before a
+// branch), the local refs where a full fetch stored what
+// "git fetch origin REF" would fetch. Commit ids have none.
+func localCandidates(ref string) []string {
+	switch kindOf(ref) {
+	case refCommit:
+		return nil
+	case refFull:
+		switch {
+		case strings.HasPrefix(ref, "refs/tags/"):
+			return []string{ref}
+		case strings.HasPrefix(ref, "refs/heads/"):
+			return []string{"refs/remotes/origin/" + strings.TrimPrefix(ref, "refs/heads/")}
+		}
+		return nil
+	}
+	return []string{"refs/tags/" + ref, "refs/remotes/origin/" + ref}
+}

@@ -230,24 +230,13 @@ func (g GoGit) fetchAll(ctx context.Context, repo *gogit.Repository, req Request
 
 // resolveLocal mirrors SystemGit.resolveLocal; a zero hash means "fetch it".
 func (g GoGit) resolveLocal(repo *gogit.Repository, ref string) (plumbing.Hash, error) {
-	var cands []string
-	switch kindOf(ref) {
-	case refCommit:
+	if kindOf(ref) == refCommit {
 		if _, err := repo.CommitObject(plumbing.NewHash(ref)); err == nil {
 			return plumbing.NewHash(ref), nil
 		}
 		return plumbing.ZeroHash, nil
-	case refFull:
-		switch {
-		case strings.HasPrefix(ref, "refs/tags/"):
-			cands = []string{ref}
-		case strings.HasPrefix(ref, "refs/heads/"):
-			cands = []string{"refs/remotes/origin/" + strings.TrimPrefix(ref, "refs/heads/")}
-		}
-	default:
-		cands = []string{"refs/tags/" + ref, "refs/remotes/origin/" + ref}
 	}
-	for _, c := range cands {
+	for _, c := range localCandidates(ref) {
 		if h, err := peel(repo, plumbing.ReferenceName(c)); err == nil {
 			return h, nil
 		}

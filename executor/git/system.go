@@ -381,24 +381,13 @@ func (g *SystemGit) fetchAndCheckout(ctx context.Context, req Request, dir strin
 // the refs a full fetch stored: a tag first, then a branch (git's
 // ref_rev_parse_rules order), or a commit already present. "" means fetch it.
 func (g *SystemGit) resolveLocal(ctx context.Context, dir, ref string) string {
-	var cands []string
-	switch kindOf(ref) {
-	case refCommit:
+	if kindOf(ref) == refCommit {
 		if _, err := g.run(ctx, dir, nil, "cat-file", "-e", "--end-of-options", ref+"^{commit}"); err == nil {
 			return ref
 		}
 		return ""
-	case refFull:
-		switch {
-		case strings.HasPrefix(ref, "refs/tags/"):
-			cands = []string{ref}
-		case strings.HasPrefix(ref, "refs/heads/"):
-			cands = []string{"refs/remotes/origin/" + strings.TrimPrefix(ref, "refs/heads/")}
-		}
-	default:
-		cands = []string{"refs/tags/" + ref, "refs/remotes/origin/" + ref}
 	}
-	for _, c := range cands {
+	for _, c := range localCandidates(ref) {
 		if h, err := g.revParse(ctx, dir, c+"^{commit}"); err == nil && h != "" {
 			return h
 		}
