@@ -6,8 +6,6 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
-	"github.com/hashicorp/hcl/v2/json"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 
@@ -40,13 +38,7 @@ func HasNodes(filename string, src []byte) bool {
 }
 
 func nodeBlocks(filename string, src []byte) (hcl.Body, []*hcl.Block, hcl.Diagnostics) {
-	var file *hcl.File
-	var diags hcl.Diagnostics
-	if IsJSON(filename) {
-		file, diags = json.Parse(src, filename)
-	} else {
-		file, diags = hclsyntax.ParseConfig(src, filename, hcl.InitialPos)
-	}
+	file, diags := parseFile(filename, src)
 	if diags.HasErrors() || file == nil || file.Body == nil {
 		return nil, nil, diags
 	}

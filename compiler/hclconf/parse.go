@@ -57,13 +57,7 @@ func parse(filename string, src []byte, opts localconf.Options, node string) (*s
 		return cfg, hcl.Diagnostics{schema.RuleInput.Diag("the file holds NUL bytes: binary data, not a configuration",
 			"A stack.hcl is text. Nothing in this file is used.", hcl.Range{Filename: filename, Start: p, End: p})}
 	}
-	var file *hcl.File
-	var diags hcl.Diagnostics
-	if IsJSON(filename) {
-		file, diags = json.Parse(src, filename)
-	} else {
-		file, diags = hclsyntax.ParseConfig(src, filename, hcl.InitialPos)
-	}
+	file, diags := parseFile(filename, src)
 	if diags.HasErrors() || file == nil || file.Body == nil {
 		return cfg, clamp(diags, src)
 	}
@@ -759,4 +753,12 @@ func schemaDiags(diags hcl.Diagnostics, s *hcl.BodySchema) hcl.Diagnostics {
 		}
 	}
 	return tagged(diags, schema.RuleHCLSchema)
+}
+
+// parseFile parses src in HCL's native or JSON syntax, by its name.
+func parseFile(filename string, src []byte) (*hcl.File, hcl.Diagnostics) {
+	if IsJSON(filename) {
+		return json.Parse(src, filename)
+	}
+	return hclsyntax.ParseConfig(src, filename, hcl.InitialPos)
 }
