@@ -132,9 +132,7 @@ func (a *applier) run(ctx context.Context) error {
 
 	a.journal = ReadJournal(a.state)
 	if a.journal.PlanDigest != a.digest || opts.Force {
-		sizes := a.journal.Sizes
 		a.journal = ReadJournal("")
-		a.journal.Sizes = sizes
 		a.journal.PlanDigest = a.digest
 		a.journal.Started = a.now()
 	}
@@ -375,7 +373,7 @@ func short(h string) string {
 
 func (a *applier) cloner() git.Cloner {
 	if a.opts.Cloner == nil {
-		a.opts.Cloner = &git.Auto{Sizes: a.journal.Sizes}
+		a.opts.Cloner = &git.Auto{}
 	}
 	return a.opts.Cloner
 }
@@ -448,13 +446,6 @@ func (a *applier) cloneStage(ctx context.Context, steps []plan.Step, total int, 
 			a.jmu.Lock()
 			a.journal.Commits[pl.Name] = out.Commit
 			a.jmu.Unlock()
-			if out.Action == git.Cloned || out.Action == git.Updated {
-				if n, ok := git.DirSize(filepath.Join(dir, ".git")); ok {
-					a.jmu.Lock()
-					a.journal.Sizes[pl.URL] = n
-					a.jmu.Unlock()
-				}
-			}
 			a.markDone(s.ID, 0, "")
 			a.hooks.CloneProgress(CloneEvent{StepID: s.ID, Plugin: pl.Name, Dir: dir, Stage: CloneDone, Result: r, Time: end})
 			a.hooks.StepComplete(StepEvent{Step: s, Index: idx, Total: total, Start: start, End: end})

@@ -35,9 +35,6 @@ type Journal struct {
 	Done map[string]JournalStep `json:"done"`
 	// Commits is the commit each plugin's checkout ended at.
 	Commits map[string]string `json:"commits,omitempty"`
-	// Sizes is the size of each URL's last checkout (.git), which
-	// git.Auto uses to pick an implementation.
-	Sizes map[string]int64 `json:"sizes,omitempty"`
 	// Running is the step that was running when the journal was written,
 	// left set when an apply was killed.
 	Running string `json:"running,omitempty"`
@@ -61,7 +58,7 @@ func planDigest(p *plan.Plan) (string, error) {
 // ReadJournal reads the journal in stateDir; a missing or unreadable one
 // gives an empty journal.
 func ReadJournal(stateDir string) *Journal {
-	j := &Journal{Version: journalVersion, Done: map[string]JournalStep{}, Commits: map[string]string{}, Sizes: map[string]int64{}}
+	j := &Journal{Version: journalVersion, Done: map[string]JournalStep{}, Commits: map[string]string{}}
 	data, err := os.ReadFile(filepath.Join(stateDir, "journal.json"))
 	if err != nil {
 		return j
@@ -75,9 +72,6 @@ func ReadJournal(stateDir string) *Journal {
 	}
 	if got.Commits == nil {
 		got.Commits = map[string]string{}
-	}
-	if got.Sizes == nil {
-		got.Sizes = map[string]int64{}
 	}
 	return &got
 }

@@ -6,9 +6,11 @@
 #   devstack   DevStack's way, sequential: git clone --no-checkout URL DIR;
 #              git fetch origin REF; git checkout FETCH_HEAD
 #   xargs      xargs -P of git clone --depth 1 --branch REF
-#   stackplan  executor/internal/benchcmd with -cloner git|go-git (git.Ensure)
-#              and auto through executor.Apply, cold and with the sizes of a
-#              previous apply's journal, full history and --depth 1
+#   stackplan  executor/internal/benchcmd with -cloner git|go-git (git.Ensure),
+#              handoff (git.Auto handing every pack to git index-pack and the
+#              checkout to git after go-git's negotiation, git.Ensure), and
+#              auto (git.Auto's own choice) through executor.Apply, as
+#              stackplan apply runs it, full history and --depth 1
 #   reapply    a second executor.Apply of the same plan with its journal,
 #              against one git rev-parse HEAD per repository (and -force,
 #              which re-checks every checkout)
@@ -116,12 +118,10 @@ for scope in small large; do
         measure "$s-$cl-full" - -- sh -c "exec $B -cloner $cl -parallel $P -dest \$DEST ${sel[*]}"
         measure "$s-$cl-depth1" - -- sh -c "exec $B -cloner $cl -parallel $P -depth 1 -dest \$DEST ${sel[*]}"
     done
-    # auto through executor.Apply, first contact (no journal), then with the
-    # sizes a previous apply recorded in its journal.
+    measure "$s-handoff-full" - -- sh -c "exec $B -cloner auto -small-objects 1 -parallel $P -dest \$DEST ${sel[*]}"
+    measure "$s-handoff-depth1" - -- sh -c "exec $B -cloner auto -small-objects 1 -parallel $P -depth 1 -dest \$DEST ${sel[*]}"
     measure "$s-auto-full" - -- sh -c "exec $B -apply -parallel $P -dest \$DEST ${sel[*]}"
     measure "$s-auto-depth1" - -- sh -c "exec $B -apply -parallel $P -depth 1 -dest \$DEST ${sel[*]}"
-    measure "$s-auto-warm-full" - -- sh -c "exec $B -apply -sizes-from $W/dest-$s-auto-full -parallel $P -dest \$DEST ${sel[*]}"
-    measure "$s-auto-warm-depth1" - -- sh -c "exec $B -apply -sizes-from $W/dest-$s-auto-depth1 -parallel $P -depth 1 -dest \$DEST ${sel[*]}"
     # No-op re-apply: the same plan again with the journal present, against
     # one git rev-parse HEAD per repository; -force re-checks every checkout.
     KEEP_DEST=$s-auto-full
@@ -134,7 +134,7 @@ echo
 echo "| ours                     | baseline             | wall  | RSS   |"
 echo "|--------------------------|----------------------|-------|-------|"
 for s in small large; do
-    for o in git-full go-git-full auto-full auto-warm-full; do ratio "$s-$o" "$s-devstack"; done
-    for o in git-depth1 go-git-depth1 auto-depth1 auto-warm-depth1; do ratio "$s-$o" "$s-xargs-depth1"; done
+    for o in git-full go-git-full handoff-full auto-full; do ratio "$s-$o" "$s-devstack"; done
+    for o in git-depth1 go-git-depth1 handoff-depth1 auto-depth1; do ratio "$s-$o" "$s-xargs-depth1"; done
     for o in reapply reapply-force; do ratio "$s-$o" "$s-rev-parse-each"; done
 done

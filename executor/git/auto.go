@@ -1,80 +1,74 @@
 package git
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"io/fs"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
+
+	"github.com/go-git/go-git/v5/plumbing/transport"
+	"github.com/go-git/go-git/v5/storage"
+	"github.com/go-git/go-git/v5/storage/filesystem"
 )
 
-// Auto is a [Cloner] that picks, per repository, the implementation that
-// measures best (see scripts/bench-clone.sh): go-git for small repositories,
-// where it saves the start-up of git's clone, index-pack and rev-list
-// processes (about a quarter of the wall time of 20 small clones), and the
-// git command for large ones, where go-git is 2.5 to 5 times slower and
-// needs up to 120 MB. The size is known before cloning for local
-// repositories (file:// and paths) and from Sizes for others (the executor
-// records the size of every checkout it makes); an unknown size picks the
-// git command, whose worst case is the start-up of its processes, where
-// go-git's is several seconds and a hundred megabytes.
+// Auto is a [Cloner] that lets the size of each repository decide which
+// implementation does the work (see scripts/bench-clone.sh): go-git for small
+// repositories, where it saves the start-up of git's clone, index-pack and
+// rev-list processes (about a quarter of the wall time of 20 small clones),
+// and git for large ones, where go-git is 2.5 to 5 times slower and needs
+// up to 120 MB.
+//
+// A new clone over the network starts with go-git, which negotiates; the
+// header of the pack the server then sends announces how many objects
+// follow, and a pack of more than SmallObjects objects goes to git
+// index-pack instead of go-git, and the checkout to git. So the choice is
+// made on the repository's real size at no cost: nothing is fetched twice.
+// A local repository (file:// or a path) is measured on disk and cloned by
+// one implementation, git's being a copy of its files; an existing checkout
+// is measured before an update. SSH URLs always use git, which reads the
+// user's ssh configuration (go-git does not), and a clone go-git cannot
+// authenticate is made again with git, which has credential helpers.
 type Auto struct {
 	Git   *SystemGit
 	GoGit GoGit
-	// SmallBytes is the largest repository (its .git directory) cloned with
-	// go-git; 0 means DefaultSmallBytes.
+	// SmallObjects is the most objects a fetched pack may hold for go-git
+	// to store it; 0 means DefaultSmallObjects.
+	SmallObjects uint32
+	// SmallBytes is the largest local repository or existing checkout
+	// (its objects directory) go-git clones or updates; 0 means
+	// DefaultSmallBytes.
 	SmallBytes int64
-	// Sizes maps a URL to the size of its last checkout's .git directory.
-	Sizes map[string]int64
 
 	mu     sync.Mutex
 	chosen map[string]string
 }
 
-// DefaultSmallBytes is the largest .git cloned with go-git by default. The
-// benchmark's small plugins (20 files, 10 commits) take 35 KB, its large
-// ones (5,000 files, 2,000 commits), where go-git is 3 to 5 times slower,
-// 0.5 MB shallow and 1.7 MB in full: the size grows with the number of
-// objects, which is what go-git's cost follows.
+// DefaultSmallObjects is the most objects of a pack go-git stores by
+// default. Measured on 4 parallel clones over git daemon (one file a blob,
+// scripts/bench-clone.sh's repositories at other sizes): go-git is ahead
+// below about 150 objects (the start-up of git's processes), even at 250,
+// and then falls behind fast, 2 times slower than the hand-off at 1,000
+// objects and 3 at 4,000, which is mostly go-git's checkout.
+const DefaultSmallObjects = 200
+
+// DefaultSmallBytes is the largest objects directory of a local repository
+// or existing checkout go-git works on by default: the small plugins above
+// take 35 KB, the large ones 0.5 MB shallow and 1.7 MB in full.
 const DefaultSmallBytes = 256 << 10
+
+// HandedOff is what [Auto.Chosen] reports for a clone that go-git started
+// and git finished: the pack went to git index-pack, the checkout to git.
+const HandedOff = "go-git+git"
 
 // Name implements [Cloner].
 func (a *Auto) Name() string { return "auto" }
 
-// Choose returns the implementation Auto uses for url.
-func (a *Auto) Choose(u string) Cloner {
-	sys := a.Git
-	if sys == nil {
-		sys = &SystemGit{}
-	}
-	if _, err := exec.LookPath(nz(sys.Path, "git")); err != nil {
-		return a.GoGit
-	}
-	limit := a.SmallBytes
-	if limit == 0 {
-		limit = DefaultSmallBytes
-	}
-	size, ok := a.Sizes[u]
-	if !ok {
-		size, ok = localRepoSize(u)
-	}
-	if ok && size <= limit {
-		return a.GoGit
-	}
-	return sys
-}
-
-func nz(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
-}
-
-// Chosen reports which implementation did the last operation on url.
+// Chosen reports which implementation did the last operation on url: "git",
+// "go-git" or [HandedOff].
 func (a *Auto) Chosen(u string) string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -90,18 +84,84 @@ func (a *Auto) note(u, name string) {
 	a.chosen[u] = name
 }
 
-// Clone implements [Cloner].
-func (a *Auto) Clone(ctx context.Context, req Request, dir string) (string, error) {
-	c := a.Choose(req.URL)
-	a.note(req.URL, c.Name())
-	return c.Clone(ctx, req, dir)
+// systemGit returns the git Auto runs, and whether it is installed.
+func (a *Auto) systemGit() (*SystemGit, bool) {
+	sys := a.Git
+	if sys == nil {
+		sys = &SystemGit{}
+	}
+	_, err := exec.LookPath(cmp.Or(sys.Path, "git"))
+	return sys, err == nil
 }
 
-// Update implements [Cloner].
+func (a *Auto) small(size int64) bool {
+	return size <= cmp.Or(a.SmallBytes, DefaultSmallBytes)
+}
+
+// Clone implements [Cloner].
+func (a *Auto) Clone(ctx context.Context, req Request, dir string) (string, error) {
+	sys, ok := a.systemGit()
+	if !ok {
+		return a.use(req.URL, a.GoGit).Clone(ctx, req, dir)
+	}
+	ep, err := transport.NewEndpoint(req.URL)
+	switch {
+	case err != nil || ep.Protocol == "ssh":
+		return a.use(req.URL, sys).Clone(ctx, req, dir)
+	case ep.Protocol == "file":
+		if size, ok := repoObjectsSize(ep.Path); ok && a.small(size) {
+			return a.use(req.URL, a.GoGit).Clone(ctx, req, dir)
+		}
+		return a.use(req.URL, sys).Clone(ctx, req, dir)
+	}
+	commit, err := a.cloneHandingOff(ctx, sys, req, dir)
+	if errors.Is(err, transport.ErrAuthenticationRequired) || errors.Is(err, transport.ErrAuthorizationFailed) {
+		// git may have the credentials (a credential helper) go-git lacks.
+		if err := emptyDir(dir); err != nil {
+			return "", err
+		}
+		return a.use(req.URL, sys).Clone(ctx, req, dir)
+	}
+	return commit, err
+}
+
+// cloneHandingOff clones with go-git, handing packs of more than
+// SmallObjects objects and then the checkout to git.
+func (a *Auto) cloneHandingOff(ctx context.Context, sys *SystemGit, req Request, dir string) (string, error) {
+	hs := &handoffStorage{limit: cmp.Or(a.SmallObjects, DefaultSmallObjects), git: sys, ctx: ctx, dir: dir, progress: req.Progress}
+	repo, _, err := a.GoGit.initRepo(req, dir, func(fs *filesystem.Storage) storage.Storer {
+		hs.Storage = fs
+		return hs
+	})
+	if err != nil {
+		return "", err
+	}
+	hash, err := a.GoGit.fetchCommit(ctx, repo, req)
+	if err != nil {
+		return "", err
+	}
+	if !hs.handedOff {
+		a.note(req.URL, a.GoGit.Name())
+		return a.GoGit.checkout(repo, hash)
+	}
+	a.note(req.URL, HandedOff)
+	return sys.checkoutDetached(ctx, dir, hash.String(), false)
+}
+
+// Update implements [Cloner]: go-git for a small existing checkout, git for
+// a large one (go-git's checkout compares every file of the worktree).
 func (a *Auto) Update(ctx context.Context, req Request, dir string) (string, error) {
-	c := a.Choose(req.URL)
-	a.note(req.URL, c.Name())
-	return c.Update(ctx, req, dir)
+	sys, ok := a.systemGit()
+	if size, known := repoObjectsSize(dir); !ok || known && a.small(size) {
+		return a.use(req.URL, a.GoGit).Update(ctx, req, dir)
+	}
+	return a.use(req.URL, sys).Update(ctx, req, dir)
+}
+
+// use notes that c does the work on url, and returns it.
+func (a *Auto) use(url string, c Cloner) Cloner {
+	a.note(url, c.Name())
+	return c
 }
 
 // Head implements [Cloner]; go-git reads HEAD without starting a process.
@@ -109,30 +169,32 @@ func (a *Auto) Head(ctx context.Context, dir string) (string, error) {
 	return a.GoGit.Head(ctx, dir)
 }
 
-// localRepoSize measures the object store of a local repository URL.
-func localRepoSize(raw string) (int64, bool) {
-	var p string
-	switch {
-	case strings.HasPrefix(raw, "file://"):
-		u, err := url.Parse(raw)
-		if err != nil {
-			return 0, false
+// emptyDir removes what dir holds, keeping dir.
+func emptyDir(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+			return err
 		}
-		p = u.Path
-	case strings.HasPrefix(raw, "/"):
-		p = raw
-	default:
-		return 0, false
 	}
-	objects := filepath.Join(p, ".git", "objects")
-	if st, err := os.Stat(objects); err != nil || !st.IsDir() {
-		objects = filepath.Join(p, "objects")
-	}
-	return DirSize(objects)
+	return nil
 }
 
-// DirSize sums the sizes of the regular files under dir.
-func DirSize(dir string) (int64, bool) {
+// repoObjectsSize measures the object store of the repository at path
+// (a worktree or a bare repository).
+func repoObjectsSize(path string) (int64, bool) {
+	objects := filepath.Join(path, ".git", "objects")
+	if st, err := os.Stat(objects); err != nil || !st.IsDir() {
+		objects = filepath.Join(path, "objects")
+	}
+	return dirSize(objects)
+}
+
+// dirSize sums the sizes of the regular files under dir.
+func dirSize(dir string) (int64, bool) {
 	var total int64
 	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
 		if err != nil {

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stackplan/stackplan/executor/git"
@@ -43,8 +45,10 @@ func newFixture(t *testing.T) *fixture {
 	return f
 }
 
+// cloners lists every way a checkout is made: git, go-git, and Auto handing
+// every pack to git after go-git's negotiation (SmallObjects 1).
 func cloners() []git.Cloner {
-	return []git.Cloner{&git.SystemGit{}, git.GoGit{}}
+	return []git.Cloner{&git.SystemGit{}, git.GoGit{}, &git.Auto{SmallObjects: 1}}
 }
 
 func TestCloneEveryRefKindEveryTransport(t *testing.T) {
@@ -285,27 +289,107 @@ func TestCancelDuringClone(t *testing.T) {
 }
 
 func TestAutoChoosesBySize(t *testing.T) {
-	root := t.TempDir()
-	gittest.NewRepo(t, root, "small", map[string]string{"a": "x"})
-	a := &git.Auto{}
-	if got := a.Choose(filepath.Join(root, "small")).Name(); got != "go-git" {
-		t.Fatalf("small local repo: %s", got)
+	f := newFixture(t)
+	daemon := gittest.ServeDaemon(t, f.root)
+	local := filepath.Join(f.root, f.name)
+	remote := daemon.URL + "/" + f.name
+	cases := []struct {
+		name string
+		auto *git.Auto
+		url  string
+		want string
+	}{
+		{"small local repository", &git.Auto{}, local, "go-git"},
+		{"large local repository", &git.Auto{SmallBytes: 1}, local, "git"},
+		{"small pack", &git.Auto{}, remote, "go-git"},
+		// The fixture's pack holds 20-odd objects.
+		{"large pack", &git.Auto{SmallObjects: 10}, remote, git.HandedOff},
+		{"ssh", &git.Auto{}, "ssh://127.0.0.1:1/nothing", "git"},
 	}
-	a.SmallBytes = 1
-	if got := a.Choose(filepath.Join(root, "small")).Name(); got != "git" {
-		t.Fatalf("above the limit: %s", got)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			dest := filepath.Join(t.TempDir(), "plugin")
+			var progress []string
+			var mu sync.Mutex
+			req := git.Request{Name: "plugin", URL: c.url, Ref: "master", Progress: func(l string) {
+				mu.Lock()
+				defer mu.Unlock()
+				progress = append(progress, l)
+			}}
+			out, err := git.Ensure(context.Background(), c.auto, req, dest, git.Policy{})
+			if got := c.auto.Chosen(c.url); got != c.want {
+				t.Fatalf("chose %q, want %q (%v)", got, c.want, err)
+			}
+			if c.name == "ssh" {
+				return // nothing listens there; git was asked, which is the point
+			}
+			if err != nil || out.Commit != f.master {
+				t.Fatalf("got %+v %v, want %s", out, err, f.master)
+			}
+			gittest.Git(t, dest, "fsck", "--no-progress", "--no-dangling")
+			if st := gittest.Git(t, dest, "status", "--porcelain"); st != "" {
+				t.Fatalf("worktree not clean: %s", st)
+			}
+			if head := gittest.Git(t, dest, "rev-parse", "HEAD", "v2^{commit}", "origin/stable/x"); head != f.master+"\n"+f.annotated+"\n"+f.feature {
+				t.Fatalf("HEAD, v2 and origin/stable/x: %s", head)
+			}
+			if c.want == git.HandedOff && !slices.ContainsFunc(progress, func(l string) bool { return strings.HasPrefix(l, "Receiving objects") }) {
+				t.Fatalf("no progress from git index-pack: %q", progress)
+			}
+			// An update measures the checkout: the fixture is small.
+			c.auto.SmallBytes = 0
+			if _, err := git.Ensure(context.Background(), c.auto, git.Request{Name: "plugin", URL: c.url, Ref: "v1"}, dest, git.Policy{Reclone: true}); err != nil {
+				t.Fatal(err)
+			}
+			if got := c.auto.Chosen(c.url); got != "go-git" {
+				t.Fatalf("update of a small checkout chose %q", got)
+			}
+			c.auto.SmallBytes = 1
+			if _, err := git.Ensure(context.Background(), c.auto, git.Request{Name: "plugin", URL: c.url, Ref: "master"}, dest, git.Policy{Reclone: true}); err != nil {
+				t.Fatal(err)
+			}
+			if got := c.auto.Chosen(c.url); got != "git" {
+				t.Fatalf("update of a large checkout chose %q", got)
+			}
+		})
 	}
-	if got := (&git.Auto{}).Choose("https://example.invalid/x").Name(); got != "git" {
-		t.Fatalf("unknown size: %s", got)
+}
+
+// go-git has no credential helpers: a clone it cannot authenticate is made
+// again by git, which finds the credentials its configuration names.
+func TestAutoFallsBackToGitForCredentials(t *testing.T) {
+	f := newFixture(t)
+	srv := gittest.ServeHTTP(t, f.root)
+	srv.RequireAuth("stack", "s3cret")
+	home := t.TempDir()
+	store := filepath.Join(home, "credentials")
+	u := strings.Replace(srv.URL, "http://", "http://stack:s3cret@", 1)
+	if err := os.WriteFile(store, []byte(u+"\n"), 0o600); err != nil {
+		t.Fatal(err)
 	}
-	if got := (&git.Auto{Sizes: map[string]int64{"https://example.invalid/x": 10}}).Choose("https://example.invalid/x").Name(); got != "go-git" {
-		t.Fatalf("known small size: %s", got)
+	global := filepath.Join(home, "gitconfig")
+	if err := os.WriteFile(global, []byte("[credential]\n\thelper = store --file "+store+"\n"), 0o600); err != nil {
+		t.Fatal(err)
 	}
-	// The benchmark's large plugin in full (5,000 files, 2,000 commits),
-	// where go-git is 3 to 5 times slower, takes 1.7 MB.
-	if got := (&git.Auto{Sizes: map[string]int64{"https://example.invalid/x": 1658416}}).Choose("https://example.invalid/x").Name(); got != "git" {
-		t.Fatalf("known large size: %s", got)
+	env := append(os.Environ(), "HOME="+home, "GIT_CONFIG_GLOBAL="+global)
+	url := srv.URL + "/" + f.name
+	dest := filepath.Join(t.TempDir(), "plugin")
+	a := &git.Auto{Git: &git.SystemGit{Env: env}}
+	out, err := git.Ensure(context.Background(), a, git.Request{Name: "plugin", URL: url, Ref: "master"}, dest, git.Policy{})
+	if err != nil || out.Commit != f.master {
+		t.Fatalf("got %+v %v, want %s", out, err, f.master)
 	}
+	if got := a.Chosen(url); got != "git" {
+		t.Fatalf("chose %q, want git", got)
+	}
+	// Without the credentials nobody gets in, and nothing is left behind.
+	srv.RequireAuth("stack", "other")
+	dest2 := filepath.Join(t.TempDir(), "plugin")
+	if _, err := git.Ensure(context.Background(), a, git.Request{Name: "plugin", URL: url, Ref: "master"}, dest2, git.Policy{}); err == nil {
+		t.Fatal("a wrong password was accepted")
+	}
+	assertEmptyDir(t, filepath.Dir(dest2))
 }
 
 // A branch or tag is cloned with one git clone, which leaves HEAD on a

@@ -6,11 +6,15 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/go-git/go-billy/v5/osfs"
 	gogit "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/transport"
+	"github.com/go-git/go-git/v5/storage"
+	"github.com/go-git/go-git/v5/storage/filesystem"
 )
 
 // GoGit is a [Cloner] that uses go-git in-process. It starts no process
@@ -26,20 +30,40 @@ const fetchedRef = "refs/stackplan/fetched"
 
 // Clone implements [Cloner].
 func (g GoGit) Clone(ctx context.Context, req Request, dir string) (string, error) {
-	if err := CheckRequest(req); err != nil {
-		return "", err
-	}
-	if err := checkGoGitURL(req.URL); err != nil {
-		return "", err
-	}
-	repo, err := gogit.PlainInit(dir, false)
+	repo, _, err := g.initRepo(req, dir, nil)
 	if err != nil {
 		return "", err
 	}
-	if _, err := repo.CreateRemote(&config.RemoteConfig{Name: "origin", URLs: []string{req.URL}}); err != nil {
-		return "", err
-	}
 	return g.fetchAndCheckout(ctx, repo, req)
+}
+
+// initRepo makes dir a new repository whose origin is req.URL. Its objects
+// are stored by go-git's filesystem storage, or by what wrap makes of it.
+func (g GoGit) initRepo(req Request, dir string, wrap func(*filesystem.Storage) storage.Storer) (*gogit.Repository, *filesystem.Storage, error) {
+	if err := CheckRequest(req); err != nil {
+		return nil, nil, err
+	}
+	if err := checkGoGitURL(req.URL); err != nil {
+		return nil, nil, err
+	}
+	wt := osfs.New(dir)
+	dot, err := wt.Chroot(gogit.GitDirName)
+	if err != nil {
+		return nil, nil, err
+	}
+	fsStore := filesystem.NewStorage(dot, cache.NewObjectLRUDefault())
+	var st storage.Storer = fsStore
+	if wrap != nil {
+		st = wrap(fsStore)
+	}
+	repo, err := gogit.Init(st, wt)
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := repo.CreateRemote(&config.RemoteConfig{Name: "origin", URLs: []string{req.URL}}); err != nil {
+		return nil, nil, err
+	}
+	return repo, fsStore, nil
 }
 
 // Update implements [Cloner].
@@ -156,64 +180,15 @@ func (g GoGit) remoteName(ctx context.Context, repo *gogit.Repository, ref strin
 }
 
 func (g GoGit) fetchAndCheckout(ctx context.Context, repo *gogit.Repository, req Request) (string, error) {
-	var hash plumbing.Hash
-	kind := kindOf(req.Ref)
-	switch {
-	case kind == refCommit && req.Depth > 0:
-		spec := config.RefSpec(req.Ref + ":" + fetchedRef)
-		if err := g.fetch(ctx, repo, req, []config.RefSpec{spec}, req.Depth, gogit.NoTags); err != nil {
-			if ctx.Err() != nil {
-				return "", ctx.Err()
-			}
-			// No allow-*-sha1-in-want: fetch everything and look.
-			if err := g.fetchAll(ctx, repo, req); err != nil {
-				return "", err
-			}
-		}
-		hash = plumbing.NewHash(req.Ref)
-	case req.Depth > 0:
-		// go-git expands a short name by git's rules (tag before branch)
-		// against the advertisement of this same connection.
-		spec := config.RefSpec("+" + req.Ref + ":" + fetchedRef)
-		if err := g.fetch(ctx, repo, req, []config.RefSpec{spec}, req.Depth, gogit.NoTags); err != nil {
-			return "", err
-		}
-		h, err := peel(repo, fetchedRef)
-		if err != nil {
-			return "", err
-		}
-		hash = h
-	default:
-		if err := g.fetchAll(ctx, repo, req); err != nil {
-			return "", err
-		}
-		h, err := g.resolveLocal(repo, req.Ref)
-		if err != nil {
-			return "", err
-		}
-		if h.IsZero() {
-			var spec config.RefSpec
-			if kind == refCommit {
-				spec = config.RefSpec(req.Ref + ":" + fetchedRef)
-			} else {
-				name, err := g.remoteName(ctx, repo, req.Ref)
-				if err != nil {
-					return "", err
-				}
-				spec = config.RefSpec("+" + name.String() + ":" + fetchedRef)
-			}
-			if err := g.fetch(ctx, repo, req, []config.RefSpec{spec}, 0, gogit.NoTags); err != nil {
-				return "", err
-			}
-			if h, err = peel(repo, fetchedRef); err != nil {
-				return "", err
-			}
-		}
-		hash = h
+	hash, err := g.fetchCommit(ctx, repo, req)
+	if err != nil {
+		return "", err
 	}
-	if _, err := repo.CommitObject(hash); err != nil {
-		return "", fmt.Errorf("commit %s not found after fetching %s: %w", hash, req.Ref, err)
-	}
+	return g.checkout(repo, hash)
+}
+
+// checkout force-checks out hash, detached.
+func (g GoGit) checkout(repo *gogit.Repository, hash plumbing.Hash) (string, error) {
 	wt, err := repo.Worktree()
 	if err != nil {
 		return "", err
@@ -222,6 +197,70 @@ func (g GoGit) fetchAndCheckout(ctx context.Context, repo *gogit.Repository, req
 		return "", fmt.Errorf("go-git checkout %s: %w", hash, err)
 	}
 	return hash.String(), nil
+}
+
+// fetchCommit fetches what req names as "git fetch origin REF" would (with
+// the remote's branches and tags when not shallow) and returns its commit.
+func (g GoGit) fetchCommit(ctx context.Context, repo *gogit.Repository, req Request) (plumbing.Hash, error) {
+	var hash plumbing.Hash
+	kind := kindOf(req.Ref)
+	switch {
+	case kind == refCommit && req.Depth > 0:
+		spec := config.RefSpec(req.Ref + ":" + fetchedRef)
+		if err := g.fetch(ctx, repo, req, []config.RefSpec{spec}, req.Depth, gogit.NoTags); err != nil {
+			if ctx.Err() != nil {
+				return plumbing.ZeroHash, ctx.Err()
+			}
+			// No allow-*-sha1-in-want: fetch everything and look.
+			if err := g.fetchAll(ctx, repo, req); err != nil {
+				return plumbing.ZeroHash, err
+			}
+		}
+		hash = plumbing.NewHash(req.Ref)
+	case req.Depth > 0:
+		// go-git expands a short name by git's rules (tag before branch)
+		// against the advertisement of this same connection.
+		spec := config.RefSpec("+" + req.Ref + ":" + fetchedRef)
+		if err := g.fetch(ctx, repo, req, []config.RefSpec{spec}, req.Depth, gogit.NoTags); err != nil {
+			return plumbing.ZeroHash, err
+		}
+		h, err := peel(repo, fetchedRef)
+		if err != nil {
+			return plumbing.ZeroHash, err
+		}
+		hash = h
+	default:
+		if err := g.fetchAll(ctx, repo, req); err != nil {
+			return plumbing.ZeroHash, err
+		}
+		h, err := g.resolveLocal(repo, req.Ref)
+		if err != nil {
+			return plumbing.ZeroHash, err
+		}
+		if h.IsZero() {
+			var spec config.RefSpec
+			if kind == refCommit {
+				spec = config.RefSpec(req.Ref + ":" + fetchedRef)
+			} else {
+				name, err := g.remoteName(ctx, repo, req.Ref)
+				if err != nil {
+					return plumbing.ZeroHash, err
+				}
+				spec = config.RefSpec("+" + name.String() + ":" + fetchedRef)
+			}
+			if err := g.fetch(ctx, repo, req, []config.RefSpec{spec}, 0, gogit.NoTags); err != nil {
+				return plumbing.ZeroHash, err
+			}
+			if h, err = peel(repo, fetchedRef); err != nil {
+				return plumbing.ZeroHash, err
+			}
+		}
+		hash = h
+	}
+	if _, err := repo.CommitObject(hash); err != nil {
+		return plumbing.ZeroHash, fmt.Errorf("commit %s not found after fetching %s: %w", hash, req.Ref, err)
+	}
+	return hash, nil
 }
 
 func (g GoGit) fetchAll(ctx context.Context, repo *gogit.Repository, req Request) error {

@@ -44,9 +44,30 @@ var protocolConfig = []string{
 	"-c", "advice.detachedHead=false",
 }
 
-// run runs git in dir. Its stderr is kept (last lines) for the error
-// message and, when progress is set, split into progress lines.
+// run runs git in dir and returns its standard output. Its stderr is kept
+// (last lines) for the error message and, when progress is set, split into
+// progress lines.
 func (g *SystemGit) run(ctx context.Context, dir string, progress func(string), args ...string) (string, error) {
+	c := g.command(ctx, dir, progress, args...)
+	return c.finish(c.cmd.Run())
+}
+
+// gitCommand is one git process being prepared or running.
+type gitCommand struct {
+	g        *SystemGit
+	ctx      context.Context
+	cmd      *exec.Cmd
+	args     []string
+	stdout   bytes.Buffer
+	tail     *tailWriter
+	progress *io.PipeWriter
+	scanned  sync.WaitGroup
+}
+
+// command prepares git in dir: the protocol restrictions, a clean
+// environment, its own process group, and stderr kept and split into
+// progress lines.
+func (g *SystemGit) command(ctx context.Context, dir string, progress func(string), args ...string) *gitCommand {
 	bin := g.Path
 	if bin == "" {
 		bin = "git"
@@ -72,16 +93,16 @@ func (g *SystemGit) run(ctx context.Context, dir string, progress func(string), 
 	// ssh, upload-pack of local clones) too.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	var stdout bytes.Buffer
-	cmd.Stdout = &stdout
-	tail := &tailWriter{max: 4096}
-	var wg sync.WaitGroup
+	c := &gitCommand{g: g, ctx: ctx, cmd: cmd, args: args, tail: &tailWriter{max: 4096}}
+	cmd.Stdout = &c.stdout
+	cmd.Stderr = c.tail
 	if progress != nil {
 		pr, pw := io.Pipe()
-		cmd.Stderr = io.MultiWriter(tail, pw)
-		wg.Add(1)
+		c.progress = pw
+		cmd.Stderr = io.MultiWriter(c.tail, pw)
+		c.scanned.Add(1)
 		go func() {
-			defer wg.Done()
+			defer c.scanned.Done()
 			sc := bufio.NewScanner(pr)
 			sc.Split(scanCRLF)
 			for sc.Scan() {
@@ -91,14 +112,19 @@ func (g *SystemGit) run(ctx context.Context, dir string, progress func(string), 
 			}
 			io.Copy(io.Discard, pr)
 		}()
-		err := cmd.Run()
-		pw.Close()
-		wg.Wait()
-		return stdout.String(), g.wrap(ctx, args, tail, err)
 	}
-	cmd.Stderr = tail
-	err := cmd.Run()
-	return stdout.String(), g.wrap(ctx, args, tail, err)
+	return c
+}
+
+// finish takes the result of the process's Run or Wait: it waits for the
+// last progress lines and returns the output, or an error that quotes the
+// last lines git wrote.
+func (c *gitCommand) finish(err error) (string, error) {
+	if c.progress != nil {
+		c.progress.Close()
+		c.scanned.Wait()
+	}
+	return c.stdout.String(), c.g.wrap(c.ctx, c.args, c.tail, err)
 }
 
 // cleanEnv drops the variables that would make git work on another
@@ -419,3 +445,53 @@ func (g *SystemGit) Head(ctx context.Context, dir string) (string, error) {
 	}
 	return h, nil
 }
+
+// indexPack starts git index-pack in the repository at dir and returns where
+// to write a pack; closing it waits for git to store and index the pack.
+// Thin packs are completed from the repository's objects, as git fetch does.
+func (g *SystemGit) indexPack(ctx context.Context, dir string, progress func(string)) (io.WriteCloser, error) {
+	args := []string{"index-pack", "--stdin", "--fix-thin"}
+	if progress != nil {
+		args = append(args, "-v")
+	}
+	c := g.command(ctx, dir, progress, args...)
+	stdin, err := c.cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := c.cmd.Start(); err != nil {
+		_, err = c.finish(err)
+		return nil, err
+	}
+	return &packPipe{stdin: stdin, c: c}, nil
+}
+
+type packPipe struct {
+	stdin  io.WriteCloser
+	c      *gitCommand
+	waited bool
+	err    error
+}
+
+// wait closes git's input and waits for it, once.
+func (p *packPipe) wait() error {
+	if !p.waited {
+		p.waited = true
+		p.stdin.Close()
+		_, p.err = p.c.finish(p.c.cmd.Wait())
+	}
+	return p.err
+}
+
+func (p *packPipe) Write(b []byte) (int, error) {
+	n, err := p.stdin.Write(b)
+	if err != nil {
+		// git stopped reading: its own message says why.
+		if werr := p.wait(); werr != nil {
+			return n, werr
+		}
+	}
+	return n, err
+}
+
+func (p *packPipe) Close() error { return p.wait() }

@@ -4,15 +4,16 @@
 // scripts/bench-clone.sh:
 //
 //	benchcmd [-cloner auto|git|go-git] [-parallel N] [-depth N]
-//	         [-sizes-from DIR] [-apply [-force]] -dest DIR NAME=URL@REF...
+//	         [-small-objects N] [-apply [-force]] -dest DIR NAME=URL@REF...
 //
 // Without -apply it calls git.Ensure for each repository with a pool of
 // workers. With -apply it builds a plan of the repositories' clone steps
 // and calls executor.Apply with Only "clone", as the CLI does, so a second
 // run against the same DIR is the no-op re-apply (the journal says the
 // plan was applied: ErrAlreadyApplied, a success here); -force re-applies
-// it anyway, checking every existing checkout. -sizes-from DIR gives
-// git.Auto the checkout sizes in DIR's journal, as a later apply has them.
+// it anyway, checking every existing checkout. -small-objects sets
+// git.Auto's SmallObjects: 1 hands every pack and checkout to git after
+// go-git's negotiation.
 package main
 
 import (
@@ -37,7 +38,7 @@ func main() {
 	parallel := flag.Int("parallel", 4, "clone workers")
 	depth := flag.Int("depth", 0, "GIT_DEPTH")
 	dest := flag.String("dest", "", "destination directory")
-	sizesFrom := flag.String("sizes-from", "", "DEST whose journal gives git.Auto the checkout sizes")
+	smallObjects := flag.Uint("small-objects", 0, "git.Auto's SmallObjects (0: its default; 1 hands every pack to git)")
 	apply := flag.Bool("apply", false, "run executor.Apply (Only: clone) on a plan of the repositories")
 	force := flag.Bool("force", false, "with -apply: apply again although the journal says it was applied")
 	flag.Parse()
@@ -48,11 +49,7 @@ func main() {
 	case "go-git":
 		c = git.GoGit{}
 	default:
-		a := &git.Auto{}
-		if *sizesFrom != "" {
-			a.Sizes = executor.ReadJournal(filepath.Join(*sizesFrom, executor.StateDirName)).Sizes
-		}
-		c = a
+		c = &git.Auto{SmallObjects: uint32(*smallObjects)}
 	}
 	var repos []repo
 	for _, arg := range flag.Args() {
@@ -61,8 +58,8 @@ func main() {
 		repos = append(repos, repo{name, rest[:i], rest[i+1:]})
 	}
 	if *apply {
-		if *cloner == "auto" && *sizesFrom == "" {
-			c = nil // the executor's own Auto, with the journal's sizes
+		if *cloner == "auto" && *smallObjects == 0 {
+			c = nil // the executor's own Auto
 		}
 		os.Exit(runApply(c, *dest, repos, *parallel, *depth, *force))
 	}

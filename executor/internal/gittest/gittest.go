@@ -110,6 +110,9 @@ type Server struct {
 	stall   chan struct{}
 	Stalled chan struct{}
 	down    bool
+	// user and password, when set, are the HTTP basic credentials every
+	// request must carry.
+	user, password string
 }
 
 // SetDieAfter makes upload-pack responses end abruptly after n bytes (0: never).
@@ -129,6 +132,14 @@ func (s *Server) Release() {
 	s.mu.Unlock()
 }
 
+// RequireAuth makes the HTTP server answer 401 to requests without these
+// basic credentials.
+func (s *Server) RequireAuth(user, password string) {
+	s.mu.Lock()
+	s.user, s.password = user, password
+	s.mu.Unlock()
+}
+
 // SetDown makes the server refuse to talk (the connection is closed at once).
 func (s *Server) SetDown(down bool) { s.mu.Lock(); s.down = down; s.mu.Unlock() }
 
@@ -136,6 +147,16 @@ func (s *Server) state() (int64, chan struct{}, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.dieAfter, s.stall, s.down
+}
+
+func (s *Server) authorized(r *http.Request) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.user == "" {
+		return true
+	}
+	user, password, ok := r.BasicAuth()
+	return ok && user == s.user && password == s.password
 }
 
 // ServeDaemon serves root with git daemon on a 127.0.0.1 listener.
@@ -197,6 +218,11 @@ func ServeHTTP(t testing.TB, root string) *Server {
 		dieAfter, stall, down := s.state()
 		if down {
 			http.Error(w, "service unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		if !s.authorized(r) {
+			w.Header().Set("WWW-Authenticate", `Basic realm="git"`)
+			http.Error(w, "authentication required", http.StatusUnauthorized)
 			return
 		}
 		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/git-upload-pack") {
