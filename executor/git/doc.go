@@ -3,10 +3,13 @@
 // implementations: [SystemGit], which runs the git command, and [GoGit],
 // which uses go-git in-process. [Auto] picks one per repository: go-git is
 // faster for small repositories (no process start-up), the git command is
-// several times faster and leaner on large ones. SystemGit clones a branch
-// or tag with a single git clone and detaches HEAD in-process, and every
-// Head reads the repository's files without starting a process when their
-// layout allows (the no-op re-apply reads one HEAD per plugin).
+// several times faster and leaner on large ones. For a new clone the choice
+// is made when the server's pack announces its size: go-git negotiates, and
+// a large pack goes to git index-pack, the checkout to git. SystemGit
+// clones a branch or tag with a single git clone and detaches HEAD
+// in-process, and every Head reads the repository's files without starting
+// a process when their layout allows (the no-op re-apply reads one HEAD per
+// plugin).
 //
 // [Ensure] holds the policy both share: OFFLINE, ERROR_ON_CLONE and RECLONE
 // keep DevStack's meaning, and a new checkout is made in a temporary
