@@ -89,7 +89,7 @@ type CloneResult struct {
 	Commit string
 	// Action is "cloned", "kept", "updated" or "offline".
 	Action git.Action
-	// Cloner is "git" or "go-git" when something was fetched.
+	// Cloner is "git", "go-git" or git.HandedOff when something was fetched.
 	Cloner string
 	Start  time.Time
 	End    time.Time

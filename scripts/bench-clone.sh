@@ -72,6 +72,10 @@ measure() {
     [[ $keep == keep ]] && dest="$W/dest-$KEEP_DEST"
     for ((r = 0; r < REPS; r++)); do
         if [[ $keep != keep ]]; then rm -rf "$dest"; mkdir -p "$dest"; fi
+        # Start each run with no dirty pages of the previous one to write
+        # back, or later runs pay for earlier ones (WORKDIR on a tmpfs such
+        # as /dev/shm leaves the disk out altogether).
+        sync
         DEST=$dest /usr/bin/time -f '%e %M' -o "$W/out/$label.time" "$@" >/dev/null 2>"$W/out/$label.err" || { echo "$label failed" >&2; cat "$W/out/$label.err" >&2; }
         read -r w k <"$W/out/$label.time"
         walls+=("$w"); ((k > rss)) && rss=$k

@@ -48,16 +48,18 @@ type Auto struct {
 }
 
 // DefaultSmallObjects is the most objects of a pack go-git stores by
-// default. Measured on 4 parallel clones over git daemon (one file a blob,
-// scripts/bench-clone.sh's repositories at other sizes): go-git is ahead
-// below about 150 objects (the start-up of git's processes), even at 250,
-// and then falls behind fast, 2 times slower than the hand-off at 1,000
-// objects and 3 at 4,000, which is mostly go-git's checkout.
+// default. Measured with 4 parallel clones over git daemon of repositories
+// built as scripts/bench-clone.sh builds them, at sizes from 40 to 8,000
+// objects: go-git is ahead up to about 150 objects (git's processes take
+// longer to start), level around 250, and then falls behind fast, 2 times
+// slower than the hand-off at 1,000 objects and 3 times at 4,000, mostly in
+// its checkout.
 const DefaultSmallObjects = 200
 
 // DefaultSmallBytes is the largest objects directory of a local repository
-// or existing checkout go-git works on by default: the small plugins above
-// take 35 KB, the large ones 0.5 MB shallow and 1.7 MB in full.
+// or existing checkout go-git works on by default. The benchmark's small
+// plugins (20 files, 10 commits) take 35 KB, its large ones (5,000 files,
+// 2,000 commits) 0.5 MB shallow and 1.7 MB in full.
 const DefaultSmallBytes = 256 << 10
 
 // HandedOff is what [Auto.Chosen] reports for a clone that go-git started

@@ -479,3 +479,33 @@ func TestHeadWithoutProcess(t *testing.T) {
 		t.Fatal("unborn HEAD gave a commit")
 	}
 }
+
+// Symbolic links are checked out as committed, absolute targets included,
+// by every implementation: go-git's default filesystem would rewrite an
+// absolute target under the temporary clone directory, which dangles once
+// the clone is renamed into place.
+func TestSymlinksKeptAsCommitted(t *testing.T) {
+	root := t.TempDir()
+	r := gittest.NewRepo(t, root, "plugin", map[string]string{"devstack/plugin.sh": "echo one\n"})
+	links := map[string]string{"abs": "/etc/hostname", "devstack/rel": "plugin.sh", "up": "../outside"}
+	for name, target := range links {
+		if err := os.Symlink(target, filepath.Join(r.Dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.Commit("links", nil)
+	daemon := gittest.ServeDaemon(t, root)
+	for _, c := range cloners() {
+		for _, url := range []string{r.Dir, daemon.URL + "/plugin"} {
+			dest := filepath.Join(t.TempDir(), "plugin")
+			if _, err := git.Ensure(context.Background(), c, git.Request{Name: "plugin", URL: url, Ref: "master"}, dest, git.Policy{}); err != nil {
+				t.Fatalf("%s %s: %v", c.Name(), url, err)
+			}
+			for name, want := range links {
+				if got, err := os.Readlink(filepath.Join(dest, name)); err != nil || got != want {
+					t.Errorf("%s %s: %s -> %q (%v), want %q", c.Name(), url, name, got, err, want)
+				}
+			}
+		}
+	}
+}

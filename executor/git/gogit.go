@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 
+	"github.com/go-git/go-billy/v5"
 	"github.com/go-git/go-billy/v5/osfs"
 	gogit "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
@@ -46,8 +49,7 @@ func (g GoGit) initRepo(req Request, dir string, wrap func(*filesystem.Storage) 
 	if err := checkGoGitURL(req.URL); err != nil {
 		return nil, nil, err
 	}
-	wt := osfs.New(dir)
-	dot, err := wt.Chroot(gogit.GitDirName)
+	wt, dot, err := repoFS(dir)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -74,7 +76,7 @@ func (g GoGit) Update(ctx context.Context, req Request, dir string) (string, err
 	if err := checkGoGitURL(req.URL); err != nil {
 		return "", err
 	}
-	repo, err := gogit.PlainOpen(dir)
+	repo, err := openRepo(dir)
 	if err != nil {
 		return "", err
 	}
@@ -83,6 +85,30 @@ func (g GoGit) Update(ctx context.Context, req Request, dir string) (string, err
 		return "", err
 	}
 	return g.fetchAndCheckout(ctx, repo, req)
+}
+
+// repoFS is the worktree at dir and its .git directory as go-git writes
+// them. They are go-billy's BoundOS, which keeps symbolic link targets as
+// the commit has them, as git does (its default rewrites an absolute target
+// to lie under dir, so it points into the temporary directory of a clone
+// once that is renamed), and refuses to follow a link out of dir.
+func repoFS(dir string) (wt, dot billy.Filesystem, err error) {
+	wt = osfs.New(dir, osfs.WithBoundOS())
+	dot, err = wt.Chroot(gogit.GitDirName)
+	return wt, dot, err
+}
+
+// openRepo opens the repository at dir through repoFS when its .git is a
+// directory, and as go-git does otherwise (a .git file naming the directory).
+func openRepo(dir string) (*gogit.Repository, error) {
+	if st, err := os.Lstat(filepath.Join(dir, gogit.GitDirName)); err != nil || !st.IsDir() {
+		return gogit.PlainOpen(dir)
+	}
+	wt, dot, err := repoFS(dir)
+	if err != nil {
+		return nil, err
+	}
+	return gogit.Open(filesystem.NewStorage(dot, cache.NewObjectLRUDefault()), wt)
 }
 
 // Head implements [Cloner].

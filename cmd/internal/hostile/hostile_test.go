@@ -34,8 +34,6 @@ const casesDir = "../../../testdata/hostile"
 //	                      plan succeeds), DEST is never created, stderr holds TEXT
 //	apply: fails TEXT     an apply-time refusal after cloning: apply exits 1 and stderr holds TEXT
 //	apply: ok             a neutralised attack: apply succeeds
-//	apply: contained TEXT apply succeeds, or fails with TEXT in stderr: either
-//	                      way the canary proves nothing outside ran
 //	apply-exit: N         apply's exit code for a refused case, when it differs
 //	absent: TEXT          no output of any command holds TEXT
 //	args: FLAGS           extra flags for lint, plan and apply
@@ -138,7 +136,7 @@ func loadCases(t *testing.T) []*hostileCase {
 				bad()
 			}
 		}
-		if !slices.Contains([]string{"refused", "fails", "ok", "contained"}, c.apply) {
+		if !slices.Contains([]string{"refused", "fails", "ok"}, c.apply) {
 			t.Fatalf("%s: apply: %q", p, c.apply)
 		}
 		cases = append(cases, c)
@@ -276,10 +274,6 @@ func (c *hostileCase) run(t *testing.T) {
 	case "ok":
 		if code != cli.ExitOK {
 			t.Errorf("apply exited %d, want 0; stderr:\n%s", code, stderr)
-		}
-	case "contained":
-		if code != cli.ExitOK && (code != cli.ExitFindings || !strings.Contains(stderr, c.applyText)) {
-			t.Errorf("apply exited %d, want 0, or 1 with %q in stderr:\n%s", code, c.applyText, stderr)
 		}
 	}
 	for _, a := range c.absent {
