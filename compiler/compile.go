@@ -78,7 +78,7 @@ func Compile(cfg *schema.Config, front hcl.Diagnostics, opts Options) (*plan.Pla
 	diags = append(diags, depDiags...)
 	p.Plugins = graph.planPlugins(cfg.Plugins, p.Plugins)
 	p.Sorted = graph.Sorted
-	diags = suppress(diags, cfg.Inputs)
+	diags = suppress(diags, Sources(cfg, opts.Settings))
 	diags = schema.SortDiagnostics(diags)
 	diags = redactDiags(diags)
 
@@ -144,13 +144,29 @@ func redactDiags(diags hcl.Diagnostics) hcl.Diagnostics {
 
 var ignoreRE = regexp.MustCompile(`#\s*stackplan:\s*ignore=([A-Za-z0-9_,-]+)`)
 
+// Sources maps the name of every file a compilation reports on to its
+// bytes: the configuration's inputs, and the plugins' settings files.
+func Sources(cfg *schema.Config, settings map[string]*pluginsettings.Declarations) map[string][]byte {
+	out := make(map[string][]byte, len(cfg.Inputs)+len(settings))
+	for _, d := range settings {
+		if d != nil && d.Source != nil {
+			out[d.File] = d.Source
+		}
+	}
+	for _, in := range cfg.Inputs {
+		out[in.Path] = in.Bytes
+	}
+	return out
+}
+
 // suppress drops each diagnostic whose rule is named by a
-// "# stackplan: ignore=RULE[,RULE]" comment on the line before it.
-func suppress(diags hcl.Diagnostics, inputs []schema.Input) hcl.Diagnostics {
+// "# stackplan: ignore=RULE[,RULE]" comment on the line before it, in the
+// file it is about.
+func suppress(diags hcl.Diagnostics, sources map[string][]byte) hcl.Diagnostics {
 	lines := map[string][]string{}
-	for _, in := range inputs {
-		if ignoreRE.Match(in.Bytes) {
-			lines[in.Path] = strings.Split(string(in.Bytes), "\n")
+	for name, src := range sources {
+		if ignoreRE.Match(src) {
+			lines[name] = strings.Split(string(src), "\n")
 		}
 	}
 	if len(lines) == 0 {

@@ -38,6 +38,11 @@ import (
 // Declarations is what one devstack/settings file declares, as the Zuul
 // role reads it.
 type Declarations struct {
+	// File is the file name the ranges use, and Source what it holds (empty
+	// when the file is too large to read): diagnostics show it, and its
+	// "# stackplan: ignore=RULE" comments apply to its own findings.
+	File   string
+	Source []byte
 	// Name is the plugin name the file defines: the last define_plugin the
 	// role reads, or "" when there is none (then Requires is empty too).
 	Name string
@@ -75,7 +80,7 @@ const MaxSize = 1 << 20
 
 // Parse reads one settings file. filename is used in ranges.
 func Parse(filename string, src []byte) *Declarations {
-	d := &Declarations{}
+	d := &Declarations{File: filename}
 	pos := newPositions(filename, src)
 	if len(src) > MaxSize {
 		d.Diags = append(d.Diags, schema.RuleSettingsDeclaration.Diag(
@@ -83,6 +88,7 @@ func Parse(filename string, src []byte) *Declarations {
 			"", pos.rng(0, 0)))
 		return d
 	}
+	d.Source = src
 	calls := commands(filename, src, pos, d)
 
 	var current string

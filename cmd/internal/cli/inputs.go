@@ -97,8 +97,8 @@ func (c *Command) readInput(path string) (name string, data []byte, tooBig bool,
 // compiled is a configuration (one file, or local.conf fragments) compiled
 // to a plan.
 type compiled struct {
-	// sources maps each input's name to its bytes with secrets masked byte
-	// for byte, for diagnostic snippets.
+	// sources maps the name of each input and plugin settings file to its
+	// bytes with secrets masked byte for byte, for diagnostic snippets.
 	sources map[string][]byte
 	cfg     *schema.Config
 	plan    *plan.Plan
@@ -145,12 +145,13 @@ func (c *Command) compileFiles(paths []string, opts localconf.Options) (*compile
 		}
 		cfg, parsed = localconf.ParseFragments(frags, opts)
 	}
+	settings := c.settingsFor(cfg)
 	p, diags := compiler.Compile(cfg, append(front, parsed...), compiler.Options{ToolVersion: Version, Remotes: c.remotesFor(cfg), Checkouts: c.checkoutsFor(cfg), Env: opts.Env,
-		Settings: c.settingsFor(cfg), Sort: c.sortPlugins})
+		Settings: settings, Sort: c.sortPlugins})
 	red := compiler.RedactorFor(cfg)
-	sources := map[string][]byte{}
-	for _, f := range frags {
-		sources[f.Name] = red.MaskSource(f.Name, f.Src)
+	sources := compiler.Sources(cfg, settings)
+	for name, src := range sources {
+		sources[name] = red.MaskSource(name, src)
 	}
 	return &compiled{sources: sources, cfg: cfg, plan: p, diags: diags}, nil
 }
