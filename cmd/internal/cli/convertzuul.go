@@ -42,7 +42,7 @@ func (c *Command) convertZuul(a *convertArgs, extra []string) int {
 		for _, n := range job.nodes {
 			names = append(names, n.node.Name)
 		}
-		return fail(ExitUsage, "-o writes one node's configuration: name it with --node (job %s has nodes %v)", job.job, names)
+		return fail(ExitUsage, "-o writes one node's configuration: name it with --node (%s has nodes %v)", job.title(), names)
 	}
 	all := slices.Clone(job.loadDiags)
 	for _, n := range job.nodes {
@@ -79,7 +79,7 @@ func (c *Command) convertZuul(a *convertArgs, extra []string) int {
 		return fail(ExitInternal, "%v", err)
 	}
 	if all.HasErrors() || failed {
-		return fail(ExitFindings, "job %s has errors; nothing converted", job.job)
+		return fail(ExitFindings, "%s has errors; nothing converted", job.title())
 	}
 	return c.writeConverted(a.out, out.Bytes())
 }

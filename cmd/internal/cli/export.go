@@ -91,12 +91,12 @@ func (c *Command) runExport(args []string) int {
 	}
 	for name := range nodeDest {
 		if !job.has(name) {
-			return fail(ExitUsage, "--node-dest %s: job %s has no such node", name, a.zuul.job)
+			return fail(ExitUsage, "--node-dest %s: %s has no such node", name, job.title())
 		}
 	}
 	for name := range hostAddr {
 		if !job.has(name) {
-			return fail(ExitUsage, "--host %s: job %s has no such node", name, a.zuul.job)
+			return fail(ExitUsage, "--host %s: %s has no such node", name, job.title())
 		}
 	}
 	all := job.loadDiags
@@ -179,19 +179,19 @@ func (c *Command) runExport(args []string) int {
 	if err != nil {
 		return fail(ExitInternal, "%v", err)
 	}
-	invData = append([]byte(fmt.Sprintf("# Written by stackplan export ansible for Zuul job %s.\n", job.job)), invData...)
+	invData = append([]byte(fmt.Sprintf("# Written by stackplan export ansible for %s.\n", job.title())), invData...)
 	if err := planfile.WriteFileAtomic(filepath.Join(a.out, "inventory.yml"), invData, 0o644); err != nil {
 		return fail(ExitInternal, "%v", err)
 	}
 	var book strings.Builder
-	if err := playbookTemplate.Execute(&book, job.job); err != nil {
+	if err := playbookTemplate.Execute(&book, job.title()); err != nil {
 		return fail(ExitInternal, "%v", err)
 	}
 	if err := planfile.WriteFileAtomic(filepath.Join(a.out, "playbook.yml"), []byte(book.String()), 0o644); err != nil {
 		return fail(ExitInternal, "%v", err)
 	}
-	fmt.Fprintf(c.Stdout, "Wrote %d node plans for job %s to %s; run them with:\n  ansible-playbook -i %s %s\n",
-		len(job.nodes), job.job, a.out, filepath.Join(a.out, "inventory.yml"), filepath.Join(a.out, "playbook.yml"))
+	fmt.Fprintf(c.Stdout, "Wrote %d node plans for %s to %s; run them with:\n  ansible-playbook -i %s %s\n",
+		len(job.nodes), job.title(), a.out, filepath.Join(a.out, "inventory.yml"), filepath.Join(a.out, "playbook.yml"))
 	return ExitOK
 }
 
@@ -247,7 +247,7 @@ type inventoryGroup struct {
 // playbookTemplate runs the controller's play before the subnodes' play;
 // any_errors_fatal stops everything at the first failed node, and the last
 // task names the node that failed.
-var playbookTemplate = template.Must(template.New("playbook").Delims("[[", "]]").Parse(`# Written by stackplan export ansible for Zuul job [[.]].
+var playbookTemplate = template.Must(template.New("playbook").Delims("[[", "]]").Parse(`# Written by stackplan export ansible for [[.]].
 # Run: ansible-playbook -i inventory.yml playbook.yml [-e stackplan_bin=/path/to/stackplan]
 # The controller is applied first; the other nodes only when it succeeded.
 - name: Apply the controller's plan

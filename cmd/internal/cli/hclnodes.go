@@ -47,7 +47,7 @@ func (c *Command) compileHCLNodes(path, only string, opts localconf.Options) (*z
 		}
 		nodes = keep
 	}
-	out := &zuulJob{job: name, loadDiags: diags, files: map[string][]byte{name: data}}
+	out := &zuulJob{job: name, fromHCL: true, loadDiags: diags, files: map[string][]byte{name: data}}
 	for _, n := range nodes {
 		p, pd := compiler.Compile(n.Config, n.Diags, compiler.Options{ToolVersion: Version, Remotes: c.remotesFor(n.Config), Checkouts: c.checkoutsFor(n.Config), Env: opts.Env})
 		out.files[name] = compiler.RedactorFor(n.Config).MaskSource(name, out.files[name])

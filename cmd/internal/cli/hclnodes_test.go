@@ -102,8 +102,14 @@ func TestPlanAndExportMultiNodeHCL(t *testing.T) {
 	if _, ok := inv.All.Children[subnodeGroup].Hosts["compute1"]; !ok {
 		t.Errorf("no compute1 in %s:\n%s", subnodeGroup, data)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "deploy", "playbook.yml")); err != nil {
-		t.Error(err)
+	book, err := os.ReadFile(filepath.Join(dir, "deploy", "playbook.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for file, head := range map[string][]byte{"playbook.yml": book, "inventory.yml": data} {
+		if want := "# Written by stackplan export ansible for the node blocks of stack.hcl.\n"; !strings.HasPrefix(string(head), want) {
+			t.Errorf("%s starts %q, want %q", file, strings.SplitAfter(string(head), "\n")[0], want)
+		}
 	}
 	for node, want := range map[string]string{"controller": "heat", "compute1": "heat,barbican"} {
 		raw, err := os.ReadFile(filepath.Join(dir, "deploy", "nodes", node, "plan.json"))

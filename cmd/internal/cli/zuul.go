@@ -72,12 +72,23 @@ type nodePlan struct {
 
 // zuulJob is a Zuul job compiled for every node of it.
 type zuulJob struct {
-	job   string
-	nodes []nodePlan
+	job string
+	// fromHCL is set when the nodes are a stack.hcl's node blocks (job is
+	// then the file's name).
+	fromHCL bool
+	nodes   []nodePlan
 	// loadDiags are about the files themselves.
 	loadDiags hcl.Diagnostics
 	// files maps each file name to its bytes, secrets masked, for snippets.
 	files map[string][]byte
+}
+
+// title names where the nodes come from, for messages and file headers.
+func (j *zuulJob) title() string {
+	if j.fromHCL {
+		return "the node blocks of " + j.job
+	}
+	return "Zuul job " + j.job
 }
 
 func (j *zuulJob) hasErrors() bool {
