@@ -16,10 +16,23 @@
 #              which re-checks every checkout)
 # and prints each as a ratio against its baseline: full clones against
 # DevStack's way, shallow ones against xargs.
-# Usage: scripts/bench-clone.sh [WORKDIR]   (SMALL=20 LARGE=3 FILES=5000 COMMITS=2000 P=4 REPS=3)
+# Usage: scripts/bench-clone.sh [WORKDIR]   (default: a new directory on /dev/shm, else in TMPDIR)
+#   (SMALL=20 LARGE=3 FILES=5000 COMMITS=2000 P=4 REPS=3)
 set -euo pipefail
 SMALL=${SMALL:-20} LARGE=${LARGE:-3} FILES=${FILES:-5000} COMMITS=${COMMITS:-2000} P=${P:-4} REPS=${REPS:-3}
-W=${1:-$(mktemp -d)}
+# By default the work happens on /dev/shm when it is a writable tmpfs: every
+# contender writes the same checkouts, and a virtual disk's write-back makes
+# the timings depend on the order the cases run in.
+shm=()
+[[ -w /dev/shm ]] && shm=(-p /dev/shm)
+W=${1:-$(mktemp -d "${shm[@]}")}
+owned=$([[ -z ${1:-} ]] && echo "$W" || true) # removed at exit; a named WORKDIR is kept for reuse
+DAEMON=
+cleanup() {
+    if [[ -n $DAEMON ]]; then kill "$DAEMON" 2>/dev/null || true; fi
+    if [[ -n $owned ]]; then rm -rf "$owned"; fi
+}
+trap cleanup EXIT
 REPO_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$W/srv" "$W/out"
 go build -tags bench -o "$W/benchcmd" "$REPO_ROOT/executor/internal/benchcmd"
@@ -56,7 +69,6 @@ for ((i = 0; i < LARGE; i++)); do mkrepo "large$i" "$FILES" "$COMMITS"; done
 PORT=${PORT:-$((20000 + RANDOM % 20000))}
 git daemon --listen=127.0.0.1 --port="$PORT" --export-all --base-path="$W/srv" --reuseaddr "$W/srv" &
 DAEMON=$!
-trap 'kill $DAEMON 2>/dev/null' EXIT
 sleep 1
 BASE="git://127.0.0.1:$PORT"
 NAMES=()
