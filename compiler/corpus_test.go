@@ -74,3 +74,27 @@ func compact(d *hcl.Diagnostic) string {
 	}
 	return fmt.Sprintf("%d:%d: %s: %s [%s]", d.Subject.Start.Line, d.Subject.Start.Column, sev, d.Summary, schema.RuleOf(d))
 }
+
+// BenchmarkCorpus parses and compiles every file of the corpus once per
+// iteration: the work of `stackplan lint` on it, without the process.
+func BenchmarkCorpus(b *testing.B) {
+	entries, err := os.ReadDir(corpusDir)
+	if err != nil {
+		b.Skipf("corpus not available: %v", err)
+	}
+	names := make([]string, len(entries))
+	srcs := make([][]byte, len(entries))
+	for i, e := range entries {
+		names[i] = e.Name()
+		if srcs[i], err = os.ReadFile(filepath.Join(corpusDir, e.Name())); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		for i := range srcs {
+			cfg, front := localconf.Parse(names[i], srcs[i], localconf.Options{})
+			compiler.Compile(cfg, front, compiler.Options{})
+		}
+	}
+}

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/stackplan/stackplan/schema"
+	"github.com/stackplan/stackplan/schema/schematest"
 )
 
 // TestPlanFormatExample checks that the example in plan-format.md is a
@@ -23,7 +23,7 @@ func TestPlanFormatExample(t *testing.T) {
 	if !ok {
 		t.Fatal("plan-format.md: unterminated ```json example")
 	}
-	if err := schema.ValidatePlanJSON([]byte(example)); err != nil {
+	if err := schematest.ValidatePlanJSON([]byte(example)); err != nil {
 		t.Errorf("the example in plan-format.md fails the schema: %v", err)
 	}
 }

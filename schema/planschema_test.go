@@ -16,6 +16,7 @@ import (
 	"github.com/stackplan/stackplan/plan"
 	"github.com/stackplan/stackplan/plan/planfile"
 	"github.com/stackplan/stackplan/schema"
+	"github.com/stackplan/stackplan/schema/schematest"
 )
 
 // planJSON compiles a local.conf with the real front-end and compiler and
@@ -102,7 +103,7 @@ func TestPlanSchemaAcceptsCompiledPlans(t *testing.T) {
 					t.Errorf("the plan lacks %s, so this case does not test what it should:\n%s", w, data)
 				}
 			}
-			if err := schema.ValidatePlanJSON(data); err != nil {
+			if err := schematest.ValidatePlanJSON(data); err != nil {
 				t.Errorf("a plan made by the compiler fails the schema: %v\n%s", err, data)
 			}
 		})
@@ -122,7 +123,7 @@ func TestPlanSchemaCorpus(t *testing.T) {
 			t.Fatal(err)
 		}
 		data := planJSON(t, filepath.Base(f), string(src), localconf.Options{})
-		if err := schema.ValidatePlanJSON(data); err != nil {
+		if err := schematest.ValidatePlanJSON(data); err != nil {
 			t.Errorf("%s: plan fails the schema: %v", f, err)
 		}
 	}
@@ -130,7 +131,7 @@ func TestPlanSchemaCorpus(t *testing.T) {
 
 func TestPlanSchemaRejects(t *testing.T) {
 	base := planJSON(t, "typical.conf", typicalConf, localconf.Options{Env: map[string]string{"GIT_BASE": "https://opendev.org"}})
-	if err := schema.ValidatePlanJSON(base); err != nil {
+	if err := schematest.ValidatePlanJSON(base); err != nil {
 		t.Fatalf("the base plan must be valid: %v", err)
 	}
 	cases := []struct {
@@ -173,7 +174,7 @@ func TestPlanSchemaRejects(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := schema.ValidatePlanJSON(data); err == nil {
+			if err := schematest.ValidatePlanJSON(data); err == nil {
 				t.Errorf("the schema accepts a plan with %s", c.name)
 			}
 		})

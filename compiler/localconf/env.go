@@ -104,11 +104,15 @@ func (ev *evaluator) special(name string) (expand.Variable, bool) {
 		ev.exp.taint("$" + name + " is known only when the shell runs")
 		return expand.Variable{Set: true, Kind: expand.String}, true
 	}
-	if n, err := strconv.Atoi(name); err == nil && n > 0 {
-		if n <= len(ev.args) {
-			return expand.Variable{Set: true, Kind: expand.String, Str: ev.args[n-1]}, true
+	// Only a name that starts with a digit can be a positional parameter
+	// (Atoi's error on every other name would allocate).
+	if name != "" && name[0] >= '0' && name[0] <= '9' {
+		if n, err := strconv.Atoi(name); err == nil && n > 0 {
+			if n <= len(ev.args) {
+				return expand.Variable{Set: true, Kind: expand.String, Str: ev.args[n-1]}, true
+			}
+			return expand.Variable{}, true
 		}
-		return expand.Variable{}, true
 	}
 	if len(name) > 5 && name[:5] == "HOME " { // ~user
 		ev.exp.taint("~" + name[5:] + " is known only on the machine that runs it")

@@ -49,6 +49,8 @@ func isHeader(text string) bool {
 	return strings.Contains(text[3+bar+1:], "]]")
 }
 
+var stripBrackets = strings.NewReplacer("[", "", "]", "")
+
 // headerFields derives group and file from a header line as awk does: take
 // the first whitespace-delimited word ($1), delete every "[" and "]", split
 // on "|"; fields after the second are ignored.
@@ -57,7 +59,7 @@ func headerFields(text string) (group, file string) {
 	if i := strings.IndexAny(text, " \t"); i >= 0 {
 		word = text[:i]
 	}
-	word = strings.NewReplacer("[", "", "]", "").Replace(word)
+	word = stripBrackets.Replace(word)
 	parts := strings.Split(word, "|")
 	group = parts[0]
 	if len(parts) > 1 {

@@ -9,7 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/stackplan/stackplan/schema"
+	"github.com/stackplan/stackplan/schema/schematest"
 )
 
 // exampleConfigs are the shipped examples the README points at.
@@ -58,7 +58,7 @@ func TestExamples(t *testing.T) {
 					t.Errorf("%s differs (-want +got):\n%s", golden, diff)
 				}
 				if view.suffix == ".plan.json" {
-					if err := schema.ValidatePlanJSON([]byte(got)); err != nil {
+					if err := schematest.ValidatePlanJSON([]byte(got)); err != nil {
 						t.Errorf("%s does not validate against schema/plan.schema.json: %v", golden, err)
 					}
 				}
