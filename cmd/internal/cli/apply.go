@@ -203,6 +203,9 @@ func (c *Command) planToApply(files []string, opts localconf.Options) (*compiled
 		return nil, &unreadableError{err}
 	}
 	if !bytes.HasPrefix(bytes.TrimSpace(head), []byte("{")) {
+		if len(files) == 1 && c.isMultiNodeHCL(path, opts) {
+			fmt.Fprintf(c.Stderr, "stackplan apply: %s has node blocks: applying the controller's configuration here; 'stackplan export ansible' writes every node's local.conf and plan\n", path)
+		}
 		return c.compileFiles(files, opts)
 	}
 	if len(files) > 1 {

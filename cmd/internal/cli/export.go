@@ -99,12 +99,8 @@ func (c *Command) runExport(args []string) int {
 			return fail(ExitUsage, "--host %s: %s has no such node", name, job.title())
 		}
 	}
-	all := job.loadDiags
-	for _, n := range job.nodes {
-		all = append(all, n.diags...)
-	}
 	dopts := diagview.Options{Color: c.useColor(a.color, c.Stderr), ToolVersion: Version}
-	if err := diagview.Write(c.Stderr, diagview.Pretty, dedupe(all), job.files, dopts); err != nil {
+	if err := diagview.Write(c.Stderr, diagview.Pretty, job.diagnostics(), job.files, dopts); err != nil {
 		return fail(ExitInternal, "%v", err)
 	}
 	if job.hasErrors() {

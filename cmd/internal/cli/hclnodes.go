@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 
-	"github.com/stackplan/stackplan/compiler"
 	"github.com/stackplan/stackplan/compiler/convert"
 	"github.com/stackplan/stackplan/compiler/hclconf"
 	"github.com/stackplan/stackplan/compiler/localconf"
@@ -49,15 +48,14 @@ func (c *Command) compileHCLNodes(path, only string, opts localconf.Options) (*z
 	}
 	out := &zuulJob{job: name, fromHCL: true, loadDiags: diags, files: map[string][]byte{name: data}}
 	for _, n := range nodes {
-		p, pd := compiler.Compile(n.Config, n.Diags, compiler.Options{ToolVersion: Version, Remotes: c.remotesFor(n.Config), Checkouts: c.checkoutsFor(n.Config), Env: opts.Env})
-		out.files[name] = compiler.RedactorFor(n.Config).MaskSource(name, out.files[name])
+		p, pd, sources := c.compile(n.Config, n.Diags, opts)
 		zn := zuul.NodeConfig{Name: n.Name, Groups: n.Groups, Controller: n.Controller, Config: n.Config, Diags: n.Diags}
 		if !pd.HasErrors() {
 			conf, cd := convert.ToLocalConf(n.Config)
 			pd = append(pd, cd...)
 			zn.LocalConf = string(conf)
 		}
-		out.nodes = append(out.nodes, nodePlan{node: zn, plan: p, diags: pd})
+		out.addNode(nodePlan{node: zn, plan: p, diags: pd}, sources)
 	}
 	return out, nil
 }

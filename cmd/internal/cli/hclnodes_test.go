@@ -143,3 +143,42 @@ func TestPlanAndExportMultiNodeHCL(t *testing.T) {
 		t.Errorf("unknown attribute in a node block: exit %d\n%s", code, errOut)
 	}
 }
+
+// lint checks every node of a stack.hcl, not only the controller, and
+// reports a finding the nodes share once; apply says it applies the
+// controller alone.
+func TestLintEveryNodeOfHCL(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	// A bad URL on the subnode only, and a bad plugin name at the top
+	// level, which every node has.
+	stack := strings.Replace(twoNodeStack, `url = "https://opendev.org/openstack/barbican"`, `url = "ext::sh -c evil"`, 1)
+	stack = strings.Replace(stack, `plugin "heat"`, `plugin "heat!"`, 1)
+	if err := os.WriteFile(filepath.Join(dir, "stack.hcl"), []byte(stack), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runIn(t, dir, "lint", "--format", "compact", "stack.hcl")
+	want := []string{
+		"stack.hcl:5:8: error: plugin name \"heat!\"",
+		"stack.hcl:16:11: error: URL \"ext::sh -c evil\"",
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != ExitFindings || len(lines) != len(want) {
+		t.Fatalf("lint: exit %d, want %d and %d findings\n%s%s", code, ExitFindings, len(want), out, errOut)
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(lines[i], w) {
+			t.Errorf("finding %d: %s\nwant it to start %s", i+1, lines[i], w)
+		}
+	}
+
+	stack = strings.Replace(stack, `plugin "heat!"`, `plugin "heat"`, 1)
+	stack = strings.Replace(stack, `url = "ext::sh -c evil"`, `url = "https://opendev.org/openstack/barbican"`, 1)
+	if err := os.WriteFile(filepath.Join(dir, "stack.hcl"), []byte(stack), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut = runIn(t, dir, "apply", "--dry-run", "--dest", filepath.Join(dir, "dest"), "stack.hcl")
+	if code != ExitOK || !strings.Contains(errOut, "stack.hcl has node blocks: applying the controller's configuration") {
+		t.Errorf("apply --dry-run: exit %d\n%s", code, errOut)
+	}
+}

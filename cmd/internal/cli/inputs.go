@@ -145,15 +145,25 @@ func (c *Command) compileFiles(paths []string, opts localconf.Options) (*compile
 		}
 		cfg, parsed = localconf.ParseFragments(frags, opts)
 	}
+	p, diags, sources := c.compile(cfg, append(front, parsed...), opts)
+	return &compiled{sources: sources, cfg: cfg, plan: p, diags: diags}, nil
+}
+
+// compile compiles one configuration (a file's, or a node's) with what the
+// command's flags let it know about the plugins: their remotes (--online),
+// checkouts (--dest) and settings files, in --sort order when asked. It
+// also returns the source of every file the diagnostics may be about (the
+// inputs and the settings files read), secrets masked.
+func (c *Command) compile(cfg *schema.Config, front hcl.Diagnostics, opts localconf.Options) (*plan.Plan, hcl.Diagnostics, map[string][]byte) {
 	settings := c.settingsFor(cfg)
-	p, diags := compiler.Compile(cfg, append(front, parsed...), compiler.Options{ToolVersion: Version, Remotes: c.remotesFor(cfg), Checkouts: c.checkoutsFor(cfg), Env: opts.Env,
+	p, diags := compiler.Compile(cfg, front, compiler.Options{ToolVersion: Version, Remotes: c.remotesFor(cfg), Checkouts: c.checkoutsFor(cfg), Env: opts.Env,
 		Settings: settings, Sort: c.sortPlugins})
 	red := compiler.RedactorFor(cfg)
 	sources := compiler.Sources(cfg, settings)
 	for name, src := range sources {
 		sources[name] = red.MaskSource(name, src)
 	}
-	return &compiled{sources: sources, cfg: cfg, plan: p, diags: diags}, nil
+	return p, diags, sources
 }
 
 // defaultConfig finds the configuration in the current directory when no

@@ -85,6 +85,18 @@ func (c *Command) runLint(args []string) int {
 		}
 	}
 	for _, group := range groups {
+		if len(group) == 1 && c.isMultiNodeHCL(group[0], opts) {
+			// Every node, not only the controller plan and apply default to.
+			job, err := c.compileHCLNodes(group[0], "", opts)
+			if err != nil {
+				fmt.Fprintf(c.Stderr, "stackplan lint: %v\n", err)
+				unreadable = true
+				continue
+			}
+			maps.Copy(sources, job.files)
+			all = append(all, job.diagnostics()...)
+			continue
+		}
 		res, err := c.compileFiles(group, opts)
 		if err != nil {
 			fmt.Fprintf(c.Stderr, "stackplan lint: %v\n", err)

@@ -145,14 +145,35 @@ func (c *Command) compileZuul(f zuulFlags, opts localconf.Options) (*zuulJob, er
 		out.files[zf.Name] = zf.Bytes
 	}
 	for _, n := range nodes {
-		p, diags := compiler.Compile(n.Config, n.Diags, compiler.Options{ToolVersion: Version, Remotes: c.remotesFor(n.Config), Checkouts: c.checkoutsFor(n.Config), Env: opts.Env})
-		red := compiler.RedactorFor(n.Config)
-		for name, data := range out.files {
-			out.files[name] = red.MaskSource(name, data)
-		}
-		out.nodes = append(out.nodes, nodePlan{node: n, plan: p, diags: diags})
+		p, diags, sources := c.compile(n.Config, n.Diags, opts)
+		out.addNode(nodePlan{node: n, plan: p, diags: diags}, sources)
 	}
 	return out, nil
+}
+
+// addNode adds a compiled node, and the sources compile gave with it: the
+// job's files masked with this node's secrets too, and its settings files.
+func (j *zuulJob) addNode(n nodePlan, sources map[string][]byte) {
+	red := compiler.RedactorFor(n.node.Config)
+	for name, data := range j.files {
+		j.files[name] = red.MaskSource(name, data)
+	}
+	for name, data := range sources {
+		if _, ok := j.files[name]; !ok {
+			j.files[name] = data
+		}
+	}
+	j.nodes = append(j.nodes, n)
+}
+
+// diagnostics are the job's findings: about its files, then each node's,
+// a finding several nodes share once.
+func (j *zuulJob) diagnostics() hcl.Diagnostics {
+	all := slices.Clone(j.loadDiags)
+	for _, n := range j.nodes {
+		all = append(all, n.diags...)
+	}
+	return dedupe(all)
 }
 
 // zuulPlanJSON is `plan --zuul --json` without --node: one document with
@@ -200,10 +221,6 @@ func (c *Command) printJob(a *planArgs, job *zuulJob) int {
 		return code
 	}
 	var err error
-	all := slices.Clone(job.loadDiags)
-	for _, n := range job.nodes {
-		all = append(all, n.diags...)
-	}
 	if a.json {
 		var data []byte
 		if a.zuul.node != "" {
@@ -226,7 +243,7 @@ func (c *Command) printJob(a *planArgs, job *zuulJob) int {
 		c.Stdout.Write(data)
 	} else {
 		dopts := diagview.Options{Color: c.useColor(a.color, c.Stderr), ToolVersion: Version}
-		if err := diagview.Write(c.Stderr, diagview.Pretty, dedupe(all), job.files, dopts); err != nil {
+		if err := diagview.Write(c.Stderr, diagview.Pretty, job.diagnostics(), job.files, dopts); err != nil {
 			return fail(ExitInternal, "%v", err)
 		}
 		for i, n := range job.nodes {
