@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/go-git/go-git/v5/plumbing/transport"
@@ -29,9 +30,12 @@ import (
 // made on the repository's real size at no cost: nothing is fetched twice.
 // A local repository (file:// or a path) is measured on disk and cloned by
 // one implementation, git's being a copy of its files; an existing checkout
-// is measured before an update. SSH URLs always use git, which reads the
-// user's ssh configuration (go-git does not), and a clone go-git cannot
-// authenticate is made again with git, which has credential helpers.
+// is measured before an update. git does the whole clone where it would
+// fetch differently from go-git, which reads no git configuration: SSH URLs
+// (the user's ssh configuration), URLs that url.<base>.insteadOf rewrites,
+// and http(s) URLs when http.* settings are made (a proxy, certificates);
+// and a clone go-git cannot authenticate is made again with git, which has
+// credential helpers.
 type Auto struct {
 	Git   *SystemGit
 	GoGit GoGit
@@ -45,6 +49,8 @@ type Auto struct {
 
 	mu     sync.Mutex
 	chosen map[string]string
+	// netConfig is read from git's configuration on the first clone.
+	netConfig func() gitNetConfig
 }
 
 // DefaultSmallObjects is the most objects of a pack go-git stores by
@@ -108,7 +114,7 @@ func (a *Auto) Clone(ctx context.Context, req Request, dir string) (string, erro
 	}
 	ep, err := transport.NewEndpoint(req.URL)
 	switch {
-	case err != nil || ep.Protocol == "ssh":
+	case err != nil || ep.Protocol == "ssh" || a.gitNetConfig(sys).concerns(req.URL):
 		return a.use(req.URL, sys).Clone(ctx, req, dir)
 	case ep.Protocol == "file":
 		if size, ok := repoObjectsSize(ep.Path); ok && a.small(size) {
@@ -158,6 +164,52 @@ func (a *Auto) Update(ctx context.Context, req Request, dir string) (string, err
 		return a.use(req.URL, a.GoGit).Update(ctx, req, dir)
 	}
 	return a.use(req.URL, sys).Update(ctx, req, dir)
+}
+
+// gitNetConfig is what the user's git configuration says about fetching
+// that go-git would not honor: URL prefixes that url.<base>.insteadOf
+// rewrites, and http.* settings (a proxy, certificates, extra headers).
+type gitNetConfig struct {
+	rewritten []string
+	http      bool
+}
+
+// concerns reports whether git would fetch url differently from go-git.
+func (n gitNetConfig) concerns(url string) bool {
+	for _, prefix := range n.rewritten {
+		if strings.HasPrefix(url, prefix) {
+			return true
+		}
+	}
+	scheme, _, _ := strings.Cut(url, "://")
+	return n.http && (strings.EqualFold(scheme, "http") || strings.EqualFold(scheme, "https"))
+}
+
+// gitNetConfig reads, once, the settings of git's system and global
+// configuration that change how it fetches: one git config process per Auto.
+func (a *Auto) gitNetConfig(sys *SystemGit) gitNetConfig {
+	a.mu.Lock()
+	if a.netConfig == nil {
+		a.netConfig = sync.OnceValue(func() gitNetConfig {
+			// Run at the root, so no repository's own configuration counts:
+			// a clone reads none either. git exits 1 when nothing matches.
+			out, _ := sys.run(context.Background(), "/", nil, "config", "-z", "--get-regexp", `^(url\..*\.insteadof|http\..*)$`)
+			var n gitNetConfig
+			for entry := range strings.SplitSeq(out, "\x00") {
+				key, value, _ := strings.Cut(entry, "\n")
+				switch {
+				case strings.HasPrefix(key, "url.") && strings.HasSuffix(key, ".insteadof"):
+					n.rewritten = append(n.rewritten, value)
+				case strings.HasPrefix(key, "http."):
+					n.http = true
+				}
+			}
+			return n
+		})
+	}
+	read := a.netConfig
+	a.mu.Unlock()
+	return read()
 }
 
 // use notes that c does the work on url, and returns it.

@@ -392,6 +392,40 @@ func TestAutoFallsBackToGitForCredentials(t *testing.T) {
 	assertEmptyDir(t, filepath.Dir(dest2))
 }
 
+// go-git reads no git configuration: where the user's would make git fetch
+// differently (a URL rewrite, http settings), Auto lets git clone.
+func TestAutoHonorsGitConfiguration(t *testing.T) {
+	f := newFixture(t)
+	daemon := gittest.ServeDaemon(t, f.root)
+	httpSrv := gittest.ServeHTTP(t, f.root)
+	home := t.TempDir()
+	global := filepath.Join(home, "gitconfig")
+	env := append(os.Environ(), "HOME="+home, "GIT_CONFIG_GLOBAL="+global, "GIT_CONFIG_NOSYSTEM=1")
+	for _, c := range []struct {
+		name, config, url, want string
+	}{
+		{"no settings", "", httpSrv.URL + "/plugin", "go-git"},
+		{"insteadOf", "[url \"" + daemon.URL + "/\"]\n\tinsteadOf = https://mirror.invalid/\n", "https://mirror.invalid/plugin", "git"},
+		{"http settings", "[http]\n\tlowSpeedLimit = 1\n", httpSrv.URL + "/plugin", "git"},
+		{"http settings, git://", "[http]\n\tlowSpeedLimit = 1\n", daemon.URL + "/plugin", "go-git"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if err := os.WriteFile(global, []byte(c.config), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			a := &git.Auto{Git: &git.SystemGit{Env: env}}
+			dest := filepath.Join(t.TempDir(), "plugin")
+			out, err := git.Ensure(context.Background(), a, git.Request{Name: "plugin", URL: c.url, Ref: "master"}, dest, git.Policy{})
+			if err != nil || out.Commit != f.master {
+				t.Fatalf("got %+v %v, want %s", out, err, f.master)
+			}
+			if got := a.Chosen(c.url); got != c.want {
+				t.Errorf("chose %q, want %q", got, c.want)
+			}
+		})
+	}
+}
+
 // A branch or tag is cloned with one git clone, which leaves HEAD on a
 // branch; the checkout must still be detached, as DevStack's is.
 func TestCloneDetachesHead(t *testing.T) {
