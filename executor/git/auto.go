@@ -114,7 +114,7 @@ func (a *Auto) Clone(ctx context.Context, req Request, dir string) (string, erro
 	}
 	ep, err := transport.NewEndpoint(req.URL)
 	switch {
-	case err != nil || ep.Protocol == "ssh" || a.gitNetConfig(sys).concerns(req.URL):
+	case err != nil || a.gitFetchesDifferently(sys, req.URL, ep):
 		return a.use(req.URL, sys).Clone(ctx, req, dir)
 	case ep.Protocol == "file":
 		if size, ok := repoObjectsSize(ep.Path); ok && a.small(size) {
@@ -160,10 +160,21 @@ func (a *Auto) cloneHandingOff(ctx context.Context, sys *SystemGit, req Request,
 // a large one (go-git's checkout compares every file of the worktree).
 func (a *Auto) Update(ctx context.Context, req Request, dir string) (string, error) {
 	sys, ok := a.systemGit()
-	if size, known := repoObjectsSize(dir); !ok || known && a.small(size) {
+	if !ok {
+		return a.use(req.URL, a.GoGit).Update(ctx, req, dir)
+	}
+	ep, err := transport.NewEndpoint(req.URL)
+	if size, known := repoObjectsSize(dir); err == nil && !a.gitFetchesDifferently(sys, req.URL, ep) && known && a.small(size) {
 		return a.use(req.URL, a.GoGit).Update(ctx, req, dir)
 	}
 	return a.use(req.URL, sys).Update(ctx, req, dir)
+}
+
+// gitFetchesDifferently reports whether git would fetch url otherwise
+// than go-git: over ssh (the user's ssh configuration), or as the user's
+// git configuration says.
+func (a *Auto) gitFetchesDifferently(sys *SystemGit, url string, ep *transport.Endpoint) bool {
+	return ep.Protocol == "ssh" || a.gitNetConfig(sys).concerns(url)
 }
 
 // gitNetConfig is what the user's git configuration says about fetching

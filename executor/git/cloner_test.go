@@ -420,7 +420,14 @@ func TestAutoHonorsGitConfiguration(t *testing.T) {
 				t.Fatalf("got %+v %v, want %s", out, err, f.master)
 			}
 			if got := a.Chosen(c.url); got != c.want {
-				t.Errorf("chose %q, want %q", got, c.want)
+				t.Errorf("clone chose %q, want %q", got, c.want)
+			}
+			// An update of the (small) checkout is decided the same way.
+			if _, err := git.Ensure(context.Background(), a, git.Request{Name: "plugin", URL: c.url, Ref: "v1"}, dest, git.Policy{Reclone: true}); err != nil {
+				t.Fatal(err)
+			}
+			if got := a.Chosen(c.url); got != c.want {
+				t.Errorf("update chose %q, want %q", got, c.want)
 			}
 		})
 	}
