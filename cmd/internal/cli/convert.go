@@ -74,6 +74,14 @@ func (c *Command) runConvert(args []string) int {
 		fmt.Fprintln(c.Stderr, "stackplan convert: name one FILE to convert (several local.conf fragments combine with --to localconf)")
 		return ExitUsage
 	}
+	if a.to == "localconf" && c.isMultiNodeHCL(fs.Arg(0), opts) {
+		job, err := c.compileHCLNodes(fs.Arg(0), a.zuul.node, opts)
+		if err != nil {
+			fmt.Fprintf(c.Stderr, "stackplan convert: %v\n", err)
+			return ExitUsage
+		}
+		return c.convertNodes(&a, job, opts)
+	}
 	name, data, tooBig, err := c.readInput(fs.Arg(0))
 	if err == nil && tooBig {
 		err = fmt.Errorf("%s is larger than %d MiB", name, localconf.MaxSize>>20)

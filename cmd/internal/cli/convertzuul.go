@@ -16,7 +16,8 @@ import (
 // local.conf, as it is or converted to stack.hcl. Several nodes go to
 // standard output one after the other, each under a "# node: NAME"
 // comment line; -o writes one file, so it needs one node (--node, or a
-// job of one node).
+// job of one node). A stack.hcl with node blocks converts to local.conf
+// the same way.
 func (c *Command) convertZuul(a *convertArgs, extra []string) int {
 	fail := func(code int, format string, args ...any) int {
 		fmt.Fprintf(c.Stderr, "stackplan convert: "+format+"\n", args...)
@@ -36,6 +37,16 @@ func (c *Command) convertZuul(a *convertArgs, extra []string) int {
 	job, err := c.compileZuul(a.zuul, opts)
 	if err != nil {
 		return fail(ExitUsage, "%v", err)
+	}
+	return c.convertNodes(a, job, opts)
+}
+
+// convertNodes writes the nodes of a Zuul job or of a stack.hcl's node
+// blocks: each node's local.conf, or that converted to stack.hcl.
+func (c *Command) convertNodes(a *convertArgs, job *zuulJob, opts localconf.Options) int {
+	fail := func(code int, format string, args ...any) int {
+		fmt.Fprintf(c.Stderr, "stackplan convert: "+format+"\n", args...)
+		return code
 	}
 	if a.out != "" && len(job.nodes) > 1 {
 		var names []string

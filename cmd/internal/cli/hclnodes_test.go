@@ -182,3 +182,40 @@ func TestLintEveryNodeOfHCL(t *testing.T) {
 		t.Errorf("apply --dry-run: exit %d\n%s", code, errOut)
 	}
 }
+
+// convert --to localconf of a stack.hcl with node blocks writes every
+// node's local.conf, each under its "# node: NAME" line, as for a Zuul job;
+// -o takes one node.
+func TestConvertMultiNodeHCL(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	if err := os.WriteFile("stack.hcl", []byte(twoNodeStack), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runIn(t, dir, "convert", "--to", "localconf", "stack.hcl")
+	if code != ExitOK {
+		t.Fatalf("convert: exit %d\n%s", code, errOut)
+	}
+	controller, compute, ok := strings.Cut(out, "\n# node: compute1\n")
+	if !ok || !strings.HasPrefix(controller, "# node: controller\n") {
+		t.Fatalf("want the controller's local.conf, then compute1's:\n%s", out)
+	}
+	if !strings.Contains(controller, "enable_plugin heat ") || strings.Contains(controller, "barbican") {
+		t.Errorf("the controller's local.conf should enable heat alone:\n%s", controller)
+	}
+	for _, want := range []string{"enable_plugin heat ", "enable_plugin barbican ", "disable_all_services"} {
+		if !strings.Contains(compute, want) {
+			t.Errorf("compute1's local.conf lacks %q:\n%s", want, compute)
+		}
+	}
+	if code, _, errOut := runIn(t, dir, "convert", "--to", "localconf", "-o", "x.conf", "stack.hcl"); code != ExitUsage || !strings.Contains(errOut, "name it with --node") {
+		t.Errorf("-o of two nodes: exit %d\n%s", code, errOut)
+	}
+	if code, _, errOut := runIn(t, dir, "convert", "--to", "localconf", "--node", "compute1", "-o", "compute1.conf", "stack.hcl"); code != ExitOK {
+		t.Fatalf("-o --node compute1: exit %d\n%s", code, errOut)
+	}
+	conf, err := os.ReadFile("compute1.conf")
+	if err != nil || !strings.Contains(string(conf), "enable_plugin barbican ") || strings.Contains(string(conf), "# node:") {
+		t.Errorf("compute1.conf: %v\n%s", err, conf)
+	}
+}
