@@ -51,6 +51,25 @@ type Config struct {
 	Sections []MetaSection
 }
 
+// Node is the configuration of one node of a multi-node deployment: a
+// member of a Zuul job's nodeset, or a stack.hcl's node block.
+type Node struct {
+	Name string
+	// Groups are the node's groups (nodeset groups, or its groups
+	// attribute), sorted.
+	Groups []string
+	// Controller is set for the node that runs first: the one named
+	// "controller", or else the first of a Zuul nodeset.
+	Controller bool
+	Config     *Config
+	// Diags are the front-end diagnostics, to give compiler.Compile.
+	Diags hcl.Diagnostics
+	// LocalConf is the node's configuration as a local.conf: for a Zuul
+	// job's node, the one DevStack's Zuul role would write (its bugs fixed,
+	// see compiler/zuul).
+	LocalConf string
+}
+
 // Span is a run of source text that is used verbatim, such as a localrc
 // section: its text and where it comes from.
 type Span struct {

@@ -17,19 +17,6 @@ import (
 // when no node block names it.
 const ControllerNode = "controller"
 
-// NodeConfig is the configuration of one node of a stack.hcl, in the shape
-// compiler/zuul gives a Zuul job's nodes.
-type NodeConfig struct {
-	Name string
-	// Groups are the node's groups (its groups attribute), sorted.
-	Groups []string
-	// Controller is set for the node named "controller", which runs first.
-	Controller bool
-	Config     *schema.Config
-	// Diags are the front-end diagnostics, to give compiler.Compile.
-	Diags hcl.Diagnostics
-}
-
 // HasNodes reports whether a stack.hcl declares node blocks (a file that
 // does not parse has none).
 func HasNodes(filename string, src []byte) bool {
@@ -60,7 +47,7 @@ func nodeBlocks(filename string, src []byte) (hcl.Body, []*hcl.Block, hcl.Diagno
 // node, the controller. Per-node diagnostics repeat those of the top
 // level; the first return's diagnostics are about the node blocks
 // themselves (names, groups).
-func ParseNodes(filename string, src []byte, opts localconf.Options) ([]NodeConfig, hcl.Diagnostics) {
+func ParseNodes(filename string, src []byte, opts localconf.Options) ([]schema.Node, hcl.Diagnostics) {
 	_, blocks, _ := nodeBlocks(filename, src)
 	var diags hcl.Diagnostics
 	type decl struct {
@@ -109,10 +96,10 @@ func ParseNodes(filename string, src []byte, opts localconf.Options) ([]NodeConf
 		}
 		decls = append(decls, decl{name: name, groups: groups})
 	}
-	var out []NodeConfig
+	var out []schema.Node
 	for i, dc := range decls {
 		cfg, nd := parse(filename, src, opts, dc.name)
-		out = append(out, NodeConfig{Name: dc.name, Groups: dc.groups, Controller: i == 0, Config: cfg, Diags: nd})
+		out = append(out, schema.Node{Name: dc.name, Groups: dc.groups, Controller: i == 0, Config: cfg, Diags: nd})
 	}
 	return out, diags
 }

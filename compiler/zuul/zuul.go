@@ -30,22 +30,6 @@ type Options struct {
 	Project string
 }
 
-// NodeConfig is the configuration of one node of a job.
-type NodeConfig struct {
-	Name string
-	// Groups are the nodeset groups the node belongs to, sorted.
-	Groups []string
-	// Controller is set for the node that runs first: the one named
-	// "controller", or the first of the nodeset.
-	Controller bool
-	Config     *schema.Config
-	// Diags are the front-end diagnostics, to give compiler.Compile.
-	Diags hcl.Diagnostics
-	// LocalConf is the local.conf DevStack's Zuul role would write for the
-	// node, with its bugs fixed (see the package documentation).
-	LocalConf string
-}
-
 // virtualName names the concatenation of every file, the one source text
 // localconf.EvalGenerated maps exact chunks into; every range it returns is
 // mapped back to the real file.
@@ -127,7 +111,7 @@ func (s *Set) SetsDevStack(jobName string) bool {
 
 // Compile resolves a job and builds the configuration of each of its
 // nodes, the controller first. It fails only when the job is not defined.
-func (s *Set) Compile(jobName string, opts Options) ([]NodeConfig, error) {
+func (s *Set) Compile(jobName string, opts Options) ([]schema.Node, error) {
 	if !s.Has(jobName) {
 		msg := fmt.Sprintf("no job %q in the given files", jobName)
 		if sug := s.Suggest(jobName); sug != "" {
@@ -154,7 +138,7 @@ func (s *Set) Compile(jobName string, opts Options) ([]NodeConfig, error) {
 		common = append(common, schema.RuleZuulNodeset.Diag(fmt.Sprintf("nodeset %s is not in the given files", r.nodesetRef.str()),
 			"Its nodes and groups are unknown, so only the controller is planned and group-vars are not used. Give the file that defines it too.", r.nodesetRef.rng))
 	}
-	out := make([]NodeConfig, 0, len(hosts))
+	out := make([]schema.Node, 0, len(hosts))
 	generated := 0
 	for i, h := range hosts {
 		if generated > maxGenerated {
@@ -184,7 +168,7 @@ func (s *Set) Compile(jobName string, opts Options) ([]NodeConfig, error) {
 		diags = append(diags, e.diags...)
 		diags = append(diags, evalDiags...)
 		vw.realize(cfg, diags, e.jinja)
-		nc := NodeConfig{
+		nc := schema.Node{
 			Name: h.name, Groups: h.groups, Controller: i == 0, Config: cfg, Diags: diags,
 			LocalConf: "[[local|localrc]]\n" + text + "\n" + e.conf.String(),
 		}

@@ -14,7 +14,7 @@ import (
 	"github.com/stackplan/stackplan/schema"
 )
 
-func compileJob(t *testing.T, job string, files ...string) []NodeConfig {
+func compileJob(t *testing.T, job string, files ...string) []schema.Node {
 	t.Helper()
 	var in []File
 	for i, f := range files {
@@ -32,7 +32,7 @@ func compileJob(t *testing.T, job string, files ...string) []NodeConfig {
 }
 
 // localrc is the generated localrc of a node, without the header.
-func localrc(n NodeConfig) string {
+func localrc(n schema.Node) string {
 	return n.Config.Localrc[0].Text
 }
 

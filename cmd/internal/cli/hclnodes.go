@@ -6,7 +6,7 @@ import (
 	"github.com/stackplan/stackplan/compiler/convert"
 	"github.com/stackplan/stackplan/compiler/hclconf"
 	"github.com/stackplan/stackplan/compiler/localconf"
-	"github.com/stackplan/stackplan/compiler/zuul"
+	"github.com/stackplan/stackplan/schema"
 )
 
 // isMultiNodeHCL says whether path names a stack.hcl with node blocks,
@@ -34,7 +34,7 @@ func (c *Command) compileHCLNodes(path, only string, opts localconf.Options) (*z
 	nodes, diags := hclconf.ParseNodes(name, data, opts)
 	if only != "" {
 		var names []string
-		var keep []hclconf.NodeConfig
+		var keep []schema.Node
 		for _, n := range nodes {
 			names = append(names, n.Name)
 			if n.Name == only {
@@ -49,13 +49,12 @@ func (c *Command) compileHCLNodes(path, only string, opts localconf.Options) (*z
 	out := &zuulJob{job: name, fromHCL: true, loadDiags: diags, files: map[string][]byte{name: data}}
 	for _, n := range nodes {
 		p, pd, sources := c.compile(n.Config, n.Diags, opts)
-		zn := zuul.NodeConfig{Name: n.Name, Groups: n.Groups, Controller: n.Controller, Config: n.Config, Diags: n.Diags}
 		if !pd.HasErrors() {
 			conf, cd := convert.ToLocalConf(n.Config)
 			pd = append(pd, cd...)
-			zn.LocalConf = string(conf)
+			n.LocalConf = string(conf)
 		}
-		out.addNode(nodePlan{node: zn, plan: p, diags: pd}, sources)
+		out.addNode(nodePlan{node: n, plan: p, diags: pd}, sources)
 	}
 	return out, nil
 }

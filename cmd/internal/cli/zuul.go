@@ -17,6 +17,7 @@ import (
 	"github.com/stackplan/stackplan/compiler/zuul"
 	"github.com/stackplan/stackplan/plan"
 	"github.com/stackplan/stackplan/plan/planfile"
+	"github.com/stackplan/stackplan/schema"
 )
 
 // zuulFlags select a Zuul job instead of a local.conf.
@@ -65,7 +66,7 @@ func zuulFiles(args []string) ([]string, error) {
 
 // nodePlan is one node of a Zuul job, compiled.
 type nodePlan struct {
-	node  zuul.NodeConfig
+	node  schema.Node
 	plan  *plan.Plan
 	diags hcl.Diagnostics
 }
@@ -130,7 +131,7 @@ func (c *Command) compileZuul(f zuulFlags, opts localconf.Options) (*zuulJob, er
 		return nil, err
 	}
 	if f.node != "" {
-		i := slices.IndexFunc(nodes, func(n zuul.NodeConfig) bool { return n.Name == f.node })
+		i := slices.IndexFunc(nodes, func(n schema.Node) bool { return n.Name == f.node })
 		if i < 0 {
 			var names []string
 			for _, n := range nodes {
