@@ -11,6 +11,7 @@ import (
 
 	"github.com/stackplan/stackplan/compiler/hclconf"
 	"github.com/stackplan/stackplan/compiler/localconf"
+	"github.com/stackplan/stackplan/schema/schematest"
 )
 
 var fenceRE = regexp.MustCompile("(?s)```(hcl|json)\n(.*?)```")
@@ -73,21 +74,11 @@ func TestSchemaRefuses(t *testing.T) {
 
 func stackSchema(t *testing.T) *jsonschema.Schema {
 	t.Helper()
-	f, err := os.Open("../../schema/stack-hcl.schema.json")
+	doc, err := os.ReadFile("../../schema/stack-hcl.schema.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	doc, err := jsonschema.UnmarshalJSON(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := jsonschema.NewCompiler()
-	const url = "https://github.com/stackplan/stackplan/schema/stack-hcl.schema.json"
-	if err := c.AddResource(url, doc); err != nil {
-		t.Fatal(err)
-	}
-	sch, err := c.Compile(url)
+	sch, err := schematest.CompileSchema(doc, "https://github.com/stackplan/stackplan/schema/stack-hcl.schema.json")
 	if err != nil {
 		t.Fatal(err)
 	}

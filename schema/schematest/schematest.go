@@ -1,5 +1,5 @@
-// Package schematest validates plan documents against the plan's JSON
-// Schema, for tests. It is a package of its own so that the stackplan binary
+// Package schematest validates documents against JSON Schemas, the plan's
+// among them, for tests. It is a package of its own so that the stackplan binary
 // does not link the validator, whose initialization alone (compiling its
 // metaschemas) costs about a third of a typical plan's run.
 package schematest
@@ -18,17 +18,24 @@ import (
 const planSchemaURL = "https://github.com/stackplan/stackplan/schema/plan.schema.json"
 
 var compiledPlanSchema = sync.OnceValues(func() (*jsonschema.Schema, error) {
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(schema.PlanJSONSchema()))
+	return CompileSchema(schema.PlanJSONSchema(), planSchemaURL)
+})
+
+// CompileSchema compiles a JSON Schema document, known by url to references
+// within it; a draft is taken from its $schema, else 2020-12. Compiling also
+// checks the document against its draft's metaschema.
+func CompileSchema(doc []byte, url string) (*jsonschema.Schema, error) {
+	parsed, err := jsonschema.UnmarshalJSON(bytes.NewReader(doc))
 	if err != nil {
-		return nil, fmt.Errorf("plan.schema.json is not JSON: %w", err)
+		return nil, fmt.Errorf("%s is not JSON: %w", url, err)
 	}
 	c := jsonschema.NewCompiler()
 	c.DefaultDraft(jsonschema.Draft2020)
-	if err := c.AddResource(planSchemaURL, doc); err != nil {
+	if err := c.AddResource(url, parsed); err != nil {
 		return nil, err
 	}
-	return c.Compile(planSchemaURL) // also checks the schema against the 2020-12 metaschema
-})
+	return c.Compile(url)
+}
 
 // ValidatePlanJSON checks a plan document against the plan's JSON Schema:
 // exactly the format this version writes, no unknown field.

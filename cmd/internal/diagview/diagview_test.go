@@ -15,6 +15,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/stackplan/stackplan/schema"
+	"github.com/stackplan/stackplan/schema/schematest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -343,21 +344,11 @@ func TestCompactIsOneLinePerDiagnostic(t *testing.T) {
 
 func sarifSchema(t testing.TB) *jsonschema.Schema {
 	t.Helper()
-	f, err := os.Open(filepath.Join("testdata", "sarif-schema-2.1.0.json"))
+	doc, err := os.ReadFile(filepath.Join("testdata", "sarif-schema-2.1.0.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	doc, err := jsonschema.UnmarshalJSON(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := jsonschema.NewCompiler()
-	const url = "https://json.schemastore.org/sarif-2.1.0.json"
-	if err := c.AddResource(url, doc); err != nil {
-		t.Fatal(err)
-	}
-	sch, err := c.Compile(url)
+	sch, err := schematest.CompileSchema(doc, "https://json.schemastore.org/sarif-2.1.0.json")
 	if err != nil {
 		t.Fatal(err)
 	}
