@@ -22,6 +22,7 @@ import (
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/storage/memory"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/stackplan/stackplan/schema"
 )
@@ -107,23 +108,15 @@ func (r *Resolver) ListAll(ctx context.Context, urls []string) map[string]Result
 	}
 	out := map[string]Result{}
 	var mu sync.Mutex
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, parallel)
+	var g errgroup.Group
+	g.SetLimit(parallel)
+	asked := map[string]bool{}
 	for _, url := range urls {
-		mu.Lock()
-		_, seen := out[url]
-		if !seen {
-			out[url] = Result{}
-		}
-		mu.Unlock()
-		if seen {
+		if asked[url] {
 			continue
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
+		asked[url] = true
+		g.Go(func() error {
 			res := r.cached(url)
 			if res == nil {
 				cctx, cancel := context.WithTimeout(ctx, timeout)
@@ -140,9 +133,10 @@ func (r *Resolver) ListAll(ctx context.Context, urls []string) map[string]Result
 			mu.Lock()
 			out[url] = *res
 			mu.Unlock()
-		}()
+			return nil
+		})
 	}
-	wg.Wait()
+	g.Wait()
 	return out
 }
 

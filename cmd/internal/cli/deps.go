@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/spf13/pflag"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/stackplan/stackplan/compiler"
 	"github.com/stackplan/stackplan/compiler/localconf"
@@ -127,23 +128,20 @@ func (r *settingsReader) read(c *Command, cfg *schema.Config) map[string]*plugin
 	}
 	// Clone in parallel, a few at a time; equivalent to
 	// git clone --depth 1 --branch REF URL CACHE/NAME-HASH.
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 8)
+	var g errgroup.Group
+	g.SetLimit(8)
 	errs := make([]error, len(jobs))
 	cloner := &git.Auto{}
 	for i, j := range jobs {
 		if j.clone == "" {
 			continue
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
+		g.Go(func() error {
 			_, errs[i] = git.Ensure(c.ctx(), cloner, j.req, j.clone, git.Policy{Reclone: true})
-		}()
+			return nil
+		})
 	}
-	wg.Wait()
+	g.Wait()
 	for i, j := range jobs {
 		if errs[i] != nil {
 			fmt.Fprintf(r.stderr, "stackplan: --fetch: %v\n", errs[i])
