@@ -413,10 +413,12 @@ func (a *applier) cloneStage(ctx context.Context, steps []plan.Step, total int, 
 			a.hooks.StepStart(StepEvent{Step: s, Index: idx, Total: total, Start: start})
 			a.hooks.CloneProgress(CloneEvent{StepID: s.ID, Plugin: pl.Name, Dir: dir, Stage: CloneStart, Time: start})
 			a.logf("%s: git clone %s %s (ref %s)", s.ID, pl.URL, dir, pl.Ref)
-			req := git.Request{Name: pl.Name, URL: pl.URL, Ref: pl.Ref, Depth: a.opts.GitDepth,
-				Progress: func(line string) {
+			req := git.Request{Name: pl.Name, URL: pl.URL, Ref: pl.Ref, Depth: a.opts.GitDepth}
+			if a.opts.CloneProgress {
+				req.Progress = func(line string) {
 					a.hooks.CloneProgress(CloneEvent{StepID: s.ID, Plugin: pl.Name, Dir: dir, Stage: CloneProgress, Message: line, Time: a.now()})
-				}}
+				}
+			}
 			out, err := git.Ensure(ctx, c, req, dir, git.Policy{Reclone: a.opts.Reclone, Offline: a.opts.Offline, ErrorOnClone: a.opts.ErrorOnClone, Force: a.opts.Force})
 			if err == nil && !a.opts.Force {
 				a.jmu.Lock()

@@ -462,3 +462,30 @@ func TestDevstackFunctionsAndExtras(t *testing.T) {
 		t.Fatalf("extras.d whitelist or once-per-phase broken:\n%s", got)
 	}
 }
+
+// Progress lines are asked of git, and reported, only with CloneProgress:
+// they cost the servers and the clones time nobody sees otherwise.
+func TestCloneProgressOnlyWhenAsked(t *testing.T) {
+	for _, c := range []git.Cloner{&git.SystemGit{}, git.GoGit{}} {
+		for _, want := range []bool{false, true} {
+			e := newEnv(t, false)
+			var mu sync.Mutex
+			lines := 0
+			h := &recHooks{onClone: func(ev CloneEvent) {
+				if ev.Stage == CloneProgress {
+					mu.Lock()
+					lines++
+					mu.Unlock()
+				}
+			}}
+			opts := e.opts()
+			opts.Cloner, opts.Only, opts.CloneProgress = c, "clone", want
+			if _, err := Apply(context.Background(), e.plan(), opts, h); err != nil {
+				t.Fatal(err)
+			}
+			if (lines > 0) != want {
+				t.Errorf("%s, CloneProgress %v: %d progress lines", c.Name(), want, lines)
+			}
+		}
+	}
+}

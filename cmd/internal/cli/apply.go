@@ -136,6 +136,7 @@ func (c *Command) runApply(args []string) int {
 	if a.json {
 		view = newJSONApplyView(c.Stdout)
 	}
+	eopts.CloneProgress = view.showsCloneProgress()
 
 	ctx := c.ctx()
 	if c.Context == nil {

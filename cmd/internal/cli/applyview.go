@@ -16,6 +16,9 @@ import (
 // its hooks and never prints.
 type applyView interface {
 	executor.Hooks
+	// showsCloneProgress says whether the view shows git's progress lines
+	// (executor.Options.CloneProgress).
+	showsCloneProgress() bool
 }
 
 // textApplyView prints one line per step with an [i/n] counter and its
@@ -48,12 +51,15 @@ func (v *textApplyView) paint(code, s string) string {
 	return "\x1b[" + code + "m" + s + "\x1b[0m"
 }
 
+// showsCloneProgress: progress lines only go to a terminal.
+func (v *textApplyView) showsCloneProgress() bool { return v.terminal }
+
 func (v *textApplyView) CloneProgress(e executor.CloneEvent) {
 	switch e.Stage {
 	case executor.CloneStart:
 		fmt.Fprintf(v.out, "%s %s %s: git clone %s\n", v.paint("36", "clone"), v.elapsed(e.Time), e.Plugin, e.Dir)
 	case executor.CloneProgress:
-		if v.terminal && e.Message != "" {
+		if e.Message != "" {
 			fmt.Fprintf(v.out, "%s %s: %s\n", v.paint("2", "clone"), e.Plugin, strings.TrimSpace(e.Message))
 		}
 	case executor.CloneDone:
@@ -241,6 +247,8 @@ func (v *jsonApplyView) step(typ string, e executor.StepEvent, t time.Time) {
 }
 
 func millis(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func (v *jsonApplyView) showsCloneProgress() bool { return true }
 
 func (v *jsonApplyView) CloneProgress(e executor.CloneEvent) {
 	ev := applyEvent{Type: "clone", Time: stamp(e.Time), Step: e.StepID, Plugin: e.Plugin, Stage: string(e.Stage), Data: e.Message, Error: errString(e.Err)}
