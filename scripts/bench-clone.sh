@@ -75,26 +75,40 @@ NAMES=()
 for ((i = 0; i < SMALL; i++)); do NAMES+=("small$i"); done
 for ((i = 0; i < LARGE; i++)); do NAMES+=("large$i"); done
 
-# measure LABEL [keep] -- COMMAND...: runs COMMAND REPS times with DEST set
-# to $W/dest-LABEL (emptied first unless "keep"), records the median wall
-# time and the largest peak RSS in $W/out/results.
-measure() {
-    local label=$1 keep=$2; shift 3
-    local dest="$W/dest-$label" r walls=() rss=0 w k
-    [[ $keep == keep ]] && dest="$W/dest-$KEEP_DEST"
+# add LABEL DEST -- COMMAND...: a case of the current scope; COMMAND runs
+# with DEST set to $W/dest-DEST, emptied before each run unless DEST is
+# another case's (a re-apply on that case's checkouts).
+LABELS=() DESTS=() CMDS=()
+add() {
+    local label=$1 dest=$2; shift 3
+    LABELS+=("$label") DESTS+=("$dest") CMDS+=("$(printf '%q ' "$@")")
+}
+# run_cases: REPS rounds, each running every case once in the order added,
+# so that a machine growing slower or faster over the run affects every
+# case alike; then prints each case's median wall time and largest peak
+# RSS, and records them in $W/out/results.
+run_cases() {
+    local r i label dest w k
+    for i in "${!LABELS[@]}"; do : >"$W/out/${LABELS[i]}.runs"; done
     for ((r = 0; r < REPS; r++)); do
-        if [[ $keep != keep ]]; then rm -rf "$dest"; mkdir -p "$dest"; fi
-        # Start each run with no dirty pages of the previous one to write
-        # back, or later runs pay for earlier ones (WORKDIR on a tmpfs such
-        # as /dev/shm leaves the disk out altogether).
-        sync
-        DEST=$dest /usr/bin/time -f '%e %M' -o "$W/out/$label.time" "$@" >/dev/null 2>"$W/out/$label.err" || { echo "$label failed" >&2; cat "$W/out/$label.err" >&2; }
-        read -r w k <"$W/out/$label.time"
-        walls+=("$w"); ((k > rss)) && rss=$k
+        for i in "${!LABELS[@]}"; do
+            label=${LABELS[i]} dest="$W/dest-${DESTS[i]}"
+            if [[ ${DESTS[i]} == "$label" ]]; then rm -rf "$dest"; mkdir -p "$dest"; fi
+            # Start each run with no dirty pages of the previous one to
+            # write back, or later runs pay for earlier ones (WORKDIR on a
+            # tmpfs such as /dev/shm leaves the disk out altogether).
+            sync
+            DEST=$dest eval "/usr/bin/time -f '%e %M' -o \"\$W/out/\$label.time\" ${CMDS[i]}" >/dev/null 2>"$W/out/$label.err" ||
+                { echo "$label failed" >&2; cat "$W/out/$label.err" >&2; }
+            cat "$W/out/$label.time" >>"$W/out/$label.runs"
+        done
     done
-    w=$(printf '%s\n' "${walls[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-    printf '%-26s wall %6.3fs (runs: %s)  peak RSS %6d KB\n' "$label" "$w" "${walls[*]}" "$rss"
-    echo "$label $w $rss" >>"$W/out/results"
+    for label in "${LABELS[@]}"; do
+        read -r w k < <(sort -g "$W/out/$label.runs" | awk '{w[NR] = $1; if ($2 > k) k = $2} END {print w[int((NR + 1) / 2)], k}')
+        printf '%-26s wall %6.3fs (runs: %s)  peak RSS %6d KB\n' "$label" "$w" "$(cut -d' ' -f1 "$W/out/$label.runs" | paste -sd' ')" "$k"
+        echo "$label $w $k" >>"$W/out/results"
+    done
+    LABELS=() DESTS=() CMDS=()
 }
 ratio() { # label baseline: wall and RSS ratios of label against baseline
     awk -v a="$1" -v b="$2" '$1 == a {wa = $2; ra = $3} $1 == b {wb = $2; rb = $3}
@@ -126,24 +140,25 @@ for scope in small large; do
     large) sel=("${ARGS[@]:SMALL}"); names=("${NAMES[@]:SMALL}") ;;
     *) sel=("${ARGS[@]}"); names=("${NAMES[@]}") ;;
     esac
-    echo "== $scope (${#sel[@]} repositories, median of $REPS runs)"
+    echo "== $scope (${#sel[@]} repositories, median of $REPS rounds)"
     s=$scope
-    measure "$s-devstack" - -- bash -c "NAMES=(${names[*]}); BASE=$BASE; $(declare -f devstack_way); devstack_way"
-    measure "$s-xargs-depth1" - -- bash -c "NAMES=(${names[*]}); BASE=$BASE; P=$P; $(declare -f xargs_way); xargs_way"
+    add "$s-devstack" "$s-devstack" -- bash -c "NAMES=(${names[*]}); BASE=$BASE; $(declare -f devstack_way); devstack_way"
+    add "$s-xargs-depth1" "$s-xargs-depth1" -- bash -c "NAMES=(${names[*]}); BASE=$BASE; P=$P; $(declare -f xargs_way); xargs_way"
     for cl in git go-git; do
-        measure "$s-$cl-full" - -- sh -c "exec $B -cloner $cl -parallel $P -dest \$DEST ${sel[*]}"
-        measure "$s-$cl-depth1" - -- sh -c "exec $B -cloner $cl -parallel $P -depth 1 -dest \$DEST ${sel[*]}"
+        add "$s-$cl-full" "$s-$cl-full" -- sh -c "exec $B -cloner $cl -parallel $P -dest \$DEST ${sel[*]}"
+        add "$s-$cl-depth1" "$s-$cl-depth1" -- sh -c "exec $B -cloner $cl -parallel $P -depth 1 -dest \$DEST ${sel[*]}"
     done
-    measure "$s-handoff-full" - -- sh -c "exec $B -cloner auto -small-objects 1 -parallel $P -dest \$DEST ${sel[*]}"
-    measure "$s-handoff-depth1" - -- sh -c "exec $B -cloner auto -small-objects 1 -parallel $P -depth 1 -dest \$DEST ${sel[*]}"
-    measure "$s-auto-full" - -- sh -c "exec $B -apply -parallel $P -dest \$DEST ${sel[*]}"
-    measure "$s-auto-depth1" - -- sh -c "exec $B -apply -parallel $P -depth 1 -dest \$DEST ${sel[*]}"
-    # No-op re-apply: the same plan again with the journal present, against
-    # one git rev-parse HEAD per repository; -force re-checks every checkout.
-    KEEP_DEST=$s-auto-full
-    measure "$s-rev-parse-each" keep -- bash -c "NAMES=(${names[*]}); $(declare -f rev_parse_each); rev_parse_each"
-    measure "$s-reapply" keep -- sh -c "exec $B -apply -parallel $P -dest \$DEST ${sel[*]}"
-    measure "$s-reapply-force" keep -- sh -c "exec $B -apply -force -parallel $P -dest \$DEST ${sel[*]}"
+    add "$s-handoff-full" "$s-handoff-full" -- sh -c "exec $B -cloner auto -small-objects 1 -parallel $P -dest \$DEST ${sel[*]}"
+    add "$s-handoff-depth1" "$s-handoff-depth1" -- sh -c "exec $B -cloner auto -small-objects 1 -parallel $P -depth 1 -dest \$DEST ${sel[*]}"
+    add "$s-auto-full" "$s-auto-full" -- sh -c "exec $B -apply -parallel $P -dest \$DEST ${sel[*]}"
+    add "$s-auto-depth1" "$s-auto-depth1" -- sh -c "exec $B -apply -parallel $P -depth 1 -dest \$DEST ${sel[*]}"
+    # No-op re-apply: the same plan again on the checkouts auto-full just
+    # made (its journal present), against one git rev-parse HEAD per
+    # repository; -force re-checks every checkout.
+    add "$s-rev-parse-each" "$s-auto-full" -- bash -c "NAMES=(${names[*]}); $(declare -f rev_parse_each); rev_parse_each"
+    add "$s-reapply" "$s-auto-full" -- sh -c "exec $B -apply -parallel $P -dest \$DEST ${sel[*]}"
+    add "$s-reapply-force" "$s-auto-full" -- sh -c "exec $B -apply -force -parallel $P -dest \$DEST ${sel[*]}"
+    run_cases
 done
 
 echo
