@@ -49,8 +49,9 @@ type Auto struct {
 
 	mu     sync.Mutex
 	chosen map[string]string
-	// netConfig is read from git's configuration on the first clone.
-	netConfig func() gitNetConfig
+	// netConfig is read from git's configuration once, when first needed.
+	netOnce   sync.Once
+	netConfig gitNetConfig
 }
 
 // DefaultSmallObjects is the most objects of a pack go-git stores by
@@ -137,7 +138,7 @@ func (a *Auto) Clone(ctx context.Context, req Request, dir string) (string, erro
 // SmallObjects objects and then the checkout to git.
 func (a *Auto) cloneHandingOff(ctx context.Context, sys *SystemGit, req Request, dir string) (string, error) {
 	hs := &handoffStorage{limit: cmp.Or(a.SmallObjects, DefaultSmallObjects), git: sys, ctx: ctx, dir: dir, progress: req.Progress}
-	repo, _, err := a.GoGit.initRepo(req, dir, func(fs *filesystem.Storage) storage.Storer {
+	repo, err := a.GoGit.initRepo(req, dir, func(fs *filesystem.Storage) storage.Storer {
 		hs.Storage = fs
 		return hs
 	})
@@ -199,28 +200,21 @@ func (n gitNetConfig) concerns(url string) bool {
 // gitNetConfig reads, once, the settings of git's system and global
 // configuration that change how it fetches: one git config process per Auto.
 func (a *Auto) gitNetConfig(sys *SystemGit) gitNetConfig {
-	a.mu.Lock()
-	if a.netConfig == nil {
-		a.netConfig = sync.OnceValue(func() gitNetConfig {
-			// Run at the root, so no repository's own configuration counts:
-			// a clone reads none either. git exits 1 when nothing matches.
-			out, _ := sys.run(context.Background(), "/", nil, "config", "-z", "--get-regexp", `^(url\..*\.insteadof|http\..*)$`)
-			var n gitNetConfig
-			for entry := range strings.SplitSeq(out, "\x00") {
-				key, value, _ := strings.Cut(entry, "\n")
-				switch {
-				case strings.HasPrefix(key, "url.") && strings.HasSuffix(key, ".insteadof"):
-					n.rewritten = append(n.rewritten, value)
-				case strings.HasPrefix(key, "http."):
-					n.http = true
-				}
+	a.netOnce.Do(func() {
+		// Run at the root, so no repository's own configuration counts: a
+		// clone reads none either. git exits 1 when nothing matches.
+		out, _ := sys.run(context.Background(), "/", nil, "config", "-z", "--get-regexp", `^(url\..*\.insteadof|http\..*)$`)
+		for entry := range strings.SplitSeq(out, "\x00") {
+			key, value, _ := strings.Cut(entry, "\n")
+			switch {
+			case strings.HasPrefix(key, "url.") && strings.HasSuffix(key, ".insteadof"):
+				a.netConfig.rewritten = append(a.netConfig.rewritten, value)
+			case strings.HasPrefix(key, "http."):
+				a.netConfig.http = true
 			}
-			return n
-		})
-	}
-	read := a.netConfig
-	a.mu.Unlock()
-	return read()
+		}
+	})
+	return a.netConfig
 }
 
 // use notes that c does the work on url, and returns it.

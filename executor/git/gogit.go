@@ -33,7 +33,7 @@ const fetchedRef = "refs/stackplan/fetched"
 
 // Clone implements [Cloner].
 func (g GoGit) Clone(ctx context.Context, req Request, dir string) (string, error) {
-	repo, _, err := g.initRepo(req, dir, nil)
+	repo, err := g.initRepo(req, dir, nil)
 	if err != nil {
 		return "", err
 	}
@@ -42,16 +42,16 @@ func (g GoGit) Clone(ctx context.Context, req Request, dir string) (string, erro
 
 // initRepo makes dir a new repository whose origin is req.URL. Its objects
 // are stored by go-git's filesystem storage, or by what wrap makes of it.
-func (g GoGit) initRepo(req Request, dir string, wrap func(*filesystem.Storage) storage.Storer) (*gogit.Repository, *filesystem.Storage, error) {
+func (g GoGit) initRepo(req Request, dir string, wrap func(*filesystem.Storage) storage.Storer) (*gogit.Repository, error) {
 	if err := CheckRequest(req); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if err := checkGoGitURL(req.URL); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	wt, dot, err := repoFS(dir)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	fsStore := filesystem.NewStorage(dot, cache.NewObjectLRUDefault())
 	var st storage.Storer = fsStore
@@ -60,12 +60,12 @@ func (g GoGit) initRepo(req Request, dir string, wrap func(*filesystem.Storage) 
 	}
 	repo, err := gogit.Init(st, wt)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if _, err := repo.CreateRemote(&config.RemoteConfig{Name: "origin", URLs: []string{req.URL}}); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return repo, fsStore, nil
+	return repo, nil
 }
 
 // Update implements [Cloner].
