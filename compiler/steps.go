@@ -24,7 +24,8 @@ const (
 //	         merge extra; extra each; merge post-extra; test-config each;
 //	         merge test-config
 //	unstack: localrc; override-defaults each; settings each; unstack each
-//	clean:   localrc; settings each; clean each (clean.sh runs unstack.sh first)
+//	clean:   localrc; the unstack steps again, nested (clean.sh runs
+//	         "unstack.sh --all" before its hooks); settings each; clean each
 //
 // A plugin enabled twice gets steps once: DevStack dies at the second
 // enable_plugin, and step IDs stay unique.
@@ -37,8 +38,8 @@ func buildSteps(cfg *schema.Config, plugins []plan.Plugin) []plan.Step {
 			unique = append(unique, p)
 		}
 	}
-	// 13 steps per plugin across the three lifecycles, plus localrc and merges.
-	b := stepBuilder{cfg: cfg, plugins: unique, steps: make([]plan.Step, 0, 13*len(unique)+3+len(cfg.Sections))}
+	// 16 steps per plugin across the three lifecycles, plus localrc and merges.
+	b := stepBuilder{cfg: cfg, plugins: unique, steps: make([]plan.Step, 0, 16*len(unique)+4+len(cfg.Sections))}
 	b.lc = plan.Stack
 	b.each(func(p plan.Plugin) plan.Step { return plan.Step{Kind: plan.KindClone, Plugin: p.Name} })
 	b.localrc()
@@ -55,13 +56,13 @@ func buildSteps(cfg *schema.Config, plugins []plan.Plugin) []plan.Step {
 	b.merges("test-config")
 
 	b.lc = plan.Unstack
-	b.localrc()
-	b.each(sourced(plan.KindOverrideDefaults))
-	b.each(sourced(plan.KindSettings))
-	b.each(phase("unstack", ""))
+	b.unstack()
 
 	b.lc = plan.Clean
 	b.localrc()
+	b.nested = plan.NestedUnstack
+	b.unstack()
+	b.nested = ""
 	b.each(sourced(plan.KindSettings))
 	b.each(phase("clean", ""))
 	return b.steps
@@ -71,7 +72,16 @@ type stepBuilder struct {
 	cfg     *schema.Config
 	plugins []plan.Plugin
 	lc      plan.Lifecycle
+	nested  string // plan.Step.Nested of the steps added
 	steps   []plan.Step
+}
+
+// unstack adds what unstack.sh sources.
+func (b *stepBuilder) unstack() {
+	b.localrc()
+	b.each(sourced(plan.KindOverrideDefaults))
+	b.each(sourced(plan.KindSettings))
+	b.each(phase("unstack", ""))
 }
 
 func sourced(kind plan.Kind) func(plan.Plugin) plan.Step {
@@ -88,12 +98,12 @@ func phase(mode, ph string) func(plan.Plugin) plan.Step {
 func (b *stepBuilder) each(mk func(plan.Plugin) plan.Step) {
 	for _, p := range b.plugins {
 		s := mk(p)
-		s.Lifecycle = b.lc
+		s.Lifecycle, s.Nested = b.lc, b.nested
 		phaseOrMode := s.Phase
 		if s.Kind == plan.KindPhase && phaseOrMode == "" {
 			phaseOrMode = s.Mode
 		}
-		s.ID = plan.StepID(b.lc, s.Kind, phaseOrMode, p.Name)
+		s.ID = plan.StepID(b.lc, b.nested, s.Kind, phaseOrMode, p.Name)
 		src := p.Source
 		s.Source = &src
 		b.steps = append(b.steps, s)
@@ -104,7 +114,7 @@ func (b *stepBuilder) localrc() {
 	if len(b.cfg.Localrc) == 0 {
 		return
 	}
-	s := plan.Step{ID: plan.StepID(b.lc, plan.KindLocalrc), Kind: plan.KindLocalrc, Lifecycle: b.lc}
+	s := plan.Step{ID: plan.StepID(b.lc, b.nested, plan.KindLocalrc), Kind: plan.KindLocalrc, Lifecycle: b.lc, Nested: b.nested}
 	var script strings.Builder
 	for _, sp := range b.cfg.Localrc {
 		s.Sections = append(s.Sections, plan.RangeOf(sp.Range))
@@ -132,7 +142,7 @@ func (b *stepBuilder) merges(group string) {
 			index[sec.File] = i
 			src := plan.RangeOf(sec.Header)
 			b.steps = append(b.steps, plan.Step{
-				ID: plan.StepID(b.lc, plan.KindMerge, group, sec.File), Kind: plan.KindMerge, Lifecycle: b.lc,
+				ID: plan.StepID(b.lc, "", plan.KindMerge, group, sec.File), Kind: plan.KindMerge, Lifecycle: b.lc,
 				Group: group, File: sec.File, Source: &src,
 			})
 		}

@@ -56,7 +56,7 @@ func Apply(ctx context.Context, p *plan.Plan, opts Options, hooks Hooks) (*Resul
 	}
 	start := a.now()
 	err := a.run(ctx)
-	a.hooks.Summary(Summary{Start: start, End: a.now(), Steps: a.res.Steps, Clones: a.res.Clones, LogFile: a.res.LogFile, DryRun: opts.DryRun, Err: err})
+	a.hooks.Summary(Summary{Start: start, End: a.now(), Steps: a.res.Steps, Clones: a.res.Clones, Scripts: a.res.Scripts, LogFile: a.res.LogFile, DryRun: opts.DryRun, Err: err})
 	return &a.res, err
 }
 
@@ -101,6 +101,11 @@ func (a *applier) run(ctx context.Context) error {
 	for _, lc := range lcs {
 		if !slices.Contains(plan.Lifecycles, lc) {
 			return fmt.Errorf("unknown lifecycle %q", lc)
+		}
+	}
+	if opts.DevstackDir != "" {
+		if err := a.checkDevstack(lcs); err != nil {
+			return err
 		}
 	}
 	selected, explicit, err := a.selectSteps(lcs)
@@ -177,6 +182,13 @@ func (a *applier) run(ctx context.Context) error {
 		return err
 	}
 	if opts.Only == "clone" {
+		a.res.Finished = a.finished(selected)
+		return nil
+	}
+	if opts.DevstackDir != "" {
+		if err := a.runScripts(ctx, lcs, run, total, &index); err != nil {
+			return err
+		}
 		a.res.Finished = a.finished(selected)
 		return nil
 	}
@@ -470,16 +482,6 @@ func (a *applier) cloneStage(ctx context.Context, steps []plan.Step, total int, 
 	return errors.Join(failed...)
 }
 
-// groupKey is the run_phase call a step belongs to: extras.d hooks run
-// once per group, before its first plugin.
-func groupKey(s plan.Step) string {
-	switch s.Kind {
-	case plan.KindOverrideDefaults, plan.KindSettings, plan.KindPhase:
-		return string(s.Lifecycle) + "|" + string(s.Kind) + "|" + s.Mode + "|" + s.Phase
-	}
-	return ""
-}
-
 func isStateStep(k plan.Kind) bool {
 	return k == plan.KindLocalrc || k == plan.KindOverrideDefaults || k == plan.KindSettings
 }
@@ -501,30 +503,44 @@ func (a *applier) runLifecycle(ctx context.Context, lc plan.Lifecycle, run map[s
 	if last < 0 {
 		return nil
 	}
+	a.startLifecycle(lc)
 	cwd := a.dest
-	if a.opts.DevstackDir != "" {
-		cwd = a.opts.DevstackDir
-	}
 	if st, err := os.Stat(cwd); err != nil || !st.IsDir() {
 		cwd = ""
 	}
-	sess, err := startSession(ctx, a.opts.Env, cwd, a.output)
-	if err != nil {
-		return err
-	}
-	defer sess.close()
-	a.setCurrent(string(lc) + ":prelude")
-	if code, err := sess.sourceText(ctx, prelude(a.p, a.dest, a.dirs, a.opts.DevstackDir)); err != nil || code != 0 {
-		if err == nil {
-			err = fmt.Errorf("exit status %d", code)
+	// One bash session per script, as DevStack has one process per script:
+	// the unstack.sh that clean.sh runs first (Step.Nested) gets its own,
+	// and clean.sh's session carries on after it.
+	sessions := map[string]*session{}
+	defer func() {
+		for _, sess := range sessions {
+			sess.close()
 		}
-		return &StepError{StepID: string(lc) + ":prelude", Err: fmt.Errorf("setting up the bash session: %w", err)}
-	}
-	hasLocalrc := slices.ContainsFunc(steps, func(s plan.Step) bool { return s.Kind == plan.KindLocalrc })
-	if lc == plan.Stack && !hasLocalrc {
-		if err := sess.errexit(ctx); err != nil {
-			return err
+	}()
+	sessionFor := func(s plan.Step) (*session, error) {
+		if sess := sessions[s.Nested]; sess != nil {
+			return sess, nil
 		}
+		sess, err := startSession(ctx, a.opts.Env, cwd, a.output)
+		if err != nil {
+			return nil, err
+		}
+		sessions[s.Nested] = sess
+		id := plan.StepID(lc, s.Nested, "prelude")
+		a.setCurrent(id)
+		if code, err := sess.sourceText(ctx, prelude(a.dest, a.dirs)); err != nil || code != 0 {
+			if err == nil {
+				err = fmt.Errorf("exit status %d", code)
+			}
+			return nil, &StepError{StepID: id, Err: fmt.Errorf("setting up the bash session: %w", err)}
+		}
+		// stack.sh sets errexit after stackrc has sourced localrc.
+		if lc == plan.Stack && !slices.ContainsFunc(steps, func(s plan.Step) bool { return s.Kind == plan.KindLocalrc }) {
+			if err := sess.errexit(ctx); err != nil {
+				return nil, err
+			}
+		}
+		return sess, nil
 	}
 	for i, s := range steps {
 		if i > last {
@@ -545,11 +561,14 @@ func (a *applier) runLifecycle(ctx context.Context, lc plan.Lifecycle, run map[s
 			ev.Index = *index
 			a.setRunning(s.ID)
 		}
+		sess, err := sessionFor(s)
+		if err != nil {
+			return err
+		}
 		a.setCurrent(s.ID)
 		a.hooks.StepStart(ev)
 		a.logf("%s: start%s", s.ID, map[bool]string{true: " (replay)"}[replay])
-		firstOfGroup := groupKey(s) != "" && (i == 0 || groupKey(steps[i-1]) != groupKey(s))
-		code, target, err := a.execStep(ctx, sess, s, firstOfGroup)
+		code, target, err := a.execStep(ctx, sess, s)
 		a.flushOutput()
 		ev.End, ev.ExitCode, ev.Target = a.now(), code, target
 		if err == nil && s.Kind == plan.KindLocalrc {
@@ -658,7 +677,7 @@ func (a *applier) afterLocalrc(ctx context.Context, sess *session, lc plan.Lifec
 }
 
 // execStep runs one step in the session. It returns the step's exit status.
-func (a *applier) execStep(ctx context.Context, sess *session, s plan.Step, firstOfGroup bool) (int, string, error) {
+func (a *applier) execStep(ctx context.Context, sess *session, s plan.Step) (int, string, error) {
 	switch s.Kind {
 	case plan.KindLocalrc:
 		// The localrc text may hold passwords: it goes to bash over a pipe
@@ -668,32 +687,17 @@ func (a *applier) execStep(ctx context.Context, sess *session, s plan.Step, firs
 	case plan.KindMerge:
 		return a.merge(ctx, sess, s)
 	}
-	var rel string
+	rel := hookFile(s.Kind)
 	var args []string
-	mode, phase := "", ""
 	switch s.Kind {
-	case plan.KindOverrideDefaults:
-		rel, mode = "devstack/override-defaults", "override_defaults"
-	case plan.KindSettings:
-		rel, mode = "devstack/settings", "source"
+	case plan.KindOverrideDefaults, plan.KindSettings:
 	case plan.KindPhase:
-		rel, mode, phase = "devstack/plugin.sh", s.Mode, s.Phase
 		args = []string{s.Mode}
 		if s.Phase != "" {
 			args = append(args, s.Phase)
 		}
 	default:
 		return -1, "", fmt.Errorf("unknown step kind %q", s.Kind)
-	}
-	if firstOfGroup && a.opts.DevstackDir != "" {
-		if code, err := a.runExtras(ctx, sess, s, mode, phase); err != nil || code != 0 {
-			if err == nil && s.Lifecycle == plan.Stack {
-				err = fmt.Errorf("extras.d hook: exit status %d", code)
-			}
-			if err != nil {
-				return code, "", err
-			}
-		}
 	}
 	dir, ok := a.dirs[s.Plugin]
 	if !ok {
@@ -708,35 +712,18 @@ func (a *applier) execStep(ctx context.Context, sess *session, s plan.Step, firs
 	return code, "", err
 }
 
-// runExtras sources DevStack's in-tree extras.d hooks for a run_phase
-// call, before the plugins, with run_phase's whitelist (a substring test
-// against 80-tempest.sh).
-func (a *applier) runExtras(ctx context.Context, sess *session, s plan.Step, mode, phase string) (int, error) {
-	dir := filepath.Join(a.opts.DevstackDir, "extras.d")
-	matches, _ := filepath.Glob(filepath.Join(dir, "*.sh"))
-	sort.Strings(matches)
-	args := []string{mode}
-	if phase != "" {
-		args = append(args, phase)
+// hookFile is the file of a plugin's checkout that a step of this kind
+// sources, or "".
+func hookFile(k plan.Kind) string {
+	switch k {
+	case plan.KindOverrideDefaults:
+		return "devstack/override-defaults"
+	case plan.KindSettings:
+		return "devstack/settings"
+	case plan.KindPhase:
+		return "devstack/plugin.sh"
 	}
-	for _, m := range matches {
-		if !strings.Contains("80-tempest.sh", filepath.Base(m)) {
-			continue
-		}
-		path, found, err := pluginFile(a.opts.DevstackDir, filepath.Join("extras.d", filepath.Base(m)))
-		if err != nil {
-			return -1, err
-		}
-		if !found {
-			continue
-		}
-		a.logf("%s: source %s %s", s.ID, path, strings.Join(args, " "))
-		code, err := sess.sourceFile(ctx, path, args...)
-		if err != nil || code != 0 {
-			return code, err
-		}
-	}
-	return 0, nil
+	return ""
 }
 
 // pluginFile resolves dir/rel without following a symlink out of dir.
@@ -834,13 +821,18 @@ func (a *applier) flushOutput() {
 }
 
 func (a *applier) emit(id, stream string, data []byte) {
-	masked := []byte(a.red.redact(string(data)))
+	masked := []byte(a.mask(string(data)))
 	a.logMu.Lock()
 	if a.log != nil {
 		a.log.Write(masked)
 	}
 	a.logMu.Unlock()
 	a.hooks.StepOutput(OutputEvent{StepID: id, Stream: stream, Data: masked})
+}
+
+// mask hides the configuration's secrets and those apply learnt.
+func (a *applier) mask(s string) string {
+	return a.opts.Redactor.Redact(a.red.redact(s))
 }
 
 // redactor masks secret values.

@@ -83,7 +83,7 @@ func buildPlan(dest, base string, names []string, localrc string) *plan.Plan {
 		p.Plugins = append(p.Plugins, plan.Plugin{Name: n, URL: base + "/" + n, Ref: "master", Dir: filepath.Join(dest, n)})
 	}
 	add := func(lc plan.Lifecycle, kind plan.Kind, plugin, mode, phase string) {
-		p.Steps = append(p.Steps, plan.Step{ID: plan.StepID(lc, kind, phase, plugin), Kind: kind, Lifecycle: lc, Plugin: plugin, Mode: mode, Phase: phase})
+		p.Steps = append(p.Steps, plan.Step{ID: plan.StepID(lc, "", kind, phase, plugin), Kind: kind, Lifecycle: lc, Plugin: plugin, Mode: mode, Phase: phase})
 	}
 	each := func(lc plan.Lifecycle, kind plan.Kind, mode, phase string) {
 		for _, n := range names {
@@ -436,30 +436,6 @@ func TestSymlinkOutOfCheckoutRefused(t *testing.T) {
 		if l == "evil" {
 			t.Fatal("sourced a file outside the checkout")
 		}
-	}
-}
-
-func TestDevstackFunctionsAndExtras(t *testing.T) {
-	e := newEnv(t, false)
-	ds := t.TempDir()
-	os.WriteFile(filepath.Join(ds, "functions"), []byte("function iniset { echo \"iniset $*\" >> \"$TRACE\"; }\nfunction is_service_enabled { return 0; }\nfunction die { exit 1; }\n"), 0o644)
-	os.MkdirAll(filepath.Join(ds, "extras.d"), 0o755)
-	os.WriteFile(filepath.Join(ds, "extras.d", "80-tempest.sh"), []byte("echo \"tempest-hook $*\" >> \"$TRACE\"\n"), 0o644)
-	os.WriteFile(filepath.Join(ds, "extras.d", "50-other.sh"), []byte("echo \"other-hook $*\" >> \"$TRACE\"\n"), 0o644)
-	o := e.opts()
-	o.DevstackDir = ds
-	if _, err := Apply(context.Background(), e.plan(), o, nil); err != nil {
-		t.Fatal(err)
-	}
-	got := strings.Join(e.traceLines(), "\n")
-	for _, want := range []string{"tempest-hook override_defaults\nalpha override-defaults", "tempest-hook source\nalpha settings",
-		"tempest-hook stack install\nalpha plugin.sh"} {
-		if !strings.Contains(got, want) {
-			t.Fatalf("trace lacks %q:\n%s", want, got)
-		}
-	}
-	if strings.Contains(got, "other-hook") || strings.Count(got, "tempest-hook stack install") != 1 {
-		t.Fatalf("extras.d whitelist or once-per-phase broken:\n%s", got)
 	}
 }
 

@@ -28,6 +28,10 @@ type Hooks interface {
 	// StepSkipped reports a step not run: done in the journal, outside the
 	// selection, or every step of a dry run (Reason says which).
 	StepSkipped(StepEvent)
+	// ScriptStart and ScriptEnd report each DevStack script (with
+	// Options.DevstackDir), around the steps it runs.
+	ScriptStart(ScriptEvent)
+	ScriptEnd(ScriptEvent)
 	// Summary is called once, at the end, with per-step timing.
 	Summary(Summary)
 }
@@ -41,6 +45,8 @@ func (NopHooks) StepOutput(OutputEvent)   {}
 func (NopHooks) StepComplete(StepEvent)   {}
 func (NopHooks) StepFailed(StepEvent)     {}
 func (NopHooks) StepSkipped(StepEvent)    {}
+func (NopHooks) ScriptStart(ScriptEvent)  {}
+func (NopHooks) ScriptEnd(ScriptEvent)    {}
 func (NopHooks) Summary(Summary)          {}
 
 // CloneStage is where a plugin's clone is.
@@ -99,6 +105,7 @@ type Summary struct {
 	Start, End time.Time
 	Steps      []StepResult
 	Clones     []CloneResult
+	Scripts    []ScriptResult
 	LogFile    string
 	DryRun     bool
 	Err        error
@@ -115,9 +122,11 @@ func (s *syncHooks) CloneProgress(e CloneEvent) {
 	defer s.mu.Unlock()
 	s.h.CloneProgress(e)
 }
-func (s *syncHooks) StepStart(e StepEvent)    { s.mu.Lock(); defer s.mu.Unlock(); s.h.StepStart(e) }
-func (s *syncHooks) StepOutput(e OutputEvent) { s.mu.Lock(); defer s.mu.Unlock(); s.h.StepOutput(e) }
-func (s *syncHooks) StepComplete(e StepEvent) { s.mu.Lock(); defer s.mu.Unlock(); s.h.StepComplete(e) }
-func (s *syncHooks) StepFailed(e StepEvent)   { s.mu.Lock(); defer s.mu.Unlock(); s.h.StepFailed(e) }
-func (s *syncHooks) StepSkipped(e StepEvent)  { s.mu.Lock(); defer s.mu.Unlock(); s.h.StepSkipped(e) }
-func (s *syncHooks) Summary(e Summary)        { s.mu.Lock(); defer s.mu.Unlock(); s.h.Summary(e) }
+func (s *syncHooks) StepStart(e StepEvent)     { s.mu.Lock(); defer s.mu.Unlock(); s.h.StepStart(e) }
+func (s *syncHooks) StepOutput(e OutputEvent)  { s.mu.Lock(); defer s.mu.Unlock(); s.h.StepOutput(e) }
+func (s *syncHooks) StepComplete(e StepEvent)  { s.mu.Lock(); defer s.mu.Unlock(); s.h.StepComplete(e) }
+func (s *syncHooks) StepFailed(e StepEvent)    { s.mu.Lock(); defer s.mu.Unlock(); s.h.StepFailed(e) }
+func (s *syncHooks) StepSkipped(e StepEvent)   { s.mu.Lock(); defer s.mu.Unlock(); s.h.StepSkipped(e) }
+func (s *syncHooks) ScriptStart(e ScriptEvent) { s.mu.Lock(); defer s.mu.Unlock(); s.h.ScriptStart(e) }
+func (s *syncHooks) ScriptEnd(e ScriptEvent)   { s.mu.Lock(); defer s.mu.Unlock(); s.h.ScriptEnd(e) }
+func (s *syncHooks) Summary(e Summary)         { s.mu.Lock(); defer s.mu.Unlock(); s.h.Summary(e) }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/stackplan/stackplan/executor/git"
 	"github.com/stackplan/stackplan/plan"
+	"github.com/stackplan/stackplan/schema"
 )
 
 // Options control an apply. The zero value applies the stack lifecycle
@@ -40,9 +41,18 @@ type Options struct {
 	// Dest, when set, replaces the plan's DEST (--dest): every plugin is
 	// checked out at Dest/NAME, and the journal and lock live in Dest.
 	Dest string
-	// DevstackDir is a DevStack checkout (--devstack): its functions file
-	// is sourced first and its extras.d hooks run at each phase.
+	// DevstackDir is the DevStack checkout to stack with (--devstack):
+	// after the clone stage its own stack.sh, unstack.sh and clean.sh run,
+	// unmodified, and apply watches them. Without it, apply is
+	// plugin-development mode: the plugins' hooks alone, in bash sessions
+	// of its own, with no DevStack runtime.
 	DevstackDir string
+	// LocalConf is the local.conf the plan was compiled from, which
+	// DevStack must read from DevstackDir (required with DevstackDir).
+	LocalConf []byte
+	// Redactor masks the secrets the configuration holds, from the first
+	// byte of output; nil masks only what apply learns as it runs.
+	Redactor *schema.Redactor
 	// LogDir receives one log file per apply; "" means DEST/.stackplan/logs.
 	LogDir string
 	// Env is the environment of the bash sessions; nil means this process's.
@@ -102,8 +112,10 @@ type CloneResult struct {
 
 // Result is what Apply did.
 type Result struct {
-	Steps   []StepResult
-	Clones  []CloneResult
+	Steps  []StepResult
+	Clones []CloneResult
+	// Scripts are the DevStack scripts run (with DevstackDir).
+	Scripts []ScriptResult
 	LogFile string
 	// Finished is set when every step of the applied lifecycles is done.
 	Finished bool

@@ -3,8 +3,6 @@ package executor
 import (
 	"sort"
 	"strings"
-
-	"github.com/stackplan/stackplan/plan"
 )
 
 // shq quotes s for bash.
@@ -13,8 +11,9 @@ func shq(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'
 // defaultServices is stackrc's ENABLED_SERVICES when the environment has none.
 const defaultServices = "key,n-api,n-cpu,n-cond,n-sch,n-novnc,n-api-meta,placement-api,placement-client,g-api,c-sch,c-api,c-vol,ovn-controller,ovn-northd,ovs-vswitchd,ovsdb-server,q-svc,q-ovn-agent,horizon,rabbit,tempest,mysql,etcd3,dstat"
 
-// helpers are the few DevStack functions simple plugins call, used when no
-// DevStack checkout is given (functions-common has the real ones).
+// helpers are the few DevStack functions simple plugins call, which
+// plugin-development mode provides without DevStack (functions-common has
+// the real ones).
 const helpers = `
 function die { local rc=$?; ((rc)) || rc=1; [[ ${1-} =~ ^[0-9]+$ ]] && shift; echo "[ERROR] $*" >&2; exit $rc; }
 function warn { local rc=$?; [[ ${1-} =~ ^[0-9]+$ ]] && shift; echo "WARNING: $*" >&2; return $rc; }
@@ -70,20 +69,14 @@ function plugin_requires { :; }
 `
 
 // prelude is sourced at the top level of every session before the plan's
-// steps: DevStack's functions (with --devstack) or the helpers above, DEST,
+// steps: the helpers above, DEST,
 // the service list as stackrc seeds it, and an enable_plugin that records
 // only the plan's plugins, so sourcing localrc registers nothing new
 // behind the plan's back.
-func prelude(p *plan.Plan, dest string, dirs map[string]string, devstackDir string) string {
+func prelude(dest string, dirs map[string]string) string {
 	var b strings.Builder
 	b.WriteString("# stackplan prelude\n")
-	if devstackDir != "" {
-		b.WriteString("TOP_DIR=" + shq(devstackDir) + "\n")
-		b.WriteString("source \"$TOP_DIR/functions\"\n")
-		b.WriteString("declare -F is_plugin_enabled >/dev/null || function is_plugin_enabled { [[ ,${DEVSTACK_PLUGINS}, == *,${1},* ]]; }\n")
-	} else {
-		b.WriteString(helpers)
-	}
+	b.WriteString(helpers)
 	b.WriteString("DEST=" + shq(dest) + "\n")
 	b.WriteString("[[ -v ENABLED_SERVICES ]] || ENABLED_SERVICES=" + defaultServices + "\n")
 	b.WriteString("DEVSTACK_PLUGINS=''\n")
@@ -113,7 +106,6 @@ function enable_plugin {
     GITDIR[$name]=${__sp_plan_dir[$name]}
 }
 `)
-	_ = p
 	return b.String()
 }
 

@@ -30,6 +30,11 @@ const (
 	Clean   Lifecycle = "clean"   // clean.sh (which runs unstack.sh first)
 )
 
+// NestedUnstack is the Nested value of the clean lifecycle's first steps:
+// clean.sh runs "unstack.sh --all" in a process of its own before its own
+// hooks.
+const NestedUnstack = "unstack.sh"
+
 // Lifecycles lists the lifecycles in the order the plan holds them.
 var Lifecycles = []Lifecycle{Stack, Unstack, Clean}
 
@@ -38,11 +43,16 @@ type Step struct {
 	// ID is stable across runs for the same configuration, and unique in
 	// the plan: "stack:clone:NAME", "stack:localrc",
 	// "stack:settings:NAME", "stack:phase:install:NAME",
-	// "stack:merge:post-config:$NOVA_CONF", "unstack:phase:unstack:NAME".
+	// "stack:merge:post-config:$NOVA_CONF", "unstack:phase:unstack:NAME",
+	// "clean:unstack.sh:phase:unstack:NAME" (a nested script's step).
 	ID        string    `json:"id"`
 	Kind      Kind      `json:"kind"`
 	Lifecycle Lifecycle `json:"lifecycle"`
-	Plugin    string    `json:"plugin,omitempty"`
+	// Nested names the script a lifecycle's script runs in a process of
+	// its own, when the step belongs to it: NestedUnstack for the
+	// unstack.sh that clean.sh runs first. Empty for the script's own steps.
+	Nested string `json:"nested,omitempty"`
+	Plugin string `json:"plugin,omitempty"`
 	// Mode and Phase are the arguments plugin.sh receives (phase steps).
 	// Phase is empty for unstack and clean, which DevStack passes alone.
 	Mode  string `json:"mode,omitempty"`
@@ -74,11 +84,16 @@ type SourceLine struct {
 	Text string
 }
 
-// StepID builds a step ID from its parts, skipping empty ones.
-func StepID(lc Lifecycle, kind Kind, parts ...string) string {
+// StepID builds a step ID from its parts, skipping empty ones; nested is
+// the Step's Nested.
+func StepID(lc Lifecycle, nested string, kind Kind, parts ...string) string {
 	b := strings.Builder{}
 	b.WriteString(string(lc))
 	b.WriteByte(':')
+	if nested != "" {
+		b.WriteString(nested)
+		b.WriteByte(':')
+	}
 	b.WriteString(string(kind))
 	for _, p := range parts {
 		if p != "" {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/stackplan/stackplan/cmd/internal/diagview"
 	"github.com/stackplan/stackplan/compiler"
+	"github.com/stackplan/stackplan/compiler/convert"
 	"github.com/stackplan/stackplan/compiler/localconf"
 	"github.com/stackplan/stackplan/executor"
 	"github.com/stackplan/stackplan/plan"
@@ -64,12 +65,12 @@ func (c *Command) runApply(args []string) int {
 	fs.StringVar(&a.from, "from", "", "start at the step with this `ID`")
 	fs.StringVar(&a.to, "to", "", "stop after the step with this `ID`")
 	fs.BoolVar(&a.dryRun, "dry-run", false, "print what would run, and change nothing")
-	fs.StringVar(&a.devstack, "devstack", "", "a DevStack checkout: source its functions and run its extras.d hooks")
+	fs.StringVar(&a.devstack, "devstack", "", "stack for real: after the clone stage, run this DevStack checkout's own stack.sh (unstack.sh, clean.sh per --lifecycle) and watch every hook; without it, apply runs the plugins' hooks alone, with no DevStack runtime (plugin development)")
 	fs.StringVar(&a.logDir, "log-dir", "", "directory for the apply's log file (default DEST/.stackplan/logs)")
 	fs.BoolVar(&a.json, "json", false, "print one JSON event per line")
 	fs.StringVar(&a.color, "color", "auto", "colour: auto, always or never")
 	fs.Usage = func() {
-		fmt.Fprintln(c.Stderr, "Usage: stackplan apply [flags] [FILE | PLAN.json]\n\nApplies a configuration, or a plan written by 'stackplan plan --out'.\n\nFlags:")
+		fmt.Fprintln(c.Stderr, "Usage: stackplan apply [flags] [FILE | PLAN.json]\n\nApplies a configuration, or a plan written by 'stackplan plan --out'.\nWith --devstack DIR it clones the plugins, then runs DevStack's own scripts\nfrom DIR and checks every hook they source against the plan. Without it,\nit is plugin-development mode: the plugins' hooks alone, in bash sessions\nof stackplan's, with none of DevStack's runtime (stackrc, lib/*, sudo).\n\nFlags:")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -131,6 +132,13 @@ func (c *Command) runApply(args []string) int {
 		DevstackDir:  a.devstack,
 		LogDir:       a.logDir,
 		Env:          bashEnv(c.Env, opts.Env),
+		Redactor:     compiler.RedactorFor(res.cfg),
+	}
+	if a.devstack != "" {
+		if eopts.LocalConf, err = localConfOf(res.cfg); err != nil {
+			return fail(ExitFindings, "%v", err)
+		}
+		eopts.Env = append(eopts.Env, devstackSwitches(eopts)...)
 	}
 	var view applyView = newTextApplyView(c.Stdout, c.Stderr, c.useColor(a.color, c.Stdout))
 	if a.json {
@@ -174,6 +182,40 @@ func bashEnv(process []string, given map[string]string) []string {
 	}
 	for _, k := range slices.Sorted(maps.Keys(given)) {
 		env = append(env, k+"="+given[k])
+	}
+	return env
+}
+
+// localConfOf is the local.conf DevStack must read for cfg: a local.conf
+// input byte for byte, or the one stack.hcl, fragments or a legacy localrc
+// convert to.
+func localConfOf(cfg *schema.Config) ([]byte, error) {
+	if len(cfg.Inputs) == 1 && cfg.Inputs[0].Kind == schema.KindLocalConf && cfg.Inputs[0].Path != "<stdin>" {
+		return os.ReadFile(cfg.Inputs[0].Path)
+	}
+	text, diags := convert.ToLocalConf(cfg)
+	if diags.HasErrors() {
+		return nil, fmt.Errorf("the configuration cannot be written as the local.conf DevStack reads: %s", diags.Error())
+	}
+	return text, nil
+}
+
+// devstackSwitches passes apply's clone switches on to DevStack, which reads
+// them from its environment when localrc does not set them: DevStack then
+// behaves as stackplan's clone stage did.
+func devstackSwitches(o executor.Options) []string {
+	var env []string
+	if o.Reclone {
+		env = append(env, "RECLONE=yes")
+	}
+	if o.Offline {
+		env = append(env, "OFFLINE=True")
+	}
+	if o.ErrorOnClone {
+		env = append(env, "ERROR_ON_CLONE=True")
+	}
+	if o.GitDepth > 0 {
+		env = append(env, fmt.Sprintf("GIT_DEPTH=%d", o.GitDepth))
 	}
 	return env
 }

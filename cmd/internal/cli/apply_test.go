@@ -119,6 +119,10 @@ func TestDemo(t *testing.T) {
 		"hello: override-defaults",
 		"hello: settings (greeting Bonjour)", "world: settings (is hello enabled? yes)",
 		"hello: plugin.sh unstack", "world: plugin.sh unstack",
+		// clean.sh runs unstack.sh --all first, then its own hooks.
+		"hello: override-defaults",
+		"hello: settings (greeting Bonjour)", "world: settings (is hello enabled? yes)",
+		"hello: plugin.sh unstack", "world: plugin.sh unstack",
 		"hello: settings (greeting Bonjour)", "world: settings (is hello enabled? yes)",
 		"hello: plugin.sh clean", "world: plugin.sh clean",
 	}

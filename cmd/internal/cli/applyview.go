@@ -109,8 +109,24 @@ func (v *textApplyView) StepSkipped(e executor.StepEvent) {
 	fmt.Fprintf(v.out, "%s %s: %s\n", v.paint("2", fmt.Sprintf("[%d/%d]", e.Index, e.Total)), e.Step.ID, e.Reason)
 }
 
+func (v *textApplyView) ScriptStart(e executor.ScriptEvent) {
+	fmt.Fprintf(v.out, "%s %s %s: DevStack's ./%s starts\n", v.paint("1;36", fmt.Sprintf("[script %d/%d]", e.Index, e.Total)), v.elapsed(e.Start), e.Name, e.Name)
+}
+
+func (v *textApplyView) ScriptEnd(e executor.ScriptEvent) {
+	if e.ExitCode != 0 || e.Err != nil {
+		fmt.Fprintf(v.errOut, "%s %s %s: exit status %d (%s)\n", v.paint("31", fmt.Sprintf("[script %d/%d]", e.Index, e.Total)), v.elapsed(e.End), e.Name, e.ExitCode, dur(e.End.Sub(e.Start)))
+		return
+	}
+	fmt.Fprintf(v.out, "%s %s %s: exit status 0 (%s)\n", v.paint("32", fmt.Sprintf("[script %d/%d]", e.Index, e.Total)), v.elapsed(e.End), e.Name, dur(e.End.Sub(e.Start)))
+}
+
 func (v *textApplyView) Summary(s executor.Summary) {
 	if s.DryRun {
+		return
+	}
+	if len(s.Scripts) > 0 {
+		v.scriptTiming(s)
 		return
 	}
 	// Component timing: total time per kind of step.
@@ -154,6 +170,45 @@ func (v *textApplyView) Summary(s executor.Summary) {
 	fmt.Fprintln(v.out)
 }
 
+// scriptTiming ends an apply that ran DevStack's scripts: the clone stage,
+// every plugin hook and merge DevStack ran, and each script's own total,
+// beside DevStack's "Component Timing" in its log.
+func (v *textApplyView) scriptTiming(s executor.Summary) {
+	fmt.Fprintln(v.out, "\n=========================\nstackplan timing\n=========================")
+	tw := tabwriter.NewWriter(v.out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	if len(s.Clones) > 0 {
+		var end time.Time
+		for _, cl := range s.Clones {
+			if cl.End.After(end) {
+				end = cl.End
+			}
+		}
+		fmt.Fprintf(tw, "clone stage (%d, parallel)\t%s\t\n", len(s.Clones), dur(end.Sub(s.Start)))
+	}
+	ran := 0
+	for _, st := range s.Steps {
+		if st.Status == executor.StatusDone || st.Status == executor.StatusIgnored || st.Status == executor.StatusFailed {
+			if !strings.Contains(st.ID, ":clone:") {
+				ran++
+				fmt.Fprintf(tw, "%s\t%s\t\n", st.ID, dur(st.End.Sub(st.Start)))
+			}
+		}
+	}
+	for _, sc := range s.Scripts {
+		fmt.Fprintf(tw, "%s (DevStack's total)\t%s\t\n", sc.Name, dur(sc.End.Sub(sc.Start)))
+	}
+	tw.Flush()
+	status := v.paint("32", "done")
+	if s.Err != nil {
+		status = v.paint("31", "failed")
+	}
+	fmt.Fprintf(v.out, "\napply %s: %d script(s), %d hook(s) and merge(s) watched, %d clone(s), %s", status, len(s.Scripts), ran, len(s.Clones), dur(s.End.Sub(s.Start)))
+	if s.LogFile != "" {
+		fmt.Fprintf(v.out, "; DevStack's output and stackplan's log: %s", s.LogFile)
+	}
+	fmt.Fprintln(v.out)
+}
+
 // timingLabel groups a step ID ("stack:phase:install:octavia") by what it
 // did ("stack:phase:install").
 func timingLabel(id string) string {
@@ -184,7 +239,8 @@ func short(commit string) string {
 }
 
 // jsonApplyView prints one JSON object per line: step_start, step_output,
-// step_complete, step_failed, step_skipped, clone and summary events.
+// step_complete, step_failed, step_skipped, clone, script_start,
+// script_complete, script_failed and summary events.
 type jsonApplyView struct {
 	enc *json.Encoder
 }
@@ -200,6 +256,7 @@ type applyEvent struct {
 	Type       string  `json:"type"`
 	Time       string  `json:"time,omitempty"`
 	Step       string  `json:"step,omitempty"`
+	Script     string  `json:"script,omitempty"`
 	Kind       string  `json:"kind,omitempty"`
 	Lifecycle  string  `json:"lifecycle,omitempty"`
 	Plugin     string  `json:"plugin,omitempty"`
@@ -265,6 +322,24 @@ func (v *jsonApplyView) StepSkipped(e executor.StepEvent)  { v.step("step_skippe
 func (v *jsonApplyView) StepOutput(e executor.OutputEvent) {
 	v.enc.Encode(applyEvent{Type: "step_output", Step: e.StepID, Stream: e.Stream, Data: string(e.Data)})
 }
+func (v *jsonApplyView) script(typ string, e executor.ScriptEvent, t time.Time) {
+	ev := applyEvent{Type: typ, Time: stamp(t), Script: e.Name, Lifecycle: string(e.Lifecycle), Index: e.Index, Total: e.Total,
+		ExitCode: e.ExitCode, Error: errString(e.Err)}
+	if !e.End.IsZero() {
+		ev.DurationMS = millis(e.End.Sub(e.Start))
+	}
+	v.enc.Encode(ev)
+}
+
+func (v *jsonApplyView) ScriptStart(e executor.ScriptEvent) { v.script("script_start", e, e.Start) }
+func (v *jsonApplyView) ScriptEnd(e executor.ScriptEvent) {
+	typ := "script_complete"
+	if e.ExitCode != 0 || e.Err != nil {
+		typ = "script_failed"
+	}
+	v.script(typ, e, e.End)
+}
+
 func (v *jsonApplyView) Summary(s executor.Summary) {
 	steps := make([]any, 0, len(s.Steps))
 	for _, st := range s.Steps {

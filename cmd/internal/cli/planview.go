@@ -117,6 +117,9 @@ func groupSteps(steps []plan.Step) []stepGroup {
 		case plan.KindLocalrc:
 			item = fmt.Sprintf("%d section(s)", len(s.Sections))
 		}
+		if s.Nested != "" {
+			label = s.Nested + ": " + label
+		}
 		if n := len(groups); n > 0 && groups[n-1].label == label {
 			groups[n-1].items = append(groups[n-1].items, item)
 			continue

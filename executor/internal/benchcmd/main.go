@@ -97,7 +97,7 @@ func runApply(c git.Cloner, dest string, repos []repo, parallel, depth int, forc
 	p := &plan.Plan{FormatVersion: plan.FormatVersion, Dest: dest}
 	for _, r := range repos {
 		p.Plugins = append(p.Plugins, plan.Plugin{Name: r.name, URL: r.url, Ref: r.ref, Dir: filepath.Join(dest, r.name)})
-		p.Steps = append(p.Steps, plan.Step{ID: plan.StepID(plan.Stack, plan.KindClone, r.name), Kind: plan.KindClone, Lifecycle: plan.Stack, Plugin: r.name})
+		p.Steps = append(p.Steps, plan.Step{ID: plan.StepID(plan.Stack, "", plan.KindClone, r.name), Kind: plan.KindClone, Lifecycle: plan.Stack, Plugin: r.name})
 	}
 	res, err := executor.Apply(context.Background(), p, executor.Options{Only: "clone", Parallel: parallel, GitDepth: depth, Force: force, Cloner: c}, nil)
 	switch {

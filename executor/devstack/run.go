@@ -1,0 +1,177 @@
+package devstack
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+)
+
+//go:embed watch.bash
+var watch []byte
+
+// Script is one run of a DevStack script, unmodified, from its checkout.
+type Script struct {
+	// Dir is the DevStack checkout; the script runs there, as ./NAME.
+	Dir string
+	// Name is "stack.sh", "unstack.sh" or "clean.sh".
+	Name string
+	// Env is the script's environment. BASH_ENV and STACKPLAN_EVENTS are
+	// set on top of it.
+	Env []string
+	// WorkDir is a private directory for the watch file and the events.
+	WorkDir string
+	// Output receives the script's stdout and stderr as they come.
+	Output func([]byte)
+	// Event receives each watch event, in order. Output and Event are
+	// called from two goroutines; neither is called after Run returns.
+	Event func(Event)
+	// Poll is how often the events file is read; 0 means 50ms.
+	Poll time.Duration
+}
+
+// stopGrace is how long a script gets to exit after SIGTERM on
+// cancellation before its process group is killed.
+const stopGrace = 10 * time.Second
+
+// drainGrace is how long Run reads output after the script exits. A
+// process the script left running in the background may hold the output
+// pipe open forever (DevStack's run_process without systemd does); Run
+// waits for the script, not for the pipe's end.
+const drainGrace = time.Second
+
+// Run runs the script and returns its exit status (128+N when signal N
+// ended it). The error is for what kept it from running or being watched.
+// On cancellation the script's process group gets SIGTERM, then SIGKILL.
+func (s Script) Run(ctx context.Context) (int, error) {
+	watchFile := filepath.Join(s.WorkDir, "watch.bash")
+	if err := os.WriteFile(watchFile, watch, 0o600); err != nil {
+		return -1, err
+	}
+	events, err := os.CreateTemp(s.WorkDir, "events-"+s.Name+"-*.tsv")
+	if err != nil {
+		return -1, err
+	}
+	defer os.Remove(events.Name())
+	defer events.Close()
+
+	r, w, err := os.Pipe()
+	if err != nil {
+		return -1, err
+	}
+	defer r.Close()
+	cmd := exec.CommandContext(ctx, "./"+s.Name)
+	cmd.Dir = s.Dir
+	cmd.Env = append(append([]string(nil), s.Env...), "BASH_ENV="+watchFile, "STACKPLAN_EVENTS="+events.Name())
+	cmd.Stdout, cmd.Stderr = w, w
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) }
+	cmd.WaitDelay = stopGrace
+	err = cmd.Start()
+	w.Close() // the script holds the only write end now
+	if err != nil {
+		return -1, err
+	}
+
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		buf := make([]byte, 32<<10)
+		for {
+			n, err := r.Read(buf)
+			if n > 0 && s.Output != nil {
+				s.Output(buf[:n])
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	exited := make(chan struct{})
+	var tailErr error
+	go func() {
+		defer wg.Done()
+		tailErr = tail(events, exited, s.poll(), s.Event)
+	}()
+
+	waitErr := cmd.Wait()
+	syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // what a cancelled script left behind
+	close(exited)
+	r.SetReadDeadline(time.Now().Add(drainGrace))
+	wg.Wait()
+
+	code := 0
+	var exit *exec.ExitError
+	switch {
+	case errors.As(waitErr, &exit):
+		code = exit.ExitCode()
+		if st, ok := exit.Sys().(syscall.WaitStatus); ok && st.Signaled() {
+			code = 128 + int(st.Signal())
+		}
+	case waitErr != nil:
+		return -1, waitErr
+	}
+	if tailErr != nil {
+		return code, fmt.Errorf("reading DevStack's events: %w", tailErr)
+	}
+	return code, nil
+}
+
+func (s Script) poll() time.Duration {
+	if s.Poll > 0 {
+		return s.Poll
+	}
+	return 50 * time.Millisecond
+}
+
+// tail reads f as it grows and passes each complete line's event on, until
+// exited is closed and everything written before has been read.
+func tail(f *os.File, exited <-chan struct{}, poll time.Duration, emit func(Event)) error {
+	var pending []byte
+	buf := make([]byte, 16<<10)
+	var firstErr error
+	final := false
+	for {
+		n, err := f.Read(buf)
+		if n > 0 {
+			pending = append(pending, buf[:n]...)
+			for {
+				i := bytes.IndexByte(pending, '\n')
+				if i < 0 {
+					break
+				}
+				ev, perr := ParseEvent(string(pending[:i]))
+				pending = pending[i+1:]
+				switch {
+				case perr != nil && firstErr == nil:
+					firstErr = perr
+				case perr == nil && emit != nil:
+					emit(ev)
+				}
+			}
+			continue
+		}
+		if err != nil && err != io.EOF {
+			return err
+		}
+		select {
+		case <-exited:
+			// The script is gone: everything it wrote has been read once a
+			// read after its exit finds nothing more.
+			if final {
+				return firstErr
+			}
+			final = true
+		case <-time.After(poll):
+		}
+	}
+}
