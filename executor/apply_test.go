@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -204,6 +205,19 @@ func TestApplyStackInDevStackOrder(t *testing.T) {
 	}
 	if strings.Join(ignored, ",") != "unstack:phase:alpha,unstack:phase:beta" {
 		t.Fatalf("ignored failures: %v", ignored)
+	}
+
+	// After unstack the stack is no longer applied: a new apply stacks
+	// again, and an unstack after it is not "already applied" either.
+	os.Remove(e.trace)
+	if _, err := Apply(context.Background(), e.plan(), e.opts(), nil); err != nil {
+		t.Fatalf("stack after unstack: %v", err)
+	}
+	if !slices.Contains(e.traceLines(), "alpha plugin.sh 2 stack install A=alphabeta LOCAL=fromlocalrc") {
+		t.Fatalf("stack after unstack ran nothing: %v", e.traceLines())
+	}
+	if _, err := Apply(context.Background(), e.plan(), o, nil); errors.Is(err, ErrAlreadyApplied) {
+		t.Fatal("unstack after a new stack says it was already applied")
 	}
 }
 

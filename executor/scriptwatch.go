@@ -188,7 +188,7 @@ func (w *scriptWatch) close(status int, now time.Time) {
 	w.a.res.Steps = append(w.a.res.Steps, r)
 	w.a.logf("%s: %s (status %d)", ev.Step.ID, r.Status, status)
 	if r.Status != StatusFailed {
-		w.a.markDone(ev.Step.ID, status, "")
+		w.a.markDone(ev.Step.ID, status, runningMarker(w.lc))
 	}
 }
 

@@ -34,6 +34,9 @@ type ScriptEvent struct {
 	Start, End   time.Time
 	ExitCode     int
 	Err          error
+	// Rerun, at the start, says what runs again after an apply that
+	// stopped during this script.
+	Rerun string
 }
 
 // ScriptResult is one DevStack script's outcome and timing.
@@ -188,12 +191,20 @@ func (a *applier) runScripts(ctx context.Context, lcs []plan.Lifecycle, run map[
 
 // runScript runs one lifecycle's script and watches it.
 func (a *applier) runScript(ctx context.Context, lc plan.Lifecycle, n, of, total int, index *int, work string) error {
+	ev := ScriptEvent{Name: scriptOf(lc), Lifecycle: lc, Index: n, Total: of, Start: a.now()}
+	a.jmu.Lock()
+	switch stopped := a.journal.Running; {
+	case stopped == runningMarker(lc):
+		ev.Rerun = fmt.Sprintf("the last apply stopped in %s, outside the plugins' hooks; DevStack cannot resume in the middle of a script, so %s runs again from its start", ev.Name, ev.Name)
+	case strings.HasPrefix(stopped, string(lc)+":"):
+		ev.Rerun = fmt.Sprintf("the last apply stopped during %s; DevStack cannot resume in the middle of a script, so %s runs again from its start", stopped, ev.Name)
+	}
+	a.jmu.Unlock()
 	a.startLifecycle(lc)
 	w := a.newScriptWatch(lc, total, index)
-	ev := ScriptEvent{Name: scriptOf(lc), Lifecycle: lc, Index: n, Total: of, Start: a.now()}
 	a.hooks.ScriptStart(ev)
 	a.logf("%s: start in %s", ev.Name, a.opts.DevstackDir)
-	a.setRunning(string(lc) + ":" + ev.Name)
+	a.setRunning(runningMarker(lc))
 
 	out := &lineTail{keep: 40}
 	code, err := devstack.Script{
@@ -243,6 +254,10 @@ func (a *applier) runScript(ctx context.Context, lc plan.Lifecycle, n, of, total
 	a.hooks.ScriptEnd(ev)
 	return err
 }
+
+// runningMarker is the journal's Running while a script runs between
+// steps.
+func runningMarker(lc plan.Lifecycle) string { return string(lc) + ":" + scriptOf(lc) }
 
 // startLifecycle forgets, in the journal, that the other lifecycles ran:
 // after unstack or clean the stack is no longer applied, and a new stack

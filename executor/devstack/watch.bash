@@ -59,9 +59,12 @@ __sp_debug() {
 	case $fn in
 	run_plugins | load_plugin_settings | plugin_override_defaults)
 		if [[ ${BASH_COMMAND} == 'source '* ]]; then
-			# bash reports the last source once more when the loop ends.
 			local key="hook ${plugin-} ${mode-} ${phase-}"
-			if [[ $__sp_open != "$key" && $__sp_last != "$key" ]]; then
+			if [[ $__sp_open == "$key" || (-z $__sp_open && $__sp_last == "$key") ]]; then
+				# bash reports the last source once more when the loop
+				# ends, with its status in $?.
+				__sp_close "$st" "$fn"
+			else
 				__sp_close "$st" "$fn"
 				__sp_emit source 0 "$fn" "${plugin-}" "${mode-}" "${phase-}" "${dir-}"
 				__sp_open=$key
@@ -87,9 +90,7 @@ __sp_debug() {
 		fi
 		;;
 	main)
-		if [[ $__sp_open == rc ]]; then
-			__sp_close "$st" "$fn"
-		fi
+		__sp_close "$st" "$fn"
 		case ${BASH_COMMAND} in
 		'source '*/stackrc | 'source '*/openrc)
 			__sp_emit rc 0 "$fn" "${BASH_COMMAND#source }"
@@ -105,18 +106,18 @@ __sp_debug() {
 	return 0
 }
 
+# The RETURN trap runs when a traced function returns and when a file it
+# sources ends; $? then holds a "return N" only from the next command on,
+# so hooks and the localrc close at the next DEBUG. A function's own return
+# closes what is still open: a merge, or a hook if bash did not repeat it.
 __sp_return() {
 	case ${FUNCNAME[1]-main} in
 	run_plugins | load_plugin_settings | plugin_override_defaults | merge_config_group)
-		# A sourced hook returned, or (nothing open) the function itself.
-		if [[ -n $__sp_open ]]; then
+		if [[ $__sp_open == merge ]]; then
 			__sp_close "$1" "${FUNCNAME[1]}"
-		else
+		elif [[ -z $__sp_open ]]; then
 			__sp_last=
 		fi
-		;;
-	main)
-		[[ $__sp_open == rc ]] && __sp_close "$1" main
 		;;
 	esac
 	return 0

@@ -110,6 +110,9 @@ func (v *textApplyView) StepSkipped(e executor.StepEvent) {
 }
 
 func (v *textApplyView) ScriptStart(e executor.ScriptEvent) {
+	if e.Rerun != "" {
+		fmt.Fprintf(v.out, "%s %s\n", v.paint("33", "note"), e.Rerun)
+	}
 	fmt.Fprintf(v.out, "%s %s %s: DevStack's ./%s starts\n", v.paint("1;36", fmt.Sprintf("[script %d/%d]", e.Index, e.Total)), v.elapsed(e.Start), e.Name, e.Name)
 }
 
@@ -324,7 +327,7 @@ func (v *jsonApplyView) StepOutput(e executor.OutputEvent) {
 }
 func (v *jsonApplyView) script(typ string, e executor.ScriptEvent, t time.Time) {
 	ev := applyEvent{Type: typ, Time: stamp(t), Script: e.Name, Lifecycle: string(e.Lifecycle), Index: e.Index, Total: e.Total,
-		ExitCode: e.ExitCode, Error: errString(e.Err)}
+		ExitCode: e.ExitCode, Error: errString(e.Err), Reason: e.Rerun}
 	if !e.End.IsZero() {
 		ev.DurationMS = millis(e.End.Sub(e.Start))
 	}

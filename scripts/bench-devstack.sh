@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# bench-devstack.sh: stackplan's own overhead when it drives DevStack.
+#
+# Runs, on the same configuration and the same prefetched checkouts,
+# DevStack's ./stack.sh alone and `stackplan apply --devstack` (which runs
+# that same stack.sh and watches it), ROUNDS times each, interleaved so that
+# drift of a shared machine hits both alike, and prints the medians and
+# their ratio. It also times the clone stage into a fresh DEST, as a share
+# of a whole apply. Needs root (DevStack runs as the stack user, with the
+# stand-ins of scripts/devstack-host.sh) and a DevStack tree:
+#
+#   sudo DEVSTACK=/path/to/devstack ROUNDS=5 scripts/bench-devstack.sh
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+devstack=${DEVSTACK:-$root/../shared/devstack}
+rounds=${ROUNDS:-3}
+[ -f "$devstack/stack.sh" ] || { echo "no DevStack at $devstack (set DEVSTACK)" >&2; exit 2; }
+
+host=/var/lib/stackplan-devstack
+"$root/scripts/devstack-host.sh" setup "$host" >/dev/null
+work=$(mktemp -d /tmp/stackplan-bench-devstack.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+(cd "$root" && go build -o "$work/stackplan" ./cmd/stackplan)
+
+cp -r "$devstack" "$work/devstack"
+chmod -R u+w "$work/devstack"
+dest=$work/opt
+"$root/scripts/devstack-host.sh" requirements "$dest/requirements"
+for name in alpha beta gamma; do
+	repo=$work/repos/$name
+	mkdir -p "$repo/devstack"
+	printf '%s_CONF=$DEST/%s/%s.conf\n' "${name^^}" "$name" "$name" >"$repo/devstack/settings"
+	printf 'echo "%s $*"\n' "$name" >"$repo/devstack/plugin.sh"
+	git -C "$repo" init -q -b master
+	git -C "$repo" add -A
+	git -C "$repo" -c user.name=b -c user.email=b@invalid commit -qm "$name"
+done
+cat >"$work/devstack/local.conf" <<EOF
+[[local|localrc]]
+DEST=$dest
+DATA_DIR=$dest/data
+LOGFILE=$dest/logs/stack.sh.log
+ADMIN_PASSWORD=bench-secret
+DATABASE_PASSWORD=bench-secret
+RABBIT_PASSWORD=bench-secret
+SERVICE_PASSWORD=bench-secret
+disable_all_services
+enable_plugin alpha file://$work/repos/alpha
+enable_plugin beta file://$work/repos/beta
+enable_plugin gamma file://$work/repos/gamma
+
+[[post-config|\$GAMMA_CONF]]
+[DEFAULT]
+log_dir = \$DEST/logs
+EOF
+chmod 755 "$work"
+chown -R stack: "$work"
+as_stack() { (cd "$work/devstack" && "$host/run-as-stack" "$@"); }
+now() { date +%s.%N; }
+calc() { awk "BEGIN { printf \"%.3f\", $1 }"; }
+
+# The clone stage alone, into the fresh DEST: the prefetch both runs use.
+t0=$(now)
+as_stack "$work/stackplan" apply --only clone local.conf >/dev/null
+clone=$(calc "$(now) - $t0")
+
+declare -a plain watched
+for ((i = 0; i < rounds; i++)); do
+	for which in plain watched; do
+		t0=$(now)
+		if [ "$which" = plain ]; then
+			as_stack ./stack.sh >"$work/plain.out" 2>&1
+		else
+			as_stack "$work/stackplan" apply --force --devstack . local.conf >"$work/watched.out" 2>&1
+		fi
+		t=$(calc "$(now) - $t0")
+		eval "$which+=(\$t)"
+		printf 'round %d %-8s %6.1fs  (load %s)\n' "$((i + 1))" "$which" "$t" "$(cut -d' ' -f1 /proc/loadavg)" >&2
+	done
+done
+
+median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+mp=$(median "${plain[@]}")
+mw=$(median "${watched[@]}")
+cat <<EOF
+
+$(nproc) CPU, load average at the end: $(cut -d' ' -f1-3 /proc/loadavg); $rounds rounds, medians
+| run | wall | against ./stack.sh alone |
+|---|---|---|
+| ./stack.sh alone | ${mp}s | 1 |
+| stackplan apply --devstack (same stack.sh, watched; checkouts already there) | ${mw}s | $(calc "$mw / $mp") |
+| clone stage of 3 plugins into a fresh DEST (apply --only clone) | ${clone}s | $(calc "$clone / $mp") |
+EOF
