@@ -1,6 +1,7 @@
 package executor
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -793,15 +794,22 @@ func (a *applier) setCurrent(id string) {
 // secrets masked, to the log and the hooks.
 func (a *applier) output(stream string, data []byte) {
 	a.curMu.Lock()
-	buf := append(a.pending[stream], data...)
-	cut := strings.LastIndexByte(string(buf), '\n') + 1
-	ready := buf[:cut]
-	a.pending[stream] = append([]byte(nil), buf[cut:]...)
+	ready := a.completeLines(stream, data)
 	id := a.curStep
 	a.curMu.Unlock()
 	if len(ready) > 0 {
 		a.emit(id, stream, ready)
 	}
+}
+
+// completeLines adds data to what a stream has pending and returns the
+// complete lines, keeping the rest: a secret is masked only when whole.
+// curMu must be held.
+func (a *applier) completeLines(stream string, data []byte) []byte {
+	buf := append(a.pending[stream], data...)
+	cut := bytes.LastIndexByte(buf, '\n') + 1
+	a.pending[stream] = append([]byte(nil), buf[cut:]...)
+	return buf[:cut]
 }
 
 func (a *applier) flushOutput() {

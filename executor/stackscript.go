@@ -284,10 +284,7 @@ func (a *applier) markDoneQuiet(id string, code int) {
 // the steps. It returns the masked complete lines.
 func (a *applier) devstackOutput(b []byte) []byte {
 	a.curMu.Lock()
-	buf := append(a.pending["devstack"], b...)
-	cut := bytes.LastIndexByte(buf, '\n') + 1
-	ready := append([]byte(nil), buf[:cut]...)
-	a.pending["devstack"] = append([]byte(nil), buf[cut:]...)
+	ready := a.completeLines("devstack", b)
 	a.curMu.Unlock()
 	if len(ready) == 0 {
 		return nil
@@ -339,8 +336,9 @@ func (t *lineTail) lines() []string {
 }
 
 // xtraceLine matches a line bash traced under DevStack's PS4
-// ('+ $(short_source):   '): the file, function and line, then the command.
-var xtraceLine = regexp.MustCompile(`^\++ (\S+?):(\S+?):(\d+)\s*:\s*(.*)$`)
+// ('+ $(short_source):   '): the file, function and line, then the
+// command; DevStack's outfilter may have put a timestamp before it.
+var xtraceLine = regexp.MustCompile(`(?:^|\| )\++ (\S+?):(\S+?):(\d+)\s*:\s*(.*)$`)
 
 // dieLine matches DevStack's die: "[ERROR] FILE:LINE message".
 var dieLine = regexp.MustCompile(`\[ERROR\] (.*)$`)

@@ -104,7 +104,11 @@ func (s Script) Run(ctx context.Context) (int, error) {
 	}()
 
 	waitErr := cmd.Wait()
-	syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // what a cancelled script left behind
+	if ctx.Err() != nil {
+		// What a cancelled script left behind. After a script that ended
+		// by itself, its background processes are DevStack's services.
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	}
 	close(exited)
 	r.SetReadDeadline(time.Now().Add(drainGrace))
 	wg.Wait()
