@@ -45,6 +45,7 @@ type recHooks struct {
 	started []string
 	output  map[string]string
 	failed  []string
+	skipped []string
 	onOut   func(OutputEvent)
 	onClone func(CloneEvent)
 }
@@ -58,7 +59,8 @@ func (h *recHooks) StepStart(e StepEvent) {
 	}
 	h.started = append(h.started, id)
 }
-func (h *recHooks) StepFailed(e StepEvent) { h.failed = append(h.failed, e.Step.ID) }
+func (h *recHooks) StepFailed(e StepEvent)  { h.failed = append(h.failed, e.Step.ID) }
+func (h *recHooks) StepSkipped(e StepEvent) { h.skipped = append(h.skipped, e.Step.ID) }
 func (h *recHooks) StepOutput(e OutputEvent) {
 	h.mu.Lock()
 	if h.output == nil {
