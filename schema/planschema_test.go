@@ -146,7 +146,7 @@ func TestPlanSchemaRejects(t *testing.T) {
 		{"extra position field", func(p map[string]any) {
 			plugin(p, 0)["source"].(map[string]any)["start"].(map[string]any)["offset"] = 1.0
 		}},
-		{"other major version", func(p map[string]any) { p["format_version"] = "2.0" }},
+		{"other major version", func(p map[string]any) { p["format_version"] = "1.0" }},
 		{"missing steps", func(p map[string]any) { delete(p, "steps") }},
 		{"missing plugin url", func(p map[string]any) { delete(plugin(p, 0), "url") }},
 		{"bad sha256", func(p map[string]any) { p["inputs"].([]any)[0].(map[string]any)["sha256"] = "abc" }},

@@ -71,7 +71,7 @@ func TestReadRefuses(t *testing.T) {
 	}{
 		{"corrupt JSON", `{"format_version": "1.0", "plugins": [`, "corrupt JSON"},
 		{"not a plan", `{"hello": 1}`, "no format_version"},
-		{"newer major version", marshal(func(p *plan.Plan) { p.FormatVersion = "2.0" }), "format version 2.0 is not supported"},
+		{"newer major version", marshal(func(p *plan.Plan) { p.FormatVersion = "3.0" }), "format version 3.0 is not supported"},
 		{"plan with errors", marshal(func(p *plan.Plan) { p.Diagnostics = []plan.Diagnostic{{Severity: "error", Summary: "x"}} }), "has errors"},
 		{"traversal in a name", marshal(func(p *plan.Plan) { p.Plugins[0].Name = "../x" }), `contains ".."`},
 		{"dir outside DEST/NAME", marshal(func(p *plan.Plan) { p.Plugins[0].Dir = "/etc" }), "not an absolute, clean DEST/alpha path"},
@@ -92,7 +92,7 @@ func TestReadRefuses(t *testing.T) {
 
 func TestReadAcceptsNewerMinorVersion(t *testing.T) {
 	p := validPlan()
-	p.FormatVersion = "1.7"
+	p.FormatVersion = "2.7"
 	data, _ := Marshal(p)
 	data = bytes.Replace(data, []byte(`"dest"`), []byte(`"field_from_1_7": true, "dest"`), 1)
 	if _, err := Read(bytes.NewReader(data), "p.json"); err != nil {
