@@ -100,7 +100,7 @@ func (c *Command) runExport(args []string) int {
 		}
 	}
 	dopts := diagview.Options{Color: c.useColor(a.color, c.Stderr), ToolVersion: Version}
-	if err := diagview.Write(c.Stderr, diagview.Pretty, job.diagnostics(), job.files, dopts); err != nil {
+	if err := diagview.Write(c.Stderr, diagview.Pretty, job.shownDiagnostics(), job.files, dopts); err != nil {
 		return fail(ExitInternal, "%v", err)
 	}
 	if job.hasErrors() {
