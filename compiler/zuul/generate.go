@@ -122,6 +122,9 @@ func runTimeValue(expr string) string {
 	return "$(: " + q + ")"
 }
 
+// ShellWord quotes a value as the generated localrc does (see shellWord).
+func ShellWord(v string) string { return shellWord(v) }
+
 // shellWord quotes a value so that bash reads it back exactly, except that
 // a value holding $, ` or \ is written in double quotes, as the role writes
 // every value, so that the $VAR expansions Zuul jobs rely on still happen.

@@ -5,33 +5,19 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
 
-// exportFixture makes plugin repositories whose plugin.sh logs every hook
-// to DEST/hooks.log and to one log shared by all nodes, and a Zuul file
-// with a two-node job; "broken" fails at stack install.
-func exportFixture(t *testing.T) (work, zuulFile string) {
-	work = t.TempDir()
-	shared := filepath.Join(work, "all-hooks.log")
-	env := []string{"GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.invalid", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.invalid"}
-	for _, name := range []string{"alpha", "beta", "broken"} {
-		repo := filepath.Join(work, "repos", name)
-		script := `echo "` + name + `: $1 $2" >> "$DEST/hooks.log"
-echo "$DEST ` + name + `: $1 $2" >> "` + shared + `"
-`
-		if name == "broken" {
-			script += `if [[ "$1 $2" == "stack install" ]]; then echo "broken: cannot install" >&2; exit 1; fi
-`
-		}
-		write(t, repo, "devstack/plugin.sh", script)
-		run(t, repo, env, "git", "init", "-q", "-b", "master")
-		run(t, repo, env, "git", "add", "-A")
-		run(t, repo, env, "git", "commit", "-q", "-m", name)
-	}
-	url := func(name string) string { return "file://" + filepath.Join(work, "repos", name) }
-	write(t, work, "zuul.yaml", `- nodeset:
+// writeMultiProject lays out a project's Zuul files as OpenStack projects
+// do (zuul.d/ with a nested jobs/ folder) with a two-node job whose nodes
+// learn each other's addresses the way DevStack's multi-node jobs do:
+// SERVICE_HOST from hostvars['controller']['nodepool']['private_ipv4'],
+// HOST_IP from the node's own, also inside a longer value and in a config
+// file option. url gives each plugin's URL.
+func writeMultiProject(t *testing.T, dir string, url func(string) string) {
+	write(t, dir, "zuul.d/nodesets.yaml", `- nodeset:
     name: two-nodes
     nodes:
       - name: controller
@@ -41,16 +27,28 @@ echo "$DEST ` + name + `: $1 $2" >> "` + shared + `"
     groups:
       - name: subnode
         nodes: [compute1]
-
-- job:
+`)
+	write(t, dir, "zuul.d/jobs/multi.yaml", `- job:
     name: multi
     nodeset: two-nodes
     vars:
+      devstack_localrc:
+        SERVICE_HOST: "{{ hostvars['controller']['nodepool']['private_ipv4'] }}"
+        HOST_IP: "{{ hostvars['controller']['nodepool']['private_ipv4'] }}"
+        GLANCE_HOSTPORT: "{{ hostvars['controller']['nodepool']['private_ipv4'] }}:9292"
       devstack_plugins:
         beta: `+url("beta")+`
         alpha: `+url("alpha")+`
+      devstack_local_conf:
+        post-config:
+          $DEST/node.conf:
+            DEFAULT:
+              my_ip: "{{ hostvars[inventory_hostname]['nodepool']['private_ipv4'] }}"
     group-vars:
       subnode:
+        devstack_localrc:
+          SERVICE_HOST: "{{ hostvars['controller']['nodepool']['private_ipv4'] }}"
+          HOST_IP: "{{ hostvars[inventory_hostname]['nodepool']['private_ipv4'] }}"
         devstack_plugins:
           beta: `+url("beta")+`
 
@@ -61,7 +59,37 @@ echo "$DEST ` + name + `: $1 $2" >> "` + shared + `"
       devstack_plugins:
         broken: `+url("broken")+`
 `)
-	return work, filepath.Join(work, "zuul.yaml")
+}
+
+// exportFixture makes plugin repositories whose plugin.sh logs every hook
+// to DEST/hooks.log and to one log shared by all nodes, and the addresses
+// the node's localrc gave it to DEST/addresses.log; a DevStack checkout
+// whose extras.d hook logs to DEST/extras.log; and the project of
+// writeMultiProject. "broken" fails at stack install.
+func exportFixture(t *testing.T) (work, project string) {
+	work = t.TempDir()
+	shared := filepath.Join(work, "all-hooks.log")
+	env := []string{"GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.invalid", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.invalid"}
+	for _, name := range []string{"alpha", "beta", "broken"} {
+		repo := filepath.Join(work, "repos", name)
+		script := `echo "` + name + `: $1 $2" >> "$DEST/hooks.log"
+echo "$DEST ` + name + `: $1 $2" >> "` + shared + `"
+if [[ "$1 $2" == "stack install" ]]; then echo "` + name + ` SERVICE_HOST=$SERVICE_HOST HOST_IP=$HOST_IP GLANCE_HOSTPORT=${GLANCE_HOSTPORT-}" >> "$DEST/addresses.log"; fi
+`
+		if name == "broken" {
+			script += `if [[ "$1 $2" == "stack install" ]]; then echo "broken: cannot install" >&2; exit 1; fi
+`
+		}
+		write(t, repo, "devstack/plugin.sh", script)
+		run(t, repo, env, "git", "init", "-q", "-b", "master")
+		run(t, repo, env, "git", "add", "-A")
+		run(t, repo, env, "git", "commit", "-q", "-m", name)
+	}
+	write(t, work, "devstack/functions", "function die { echo \"$*\" >&2; exit 1; }\n")
+	write(t, work, "devstack/extras.d/80-tempest.sh", `echo "extras: $1 ${2-}" >> "$DEST/extras.log"`+"\n")
+	project = filepath.Join(work, "project")
+	writeMultiProject(t, project, func(name string) string { return "file://" + filepath.Join(work, "repos", name) })
+	return work, project
 }
 
 func readLines(t *testing.T, path string) []string {
@@ -89,7 +117,7 @@ func TestExportAnsible(t *testing.T) {
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("needs git")
 	}
-	work, zuulFile := exportFixture(t)
+	work, project := exportFixture(t)
 	bin := filepath.Join(work, "stackplan")
 	build := exec.Command("go", "build", "-o", bin, "github.com/stackplan/stackplan/cmd/stackplan")
 	if out, err := build.CombinedOutput(); err != nil {
@@ -100,8 +128,9 @@ func TestExportAnsible(t *testing.T) {
 		ctrl, sub = filepath.Join(out, "dest-controller"), filepath.Join(out, "dest-compute1")
 		var stdout, stderr bytes.Buffer
 		c := Command{Stdout: &stdout, Stderr: &stderr, Env: os.Environ(), Getwd: os.Getwd}
-		code := c.Main([]string{"export", "ansible", "--zuul", zuulFile, "--job", job, "--out", out, "--connection", "local",
-			"--node-dest", "controller=" + ctrl, "--node-dest", "compute1=" + sub, "--color", "never"})
+		code := c.Main([]string{"export", "ansible", "--zuul", project, "--job", job, "--out", out, "--connection", "local",
+			"--node-dest", "controller=" + ctrl, "--node-dest", "compute1=" + sub, "--color", "never",
+			"--host", "controller=127.0.0.2", "--host", "compute1=127.0.0.3", "--devstack", filepath.Join(work, "devstack")})
 		if code != ExitOK {
 			t.Fatalf("export exited %d:\n%s", code, stderr.String())
 		}
@@ -131,6 +160,34 @@ func TestExportAnsible(t *testing.T) {
 		}
 		if _, err := os.Stat(filepath.Join(sub, "alpha")); err == nil {
 			t.Error("the subnode has the controller's plugin alpha: group-vars did not replace devstack_plugins")
+		}
+		// Each node's localrc held the addresses Ansible filled in: the
+		// controller's as SERVICE_HOST everywhere, each node's own as
+		// HOST_IP on the subnode and in its config file.
+		wantAddr := map[string][]string{
+			ctrl: {"alpha SERVICE_HOST=127.0.0.2 HOST_IP=127.0.0.2 GLANCE_HOSTPORT=127.0.0.2:9292", "beta SERVICE_HOST=127.0.0.2 HOST_IP=127.0.0.2 GLANCE_HOSTPORT=127.0.0.2:9292"},
+			sub:  {"beta SERVICE_HOST=127.0.0.2 HOST_IP=127.0.0.3 GLANCE_HOSTPORT="},
+		}
+		for dest, want := range wantAddr {
+			if got := readLines(t, filepath.Join(dest, "addresses.log")); strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("%s addresses:\n%s\nwant:\n%s", dest, strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+		}
+		conf, err := os.ReadFile(filepath.Join(sub, ".stackplan-job", "local.conf"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(conf), "\nSERVICE_HOST=127.0.0.2\n") || !strings.Contains(string(conf), "\nHOST_IP=127.0.0.3\n") {
+			t.Errorf("the subnode's local.conf does not hold the addresses:\n%s", conf)
+		}
+		for dest, ip := range map[string]string{ctrl: "127.0.0.2", sub: "127.0.0.3"} {
+			if got := readLines(t, filepath.Join(dest, "node.conf")); !slices.Contains(got, "my_ip = "+ip) {
+				t.Errorf("%s/node.conf: %q, want my_ip = %s", dest, got, ip)
+			}
+			// apply ran with --devstack: DevStack's extras.d hook ran.
+			if got := readLines(t, filepath.Join(dest, "extras.log")); !slices.Contains(got, "extras: stack install") {
+				t.Errorf("%s: DevStack's extras.d hook did not run: %q", dest, got)
+			}
 		}
 		phases := []string{"stack pre-install", "stack install", "stack post-config", "stack extra", "stack test-config"}
 		var wantCtrl, wantSub []string
@@ -173,4 +230,39 @@ func TestExportAnsible(t *testing.T) {
 			t.Errorf("the subnode ran although the controller failed:\n%s", log)
 		}
 	})
+}
+
+// TestExportGolden compares what export writes for the two-node project
+// with testdata/export (reviewed by hand: every value from the Zuul files
+// in the inventory is !unsafe, the templates' only expressions are node
+// addresses).
+func TestExportGolden(t *testing.T) {
+	dir := t.TempDir()
+	writeMultiProject(t, filepath.Join(dir, "project"), func(name string) string { return "https://opendev.org/x/" + name })
+	code, _, errOut := runIn(t, dir, "export", "ansible", "--zuul", filepath.Join(dir, "project"), "--job", "multi", "--out", filepath.Join(dir, "deploy"),
+		"--node-dest", "controller=/opt/stack", "--node-dest", "compute1=/opt/stack-compute1", "--host", "controller=10.0.0.10",
+		"--devstack", "/opt/stack/devstack", "--color", "never")
+	if code != ExitOK {
+		t.Fatalf("export: exit %d\n%s", code, errOut)
+	}
+	for _, f := range []string{"inventory.yml", "playbook.yml", "nodes/controller/local.conf.j2", "nodes/compute1/local.conf.j2"} {
+		got, err := os.ReadFile(filepath.Join(dir, "deploy", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		golden := filepath.Join("testdata", "export", strings.ReplaceAll(f, "/", "_"))
+		if *update {
+			os.MkdirAll(filepath.Dir(golden), 0o755)
+			if err := os.WriteFile(golden, got, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want, err := os.ReadFile(golden)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != string(want) {
+			t.Errorf("%s differs from %s (run with -update and review the diff):\n%s", f, golden, got)
+		}
+	}
 }
