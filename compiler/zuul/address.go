@@ -76,7 +76,7 @@ func addressParts(value, self string, nodes []string) (parts []schema.ValuePart,
 			return nil, false
 		}
 	}
-	return parts, len(parts) > 0
+	return parts, slices.ContainsFunc(parts, func(p schema.ValuePart) bool { return p.Node != "" })
 }
 
 // IsAddressExpression reports whether a value written in a Zuul file is
