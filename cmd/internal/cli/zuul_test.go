@@ -133,7 +133,9 @@ func TestZuulRepositoriesAsZuulReadsThem(t *testing.T) {
 		}
 	}
 	code, out, _ := runIn(t, dir, "plan", "--json", "--node", "controller", "--branch", "stable/2025.1", "--zuul", repo("tacker"), "--zuul", repo("tempest"), "--zuul", repo("devstack"), "--job", "tacker-ft-v2-multinode")
-	var p struct{ Services struct{ Enabled, Disabled []string } }
+	var p struct {
+		Services struct{ Enabled, Disabled []string }
+	}
 	if err := json.Unmarshal([]byte(out), &p); err != nil || code != ExitOK {
 		t.Fatalf("exit %d: %v\n%s", code, err, out)
 	}
