@@ -10,15 +10,11 @@ import (
 	"testing"
 )
 
-// writeMultiProject lays out a project's Zuul files as OpenStack projects
-// do (zuul.d/ with a nested jobs/ folder) with a two-node job whose nodes
-// learn each other's addresses the way DevStack's multi-node jobs do:
-// SERVICE_HOST from hostvars['controller']['nodepool']['private_ipv4'],
-// HOST_IP from the node's own, also inside a longer value and in a config
-// file option. url gives each plugin's URL.
-func writeMultiProject(t *testing.T, dir string, url func(string) string) {
-	write(t, dir, "zuul.d/nodesets.yaml", `- nodeset:
-    name: two-nodes
+// twoNodes is a nodeset as DevStack defines its two-node nodesets: a
+// controller and compute1, the latter in group subnode.
+func twoNodes(name string) string {
+	return `- nodeset:
+    name: ` + name + `
     nodes:
       - name: controller
         label: ubuntu-noble
@@ -27,7 +23,17 @@ func writeMultiProject(t *testing.T, dir string, url func(string) string) {
     groups:
       - name: subnode
         nodes: [compute1]
-`)
+`
+}
+
+// writeMultiProject lays out a project's Zuul files as OpenStack projects
+// do (zuul.d/ with a nested jobs/ folder) with a two-node job whose nodes
+// learn each other's addresses the way DevStack's multi-node jobs do:
+// SERVICE_HOST from hostvars['controller']['nodepool']['private_ipv4'],
+// HOST_IP from the node's own, also inside a longer value and in a config
+// file option. url gives each plugin's URL.
+func writeMultiProject(t *testing.T, dir string, url func(string) string) {
+	write(t, dir, "zuul.d/nodesets.yaml", twoNodes("two-nodes"))
 	write(t, dir, "zuul.d/jobs/multi.yaml", `- job:
     name: multi
     nodeset: two-nodes

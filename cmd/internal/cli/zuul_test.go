@@ -14,17 +14,7 @@ import (
 // whose jobs live in zuul.d/jobs/*.yaml next to zuul.d/project.yaml.
 func projectsTree(t *testing.T) string {
 	dir := t.TempDir()
-	write(t, dir, "devstack/.zuul.yaml", `- nodeset:
-    name: openstack-two-node-noble
-    nodes:
-      - name: controller
-        label: ubuntu-noble
-      - name: compute1
-        label: ubuntu-noble
-    groups:
-      - name: subnode
-        nodes: [compute1]
-- job:
+	write(t, dir, "devstack/.zuul.yaml", twoNodes("openstack-two-node-noble")+`- job:
     name: devstack
     parent: openstack-multinode-fips
     nodeset: openstack-two-node-noble
