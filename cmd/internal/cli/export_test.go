@@ -272,3 +272,34 @@ func TestExportGolden(t *testing.T) {
 		}
 	}
 }
+
+// A subnode whose SERVICE_HOST is a Jinja expression that is no node's
+// address would get an empty SERVICE_HOST: export refuses, naming the node
+// and where the value is written. An address that is not one is a usage
+// error.
+func TestExportRefusesEmptyServiceHost(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "zuul.yaml", twoNodes("two")+`- job:
+    name: j
+    nodeset: two
+    vars:
+      devstack_localrc:
+        SERVICE_HOST: "{{ hostvars['controller']['nodepool']['private_ipv4'] }}"
+    group-vars:
+      subnode:
+        devstack_localrc:
+          SERVICE_HOST: "{{ groups['controller'][0] }}"
+`)
+	out := filepath.Join(dir, "deploy")
+	code, _, errOut := runIn(t, dir, "export", "ansible", "--color", "never", "--zuul", filepath.Join(dir, "zuul.yaml"), "--job", "j", "--out", out)
+	if code != ExitFindings || !strings.Contains(errOut, "node compute1: SERVICE_HOST (") || !strings.Contains(errOut, "zuul.yaml:20,") {
+		t.Errorf("exit %d\n%s", code, errOut)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("export wrote files although it refused the job")
+	}
+	code, _, errOut = runIn(t, dir, "export", "ansible", "--zuul", filepath.Join(dir, "zuul.yaml"), "--job", "j", "--out", out, "--host", "controller=a b")
+	if code != ExitUsage || !strings.Contains(errOut, "not a host name or IP address") {
+		t.Errorf("--host with a space: exit %d\n%s", code, errOut)
+	}
+}
