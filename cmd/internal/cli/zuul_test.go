@@ -187,3 +187,23 @@ func TestZuulBillionLaughsNamed(t *testing.T) {
 		t.Errorf("exit %d\n%s", code, errOut)
 	}
 }
+
+// A warning repeated at several places is shown once, with the others.
+func TestZuulRepeatedWarningsGrouped(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "zuul.yaml", `- job:
+    name: j
+    vars:
+      devstack_localrc:
+        A: say "a"
+        B: say "b"
+        C: say "c"
+        MODE: 0755
+`)
+	code, _, errOut := runIn(t, dir, "plan", "--color", "never", "--zuul", filepath.Join(dir, "zuul.yaml"), "--job", "j")
+	if code != ExitOK || strings.Count(errOut, "warning:") != 2 ||
+		!strings.Contains(errOut, "Also: B holds a double quote ("+filepath.Join(dir, "zuul.yaml")+":6); C holds a double quote (") ||
+		!strings.Contains(errOut, "MODE is written 0755, which Zuul reads as the number 493") {
+		t.Errorf("exit %d\n%s", code, errOut)
+	}
+}
