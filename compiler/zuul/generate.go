@@ -91,15 +91,24 @@ func scalarText(n *node) string {
 }
 
 // numberNote reports a number the role writes otherwise than it is
-// written, which the author probably meant as written.
-func (e *emitter) numberNote(n *node, what string) {
+// written, which the author probably meant as written. name is the
+// variable or option: for a secret one, the message holds no value.
+func (e *emitter) numberNote(n *node, what, name string) {
 	if n.kind != scalarKind || (n.tag != "!!int" && n.tag != "!!float") {
 		return
 	}
-	if v := scalarText(n); v != n.text {
-		e.diags = append(e.diags, schema.RuleZuulValue.Diag(fmt.Sprintf("%s is written %s, which Zuul reads as the number %s", what, n.text, v),
-			fmt.Sprintf("Zuul reads its files as YAML 1.1 (a leading 0 is octal, 1:30 is base 60, a float loses its trailing zeros), and DevStack's role writes %s, as stackplan does. Quote the value ('%s') if you meant the text.", v, n.text), n.rng))
+	v := scalarText(n)
+	if v == n.text {
+		return
 	}
+	why := "Zuul reads its files as YAML 1.1 (a leading 0 is octal, 1:30 is base 60, a float loses its trailing zeros)"
+	if schema.IsSecretName(name) {
+		e.diags = append(e.diags, schema.RuleZuulValue.Diag(what+" is a number that Zuul reads otherwise than it is written",
+			why+", and DevStack's role writes the number it reads, as stackplan does. Quote the value if you meant the text.", n.rng))
+		return
+	}
+	e.diags = append(e.diags, schema.RuleZuulValue.Diag(fmt.Sprintf("%s is written %s, which Zuul reads as the number %s", what, n.text, v),
+		fmt.Sprintf("%s, and DevStack's role writes %s, as stackplan does. Quote the value ('%s') if you meant the text.", why, v, n.text), n.rng))
 }
 
 func isJinja(s string) bool { return strings.Contains(s, "{{") || strings.Contains(s, "{%") }
@@ -188,7 +197,7 @@ func (e *emitter) value(n *node, what string) {
 		}
 		e.lit(text, n.rng)
 	default:
-		e.numberNote(n, what)
+		e.numberNote(n, what, what)
 		v := scalarText(n)
 		if strings.HasPrefix(v, `"`) && n.tag == "!!str" {
 			if rawWord(v) {
@@ -533,7 +542,7 @@ func (e *emitter) iniValue(kv pair, at int, w *strings.Builder) {
 		e.diags = append(e.diags, schema.RuleZuulValue.Diag(fmt.Sprintf("option %s spans several lines", kv.key),
 			"DevStack's config merge reads one line per option and drops indented lines, so only the first line is kept.", n.rng))
 	default:
-		e.numberNote(n, "option "+kv.key)
+		e.numberNote(n, "option "+kv.key, kv.key)
 	}
 	w.WriteString(scalarText(n))
 }

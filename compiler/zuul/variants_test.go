@@ -319,3 +319,28 @@ func TestINIPositions(t *testing.T) {
 		t.Errorf("not-evaluated at lines %v, want [9 12]: %v", lines, diags)
 	}
 }
+
+// A secret written as a YAML 1.1 number is reported without its value,
+// neither as written nor as read.
+func TestYAML11NumberOfSecretNotShown(t *testing.T) {
+	nodes := compileJob(t, "j", `
+- job:
+    name: j
+    vars:
+      devstack_localrc:
+        ADMIN_PASSWORD: 012345
+      devstack_local_conf:
+        post-config:
+          /etc/x.conf:
+            DEFAULT:
+              db_password: 1:23:45
+`)
+	if len(nodes[0].Diags) != 2 {
+		t.Fatalf("diagnostics = %v", nodes[0].Diags)
+	}
+	for _, d := range nodes[0].Diags {
+		if text := d.Summary + d.Detail; strings.Contains(text, "12345") || strings.Contains(text, "5349") || strings.Contains(text, "1:23:45") || strings.Contains(text, "5025") {
+			t.Errorf("a secret in %q", text)
+		}
+	}
+}
