@@ -37,9 +37,9 @@ func (f *zuulFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.job, "job", "", "the Zuul job to plan (with --zuul)")
 	fs.StringVar(&f.node, "node", "", "plan only this node of the job's nodeset (with --zuul)")
 	fs.StringVar(&f.project, "project", "", "short name of the project under test, which DevStack's Zuul role adds to LIBS_FROM_GIT")
-	fs.StringVar(&f.branch, "branch", zuul.DefaultBranch, "the branch to plan the job for: job variants whose branches: matcher does not match it are left out")
-	fs.StringSliceVar(&f.bare, "bare-parent", nil, "a parent job that sets no DevStack variables, so that it may be missing from the files (repeatable, or comma-separated)")
-	fs.StringSliceVar(&f.ignore, "ignore", nil, "silence the warnings of a rule, such as zuul-jinja (repeatable, or comma-separated)")
+	fs.StringVar(&f.branch, "branch", zuul.DefaultBranch, "the branch to plan the job for (with --zuul): job variants whose branches: matcher does not match it are left out")
+	fs.StringSliceVar(&f.bare, "bare-parent", nil, "a parent job that sets no DevStack variables, so that it may be missing from the files (with --zuul; repeatable, or comma-separated)")
+	fs.StringSliceVar(&f.ignore, "ignore", nil, "silence the warnings of a rule, such as zuul-jinja (with --zuul; repeatable, or comma-separated)")
 }
 
 func (f *zuulFlags) given() bool { return len(f.files) > 0 }
