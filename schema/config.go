@@ -68,6 +68,29 @@ type Node struct {
 	// job's node, the one DevStack's Zuul role would write (its bugs fixed,
 	// see compiler/zuul).
 	LocalConf string
+	// DeployTime are the values of LocalConf known only when the job is
+	// deployed, which an export fills in: node addresses.
+	DeployTime []DeployValue
+}
+
+// DeployValue is a value of a node's LocalConf made of node addresses,
+// such as a Zuul job's "{{ hostvars['controller']['nodepool']['private_ipv4'] }}:9292".
+type DeployValue struct {
+	// Offset and Len locate the text that stands for it in LocalConf.
+	Offset, Len int
+	// Shell is set for a localrc value (a bash word), clear for a config
+	// file option (written as it is).
+	Shell bool
+	// Parts are the value, in order: literal text, or a node's address.
+	Parts []ValuePart
+	// Range is where the value is written in the source.
+	Range hcl.Range
+}
+
+// ValuePart is literal text, or (Node set) the address of a node.
+type ValuePart struct {
+	Literal string
+	Node    string
 }
 
 // Span is a run of source text that is used verbatim, such as a localrc

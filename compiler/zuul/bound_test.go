@@ -64,7 +64,7 @@ func TestResolveWorkIsLinear(t *testing.T) {
 			t.Fatal(diags)
 		}
 		work.Store(0)
-		r := set.resolve(fmt.Sprintf("j%d", c.depth-1))
+		r := set.resolve(fmt.Sprintf("j%d", c.depth-1), Options{})
 		nodes := r.nodes()
 		got := work.Load()
 		// Pairs written: per job, width vars + 1 devstack_localrc with width
@@ -95,9 +95,9 @@ func TestResolveWorkIsLinear(t *testing.T) {
 // parent resolves to (the merger changes only its own copies).
 func TestMergeLeavesFilesAlone(t *testing.T) {
 	set, _ := Load([]File{{Name: "f.yaml", Bytes: []byte(longChain(3, 3))}})
-	before := len(set.resolve("j0").vars.get("devstack_localrc").pairs)
-	set.resolve("j2")
-	if after := len(set.resolve("j0").vars.get("devstack_localrc").pairs); after != before || before != 3 {
+	before := len(set.resolve("j0", Options{}).vars.get("devstack_localrc").pairs)
+	set.resolve("j2", Options{})
+	if after := len(set.resolve("j0", Options{}).vars.get("devstack_localrc").pairs); after != before || before != 3 {
 		t.Errorf("j0's devstack_localrc: %d variables before resolving j2, %d after; want 3", before, after)
 	}
 }

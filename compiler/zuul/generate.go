@@ -30,11 +30,25 @@ type emitter struct {
 	// sections are the config meta-sections, ranges real.
 	sections []schema.MetaSection
 	conf     strings.Builder // the [[phase|file]] blocks, for LocalConf
+	// self is the node's name and nodes those of the job, to recognise
+	// node addresses.
+	self  string
+	nodes []string
+	// textLen is the length of the localrc text so far.
+	textLen int
+	// deploy are the values filled in at deploy time: offsets of shell ones
+	// into the localrc text, of the others into conf.
+	deploy []schema.DeployValue
+}
+
+func (e *emitter) add(c localconf.Chunk) {
+	e.chunks = append(e.chunks, c)
+	e.textLen += len(c.Text)
 }
 
 // lit adds generated text attributed to the YAML at rng.
 func (e *emitter) lit(text string, rng hcl.Range) {
-	e.chunks = append(e.chunks, localconf.Chunk{Text: text, Range: e.v.virtual(rng)})
+	e.add(localconf.Chunk{Text: text, Range: e.v.virtual(rng)})
 }
 
 // val adds text that stands for the scalar n; it is exact when n's file
@@ -45,7 +59,7 @@ func (e *emitter) val(text string, n *node) {
 	if exact {
 		rng.End = e.s.fileOf(rng).pos.Pos(rng.Start.Byte + len(text))
 	}
-	e.chunks = append(e.chunks, localconf.Chunk{Text: text, Range: e.v.virtual(rng), Exact: exact})
+	e.add(localconf.Chunk{Text: text, Range: e.v.virtual(rng), Exact: exact})
 }
 
 func (e *emitter) text() string {
@@ -56,20 +70,45 @@ func (e *emitter) text() string {
 	return b.String()
 }
 
-// scalarText is what the role's str() writes for a scalar, except that
-// numbers keep the text they were written as.
+// scalarText is what the role's str() writes for a scalar, as PyYAML
+// reads it: numbers by the YAML 1.1 rules (0755 is 493, 1:30 is 90, 3.10
+// is 3.1).
 func scalarText(n *node) string {
 	switch n.tag {
 	case "!!null":
 		return "None"
 	case "!!bool":
-		switch strings.ToLower(n.text) {
-		case "true", "yes", "on":
+		if yaml11Bools[n.text] {
 			return "True"
 		}
 		return "False"
+	case "!!int":
+		return pythonInt(n.text)
+	case "!!float":
+		return pythonFloat(n.text)
 	}
 	return n.text
+}
+
+// numberNote reports a number the role writes otherwise than it is
+// written, which the author probably meant as written. name is the
+// variable or option: for a secret one, the message holds no value.
+func (e *emitter) numberNote(n *node, what, name string) {
+	if n.kind != scalarKind || (n.tag != "!!int" && n.tag != "!!float") {
+		return
+	}
+	v := scalarText(n)
+	if v == n.text {
+		return
+	}
+	why := "Zuul reads its files as YAML 1.1 (a leading 0 is octal, 1:30 is base 60, a float loses its trailing zeros)"
+	if schema.IsSecretName(name) {
+		e.diags = append(e.diags, schema.RuleZuulValue.Diag(what+" is a number that Zuul reads otherwise than it is written",
+			why+", and DevStack's role writes the number it reads, as stackplan does. Quote the value if you meant the text.", n.rng))
+		return
+	}
+	e.diags = append(e.diags, schema.RuleZuulValue.Diag(fmt.Sprintf("%s is written %s, which Zuul reads as the number %s", what, n.text, v),
+		fmt.Sprintf("%s, and DevStack's role writes %s, as stackplan does. Quote the value ('%s') if you meant the text.", why, v, n.text), n.rng))
 }
 
 func isJinja(s string) bool { return strings.Contains(s, "{{") || strings.Contains(s, "{%") }
@@ -91,6 +130,9 @@ func runTimeValue(expr string) string {
 	}
 	return "$(: " + q + ")"
 }
+
+// ShellWord quotes a value as the generated localrc does (see shellWord).
+func ShellWord(v string) string { return shellWord(v) }
 
 // shellWord quotes a value so that bash reads it back exactly, except that
 // a value holding $, ` or \ is written in double quotes, as the role writes
@@ -149,8 +191,13 @@ func (e *emitter) value(n *node, what string) {
 		e.jinja = append(e.jinja, n.rng)
 		e.diags = append(e.diags, schema.RuleZuulJinja.Diag(what+" is a Jinja expression, rendered only when the job runs",
 			"Its value is unknown at plan time. The generated localrc has $(: 'EXPRESSION') in its place, which bash reads as empty: give the value itself to plan and apply it outside Zuul.", n.rng))
-		e.lit(runTimeValue(n.text), n.rng)
+		text := runTimeValue(n.text)
+		if parts, ok := addressParts(n.text, e.self, e.nodes); ok {
+			e.deploy = append(e.deploy, schema.DeployValue{Offset: e.textLen, Len: len(text), Shell: true, Parts: parts, Range: n.rng})
+		}
+		e.lit(text, n.rng)
 	default:
+		e.numberNote(n, what, what)
 		v := scalarText(n)
 		if strings.HasPrefix(v, `"`) && n.tag == "!!str" {
 			if rawWord(v) {
@@ -334,7 +381,7 @@ func (e *emitter) generate(v nodeVars, r *resolved, job hcl.Range, opts Options)
 func (e *emitter) word(s string, rng hcl.Range) {
 	w := shellWord(s)
 	if w == s && e.s.fileOf(rng).exactAt(s, rng.Start.Byte) {
-		e.chunks = append(e.chunks, localconf.Chunk{Text: s, Range: e.v.virtual(rng), Exact: true})
+		e.add(localconf.Chunk{Text: s, Range: e.v.virtual(rng), Exact: true})
 		return
 	}
 	e.lit(w, rng)
@@ -431,49 +478,71 @@ func (e *emitter) localConf(lc *node) {
 			continue
 		}
 		for _, fp := range files.pairs {
-			var body strings.Builder
-			if fp.val.kind == mappingKind {
-				for _, sec := range fp.val.pairs {
-					fmt.Fprintf(&body, "[%s]\n", sec.key)
-					if sec.val.kind == mappingKind {
-						for _, kv := range sec.val.pairs {
-							fmt.Fprintf(&body, "%s = %s\n", kv.key, e.iniValue(kv))
-						}
-					} else if !sec.val.isNull() {
-						e.diags = append(e.diags, schema.RuleZuulYAML.Diag(fmt.Sprintf("section [%s] must map option names to values", sec.key), "", sec.val.rng))
-					}
-					body.WriteString("\n")
+			fmt.Fprintf(&e.conf, "[[%s|%s]]\n", phase.key, fp.key)
+			known := slices.Contains(localconf.Groups[1:], phase.key)
+			if fp.val.kind != mappingKind {
+				if !fp.val.isNull() {
+					e.diags = append(e.diags, schema.RuleZuulYAML.Diag(fmt.Sprintf("config file %s must map section names to options", fp.key), "", fp.val.rng))
 				}
-			} else if !fp.val.isNull() {
-				e.diags = append(e.diags, schema.RuleZuulYAML.Diag(fmt.Sprintf("config file %s must map section names to options", fp.key), "", fp.val.rng))
+				if known {
+					e.sections = append(e.sections, schema.MetaSection{Group: phase.key, File: fp.key, Header: fp.keyRng,
+						Body: schema.Span{Range: hcl.Range{Filename: fp.keyRng.Filename, Start: fp.keyRng.End, End: fp.keyRng.End}}})
+				}
+				continue
 			}
-			fmt.Fprintf(&e.conf, "[[%s|%s]]\n%s", phase.key, fp.key, body.String())
-			if slices.Contains(localconf.Groups[1:], phase.key) {
-				text := strings.TrimSuffix(body.String(), "\n")
-				e.sections = append(e.sections, schema.MetaSection{
-					Group: phase.key, File: fp.key, Header: fp.keyRng,
-					Body: schema.Span{Text: text, Range: hcl.Range{Filename: fp.keyRng.Filename, Start: fp.keyRng.Start, End: fp.val.rng.End}},
-				})
+			// One meta-section per INI section, its body starting at the
+			// section's key: each line of it is then at the YAML line it
+			// comes from (one option a line, as jobs write them).
+			for _, sec := range fp.val.pairs {
+				var body strings.Builder
+				fmt.Fprintf(&body, "[%s]\n", sec.key)
+				if sec.val.kind == mappingKind {
+					for _, kv := range sec.val.pairs {
+						fmt.Fprintf(&body, "%s = ", kv.key)
+						e.iniValue(kv, e.conf.Len()+body.Len(), &body)
+						body.WriteString("\n")
+					}
+				} else if !sec.val.isNull() {
+					e.diags = append(e.diags, schema.RuleZuulYAML.Diag(fmt.Sprintf("section [%s] must map option names to values", sec.key), "", sec.val.rng))
+				}
+				e.conf.WriteString(body.String())
+				e.conf.WriteString("\n")
+				if known {
+					end := sec.val.rng.End
+					if sec.val.kind == mappingKind && len(sec.val.pairs) > 0 {
+						end = sec.val.pairs[len(sec.val.pairs)-1].val.rng.End
+					}
+					e.sections = append(e.sections, schema.MetaSection{
+						Group: phase.key, File: fp.key, Header: fp.keyRng,
+						Body: schema.Span{Text: strings.TrimSuffix(body.String(), "\n"), Range: hcl.Range{Filename: sec.keyRng.Filename, Start: sec.keyRng.Start, End: end}},
+					})
+				}
 			}
 		}
 	}
 }
 
-// iniValue is an option's value as the role writes it.
-func (e *emitter) iniValue(kv pair) string {
+// iniValue writes an option's value as the role writes it; at is where it
+// starts in conf.
+func (e *emitter) iniValue(kv pair, at int, w *strings.Builder) {
 	n := kv.val
 	switch {
 	case n.kind != scalarKind:
 		e.diags = append(e.diags, schema.RuleZuulValue.Diag(fmt.Sprintf("option %s is a %s, not a single value", kv.key, kindName(n)),
 			"DevStack's Zuul role writes Python's representation of it; stackplan writes it empty.", n.rng))
-		return ""
+		return
 	case isJinja(n.text):
 		e.jinja = append(e.jinja, n.rng)
 		e.diags = append(e.diags, schema.RuleZuulJinja.Diag(fmt.Sprintf("option %s is a Jinja expression, rendered only when the job runs", kv.key),
 			"The config fragment keeps the expression as it is written; outside Zuul nothing renders it.", n.rng))
+		if parts, ok := addressParts(n.text, e.self, e.nodes); ok {
+			e.deploy = append(e.deploy, schema.DeployValue{Offset: at, Len: len(n.text), Parts: parts, Range: n.rng})
+		}
 	case strings.Contains(n.text, "\n"):
 		e.diags = append(e.diags, schema.RuleZuulValue.Diag(fmt.Sprintf("option %s spans several lines", kv.key),
 			"DevStack's config merge reads one line per option and drops indented lines, so only the first line is kept.", n.rng))
+	default:
+		e.numberNote(n, "option "+kv.key, kv.key)
 	}
-	return scalarText(n)
+	w.WriteString(scalarText(n))
 }

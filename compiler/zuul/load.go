@@ -31,12 +31,15 @@ type Set struct {
 	nodesets map[string]*node
 }
 
-// job is one definition of a job.
+// job is one definition of a job: its reference definition or a variant.
 type job struct {
 	name    string
 	file    int
 	def     *node // the job's mapping
 	nameRng hcl.Range
+	// branches is the job's branch matcher; nil matches every branch, as
+	// a definition without branches: does on the branch it is read from.
+	branches *branchMatcher
 }
 
 func (j *job) parent() (name string, rng hcl.Range, explicit bool) {
@@ -104,6 +107,11 @@ func (s *Set) addJob(fi int, p pair) hcl.Diagnostics {
 		}
 	}
 	j := &job{name: np.val.str(), file: fi, def: p.val, nameRng: np.val.rng}
+	if b := p.val.get("branches"); b != nil && !b.isNull() {
+		m, d := parseBranches(b)
+		diags = append(diags, d...)
+		j.branches = m
+	}
 	if s.jobs[j.name] == nil {
 		s.names = append(s.names, j.name)
 	}
@@ -154,8 +162,13 @@ func commonSuffix(a, b string) int {
 
 // resolved is a job with its inheritance applied.
 type resolved struct {
-	name    string
-	chain   []*job // the job, then its parent, ... up to the root found
+	name string
+	// job is the job's first definition that applies to the branch.
+	job *job
+	// chain is every definition applied, the job's own first, then its
+	// parent's, ... up to the root found; within one job, its variants in
+	// reverse order of application.
+	chain   []*job
 	vars    *node
 	host    *node // host-vars: node name -> variables
 	group   *node // group-vars: group name -> variables
@@ -167,37 +180,80 @@ type resolved struct {
 	diags      hcl.Diagnostics
 }
 
-// resolve applies inheritance: variables of the root ancestor first, each
-// descendant's deep-merged on top, as Zuul does.
-func (s *Set) resolve(name string) *resolved {
+// variants returns the definitions of a job that apply to the branch, in
+// the order Zuul applies them: by file name, then by position in the file.
+// Zuul reads a repository's files in lexical order, so this is its order
+// for the files of one repository, and it never depends on the order the
+// files were given in.
+func (s *Set) variants(name, branch string) []*job {
+	var out []*job
+	for _, j := range s.jobs[name] {
+		if j.branches.matches(branch) {
+			out = append(out, j)
+		}
+	}
+	sort.SliceStable(out, func(a, b int) bool {
+		fa, fb := s.files[out[a].file].name, s.files[out[b].file].name
+		if fa != fb {
+			return fa < fb
+		}
+		return out[a].nameRng.Start.Byte < out[b].nameRng.Start.Byte
+	})
+	return out
+}
+
+// parentOf is the parent Zuul takes for a job: that of the first variant
+// that names one, else base.
+func parentOf(defs []*job) (name string, rng hcl.Range, explicit bool) {
+	for _, j := range defs {
+		if name, rng, explicit = j.parent(); explicit {
+			return name, rng, true
+		}
+	}
+	return "base", defs[0].nameRng, false
+}
+
+// resolve applies inheritance for a branch: variables of the root
+// ancestor first, each descendant's deep-merged on top, as Zuul does; a
+// job's variants that match the branch are applied in order.
+func (s *Set) resolve(name string, opts Options) *resolved {
+	branch := opts.Branch
+	if branch == "" {
+		branch = DefaultBranch
+	}
 	r := &resolved{name: name}
 	seen := map[string]bool{}
 	cur := name
+	var lastParent hcl.Range
 	for cur != "" {
-		defs := s.jobs[cur]
+		defs := s.variants(cur, branch)
 		if len(defs) == 0 {
+			if len(s.jobs[cur]) > 0 && cur != name {
+				r.diags = append(r.diags, schema.RuleZuulVariant.DiagSeverity(hcl.DiagError,
+					fmt.Sprintf("parent job %s has no variant for branch %s", cur, branch),
+					fmt.Sprintf("Each of its definitions has a branches: matcher that %s does not match, so Zuul cannot freeze the job. Plan another branch with --branch.", branch), lastParent))
+			}
 			break
 		}
 		if seen[cur] {
-			last := r.chain[len(r.chain)-1]
-			_, rng, _ := last.parent()
 			r.diags = append(r.diags, schema.RuleZuulParent.DiagSeverity(hcl.DiagError,
-				fmt.Sprintf("job %s is its own ancestor", cur), "Zuul refuses a parent cycle; stackplan stops following parents here.", rng))
+				fmt.Sprintf("job %s is its own ancestor", cur), "Zuul refuses a parent cycle; stackplan stops following parents here.", lastParent))
 			break
 		}
 		seen[cur] = true
-		j := defs[0]
-		for _, v := range defs[1:] {
-			r.diags = append(r.diags, schema.RuleZuulVariant.Diag(fmt.Sprintf("job %s is defined again here; stackplan uses its first definition", cur),
-				fmt.Sprintf("The first definition is at %s. Zuul applies a variant when its branch matcher matches the change's branch; stackplan does not know the branch.", j.nameRng),
-				v.nameRng))
+		if r.job == nil {
+			r.job = defs[0]
 		}
-		r.chain = append(r.chain, j)
-		pname, rng, explicit := j.parent()
+		for i := len(defs) - 1; i >= 0; i-- {
+			r.chain = append(r.chain, defs[i])
+		}
+		pname, rng, explicit := parentOf(defs)
 		if pname != "" && len(s.jobs[pname]) == 0 && explicit {
-			r.diags = append(r.diags, schema.RuleZuulParent.Diag(fmt.Sprintf("parent job %s is not in the given files", pname),
-				"The variables it sets, and those of its own parents, are not included. Give the file that defines it too.", rng))
+			if d := missingParent(pname, rng, opts.BareParents); d != nil {
+				r.diags = append(r.diags, d)
+			}
 		}
+		lastParent = rng
 		cur = pname
 	}
 	m := merger{index: map[*node]map[string]int{}}
@@ -222,6 +278,7 @@ func (s *Set) resolve(name string) *resolved {
 			}
 		}
 	}
+	m.compact()
 	switch ns := r.nodesetRef; {
 	case ns == nil:
 	case ns.kind == mappingKind:
@@ -250,13 +307,22 @@ func (s *Set) nodesetOf(n *node) *node {
 	return ns
 }
 
-// merger deep-merges job variables as Zuul does: mappings merge key by
-// key, anything else in the child replaces. It never changes a mapping of
-// the files: a parent mapping is copied, with an index of its keys, the
-// first time a child merges into it, and the copy is changed in place
-// afterwards. So resolving a job takes time linear in the pairs of its
-// chain, however deep the chain and however many variables each job sets
-// (a scan per key, or a copy per job, made long chains quadratic).
+// merger deep-merges job variables as current Zuul does: mappings merge
+// key by key, anything else in the child replaces; the keys the child sets
+// take the child's positions, after the parent's other keys (Zuul builds
+// the merged dictionary from the parent's keys the child does not set,
+// then the child's keys in its order). Order matters for
+// devstack_services and devstack_local_conf, which the role writes in
+// dictionary order.
+//
+// It never changes a mapping of the files: a parent mapping is copied,
+// with an index of its keys, the first time a child merges into it, and
+// the copy is changed in place afterwards; a key the child sets again
+// leaves a hole (a pair with no value) where it was, removed by compact
+// once every job is merged. So resolving a job takes time linear in the
+// pairs of its chain, however deep the chain and however many variables
+// each job sets (a scan per key, or a copy per job, made long chains
+// quadratic).
 type merger struct {
 	index map[*node]map[string]int // the mappings the merger owns, by key
 }
@@ -271,32 +337,39 @@ func (m *merger) merge(parent, child *node) *node {
 	out := parent
 	index, owned := m.index[parent]
 	if !owned {
-		out = &node{kind: mappingKind, tag: parent.tag, pairs: slices.Clone(parent.pairs)}
-		index = make(map[string]int, len(out.pairs))
-		for i, p := range out.pairs {
+		out = &node{kind: mappingKind, tag: parent.tag}
+		out.pairs = make([]pair, 0, len(parent.pairs)+len(child.pairs))
+		index = make(map[string]int, len(parent.pairs))
+		for _, p := range parent.pairs {
 			work.Add(1)
-			if _, dup := index[p.key]; !dup {
-				index[p.key] = i
+			if p.val == nil {
+				continue
 			}
+			index[p.key] = len(out.pairs)
+			out.pairs = append(out.pairs, p)
 		}
 		m.index[out] = index
 	}
 	out.rng = child.rng
 	for _, cp := range child.pairs {
 		work.Add(1)
-		i, ok := index[cp.key]
-		if !ok {
-			index[cp.key] = len(out.pairs)
-			out.pairs = append(out.pairs, cp)
-			continue
+		if i, ok := index[cp.key]; ok {
+			if out.pairs[i].val.kind == mappingKind && cp.val.kind == mappingKind {
+				cp = pair{key: cp.key, keyRng: cp.keyRng, val: m.merge(out.pairs[i].val, cp.val)}
+			}
+			out.pairs[i].val = nil // a hole: the key moves to the child's position
 		}
-		if out.pairs[i].val.kind == mappingKind && cp.val.kind == mappingKind {
-			out.pairs[i] = pair{key: cp.key, keyRng: cp.keyRng, val: m.merge(out.pairs[i].val, cp.val)}
-			continue
-		}
-		out.pairs[i] = cp
+		index[cp.key] = len(out.pairs)
+		out.pairs = append(out.pairs, cp)
 	}
 	return out
+}
+
+// compact removes the holes merge left in the mappings it owns.
+func (m *merger) compact() {
+	for n := range m.index {
+		n.pairs = slices.DeleteFunc(n.pairs, func(p pair) bool { return p.val == nil })
+	}
 }
 
 // work counts the steps of merger.merge and nodes, for the tests that bound

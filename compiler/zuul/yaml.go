@@ -280,21 +280,17 @@ func isMergeKey(k *yaml.Node) bool {
 	return k.Kind == yaml.ScalarNode && k.ShortTag() == "!!merge"
 }
 
-// yaml11Bools are the plain scalars PyYAML (and so Zuul and Ansible) reads
-// as booleans, beyond the true/false of YAML 1.2.
-var yaml11Bools = map[string]bool{
-	"yes": true, "Yes": true, "YES": true, "on": true, "On": true, "ON": true,
-	"no": false, "No": false, "NO": false, "off": false, "Off": false, "OFF": false,
-}
-
+// resolveTag is the tag Zuul's YAML reader (PyYAML) gives a scalar: the
+// one written, else !!str for a quoted or block scalar, else what the YAML
+// 1.1 rules resolve a plain scalar to (see yaml11.go).
 func resolveTag(y *yaml.Node) string {
-	tag := y.ShortTag()
-	if y.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) == 0 && tag == "!!str" {
-		if _, ok := yaml11Bools[y.Value]; ok {
-			return "!!bool"
-		}
+	switch {
+	case y.Style&yaml.TaggedStyle != 0:
+		return y.ShortTag()
+	case y.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) != 0:
+		return "!!str"
 	}
-	return tag
+	return yaml11Tag(y.Value)
 }
 
 func (l *loader) rangeOf(y *yaml.Node) hcl.Range {

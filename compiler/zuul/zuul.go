@@ -28,6 +28,13 @@ type Options struct {
 	// Project is the short name of the project under test, which the role
 	// adds to LIBS_FROM_GIT; stackplan cannot know it from the files.
 	Project string
+	// Branch is the branch the job is planned for: a definition whose
+	// branches: matcher does not match it is left out (default
+	// DefaultBranch).
+	Branch string
+	// BareParents are jobs the user says set no DevStack variables: when
+	// one is a parent that is not in the files, that is no error.
+	BareParents []string
 }
 
 // virtualName names the concatenation of every file, the one source text
@@ -97,7 +104,7 @@ func (v *view) real(rng hcl.Range) hcl.Range {
 // SetsDevStack reports whether the job, on any of its nodes, sets one of
 // the variables DevStack's role reads.
 func (s *Set) SetsDevStack(jobName string) bool {
-	r := s.resolve(jobName)
+	r := s.resolve(jobName, Options{})
 	for _, h := range r.nodes() {
 		all := r.varsFor(h)
 		for _, v := range devstackVars {
@@ -119,8 +126,15 @@ func (s *Set) Compile(jobName string, opts Options) ([]schema.Node, error) {
 		}
 		return nil, fmt.Errorf("%s", msg)
 	}
-	r := s.resolve(jobName)
-	jobRng := r.chain[0].nameRng
+	r := s.resolve(jobName, opts)
+	if r.job == nil {
+		branch := opts.Branch
+		if branch == "" {
+			branch = DefaultBranch
+		}
+		return nil, fmt.Errorf("job %q does not run on branch %s: each of its definitions has a branches: matcher that does not match it (plan another branch with --branch)", jobName, branch)
+	}
+	jobRng := r.job.nameRng
 	var inputs []schema.Input
 	var used []int
 	for i := len(r.chain) - 1; i >= 0; i-- {
@@ -139,6 +153,10 @@ func (s *Set) Compile(jobName string, opts Options) ([]schema.Node, error) {
 			"Its nodes and groups are unknown, so only the controller is planned and group-vars are not used. Give the file that defines it too.", r.nodesetRef.rng))
 	}
 	out := make([]schema.Node, 0, len(hosts))
+	names := make([]string, len(hosts))
+	for i, h := range hosts {
+		names[i] = h.name
+	}
 	generated := 0
 	for i, h := range hosts {
 		if generated > maxGenerated {
@@ -150,7 +168,7 @@ func (s *Set) Compile(jobName string, opts Options) ([]schema.Node, error) {
 				fmt.Sprintf("Its nodes' local.conf files hold more than %d pieces; the nodes from %s on are left out.", maxGenerated, h.name), jobRng))
 			break
 		}
-		e := &emitter{s: s, v: vw}
+		e := &emitter{s: s, v: vw, self: h.name, nodes: names}
 		vars := varsOf(r.varsFor(h))
 		e.generate(vars, r, jobRng, opts)
 		generated += len(e.chunks)
@@ -168,9 +186,18 @@ func (s *Set) Compile(jobName string, opts Options) ([]schema.Node, error) {
 		diags = append(diags, e.diags...)
 		diags = append(diags, evalDiags...)
 		vw.realize(cfg, diags, e.jinja)
+		const header = "[[local|localrc]]\n"
 		nc := schema.Node{
 			Name: h.name, Groups: h.groups, Controller: i == 0, Config: cfg, Diags: diags,
-			LocalConf: "[[local|localrc]]\n" + text + "\n" + e.conf.String(),
+			LocalConf: header + text + "\n" + e.conf.String(),
+		}
+		for _, d := range e.deploy {
+			if d.Shell {
+				d.Offset += len(header)
+			} else {
+				d.Offset += len(header) + len(text) + 1
+			}
+			nc.DeployTime = append(nc.DeployTime, d)
 		}
 		out = append(out, nc)
 	}

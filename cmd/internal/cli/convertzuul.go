@@ -36,7 +36,7 @@ func (c *Command) convertZuul(a *convertArgs, extra []string) int {
 	}
 	job, err := c.compileZuul(a.zuul, opts)
 	if err != nil {
-		return fail(ExitUsage, "%v", err)
+		return c.zuulFailure("convert", a.color, err)
 	}
 	return c.convertNodes(a, job, opts)
 }
@@ -86,7 +86,7 @@ func (c *Command) convertNodes(a *convertArgs, job *zuulJob, opts localconf.Opti
 		out.Write(text)
 	}
 	dopts := diagview.Options{Color: c.useColor(a.color, c.Stderr), ToolVersion: Version}
-	if err := diagview.Write(c.Stderr, diagview.Pretty, dedupe(all), job.files, dopts); err != nil {
+	if err := diagview.Write(c.Stderr, diagview.Pretty, grouped(silence(dedupe(all), a.zuul.ignore), job.files), job.files, dopts); err != nil {
 		return fail(ExitInternal, "%v", err)
 	}
 	if all.HasErrors() || failed {

@@ -14,17 +14,7 @@ import (
 	"github.com/stackplan/stackplan/plan"
 )
 
-const convertZuulJob = `- nodeset:
-    name: pair
-    nodes:
-      - name: controller
-        label: ubuntu-noble
-      - name: compute1
-        label: ubuntu-noble
-    groups:
-      - name: subnode
-        nodes: [compute1]
-
+var convertZuulJob = twoNodes("pair") + `
 - job:
     name: pair-job
     nodeset: pair

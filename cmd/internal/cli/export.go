@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"text/template"
 
@@ -15,7 +17,9 @@ import (
 	"github.com/stackplan/stackplan/compiler"
 	"github.com/stackplan/stackplan/compiler/hclconf"
 	"github.com/stackplan/stackplan/compiler/localconf"
+	"github.com/stackplan/stackplan/compiler/zuul"
 	"github.com/stackplan/stackplan/plan/planfile"
+	"github.com/stackplan/stackplan/schema"
 )
 
 type exportArgs struct {
@@ -26,12 +30,20 @@ type exportArgs struct {
 	nodeDests  []string
 	hosts      []string
 	bin        string
+	devstack   string
 	color      string
 }
 
-// runExport is `stackplan export ansible`: for each node of a Zuul job, the
-// local.conf and the plan, and an inventory and playbook that copy them to
-// the node's host and run `stackplan apply` there, the controller first.
+// runExport is `stackplan export ansible`: for each node of a Zuul job, a
+// template of its local.conf, and an inventory and playbook that write it
+// on the node's host, with the addresses of the job's nodes filled in, and
+// run `stackplan plan` and `stackplan apply` there, the controller first.
+//
+// Nothing that comes from a Zuul file or a stack.hcl is ever templated by
+// Ansible: node names must be plain host names, every other value in the
+// inventory is tagged !unsafe, the local.conf template escapes every "{"
+// that could open a Jinja tag, and the only expressions in it are
+// stackplan's own, naming a node's address.
 func (c *Command) runExport(args []string) int {
 	var a exportArgs
 	fs := pflag.NewFlagSet("export", pflag.ContinueOnError)
@@ -41,11 +53,12 @@ func (c *Command) runExport(args []string) int {
 	fs.StringVar(&a.out, "out", "", "write the inventory, playbook and node files into `DIR`")
 	fs.StringVar(&a.connection, "connection", "", "ansible_connection of every host (default: Ansible's, ssh)")
 	fs.StringArrayVar(&a.nodeDests, "node-dest", nil, "DEST of one node, as NODE=DIR (repeatable; default --dest, else /opt/stack)")
-	fs.StringArrayVar(&a.hosts, "host", nil, "ansible_host of one node, as NODE=ADDRESS (repeatable)")
+	fs.StringArrayVar(&a.hosts, "host", nil, "address of one node, as NODE=ADDRESS: its ansible_host, and what the job's references to the node's address become (repeatable)")
 	fs.StringVar(&a.bin, "bin", "stackplan", "the stackplan binary on the hosts (the playbook's stackplan_bin)")
+	fs.StringVar(&a.devstack, "devstack", "", "a DevStack checkout on the hosts: each node runs stackplan apply --devstack DIR (the playbook's stackplan_devstack)")
 	fs.StringVar(&a.color, "color", "auto", "colour diagnostics: auto, always or never")
 	fs.Usage = func() {
-		fmt.Fprintln(c.Stderr, "Usage: stackplan export ansible --zuul FILE... --job NAME --out DIR [flags]\n\nWrites an Ansible inventory and playbook that apply each node's plan on its host,\nthe controller first, then the other nodes.\n\nFlags:")
+		fmt.Fprintln(c.Stderr, "Usage: stackplan export ansible --zuul FILE... --job NAME --out DIR [flags]\n\nWrites an Ansible inventory and playbook that write each node's local.conf on its host,\nwith the node addresses filled in at deploy time, and apply it: the controller first,\nthen the other nodes.\n\nFlags:")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -76,6 +89,11 @@ func (c *Command) runExport(args []string) int {
 	if err != nil {
 		return fail(ExitUsage, "%v", err)
 	}
+	for name, addr := range hostAddr {
+		if !addressRE.MatchString(addr) {
+			return fail(ExitUsage, "--host %s=%s: not a host name or IP address", name, addr)
+		}
+	}
 	opts, err := a.config.options(c)
 	if err != nil {
 		return fail(ExitUsage, "%v", err)
@@ -87,7 +105,7 @@ func (c *Command) runExport(args []string) int {
 		job, err = c.compileZuul(a.zuul, opts)
 	}
 	if err != nil {
-		return fail(ExitUsage, "%v", err)
+		return c.zuulFailure("export", a.color, err)
 	}
 	for name := range nodeDest {
 		if !job.has(name) {
@@ -100,22 +118,25 @@ func (c *Command) runExport(args []string) int {
 		}
 	}
 	dopts := diagview.Options{Color: c.useColor(a.color, c.Stderr), ToolVersion: Version}
-	if err := diagview.Write(c.Stderr, diagview.Pretty, job.diagnostics(), job.files, dopts); err != nil {
+	if err := diagview.Write(c.Stderr, diagview.Pretty, job.shownDiagnostics(), job.files, dopts); err != nil {
 		return fail(ExitInternal, "%v", err)
 	}
 	if job.hasErrors() {
 		return fail(ExitFindings, "the job has errors; nothing was written")
 	}
+	for _, n := range job.nodes {
+		if !hostNameRE.MatchString(n.node.Name) {
+			return fail(ExitFindings, "node name %q is not a plain host name (letters, digits, '.', '_' and '-'): Ansible would read it as a template; nothing was written", n.node.Name)
+		}
+		if msg := emptyServiceHost(n.node); msg != "" {
+			return fail(ExitFindings, "%s; nothing was written", msg)
+		}
+	}
 
-	inv := inventory{All: inventoryAll{Vars: map[string]string{"stackplan_bin": a.bin}, Children: map[string]inventoryGroup{
-		controllerGroup: {Hosts: map[string]map[string]string{}},
-		subnodeGroup:    {Hosts: map[string]map[string]string{}},
-	}}}
+	inv := newInventory(a.bin, a.devstack)
+	var templates [][2]string // path, content
 	for _, n := range job.nodes {
 		name := n.node.Name
-		if strings.ContainsAny(name, "/\\") || name == "." || name == ".." {
-			return fail(ExitUsage, "node name %q cannot name a directory", name)
-		}
 		dest := nodeDest[name]
 		if dest == "" {
 			dest = opts.Dest
@@ -128,67 +149,151 @@ func (c *Command) runExport(args []string) int {
 				return fail(ExitUsage, "%v", err)
 			}
 		}
-		// The plan the host applies is made from the local.conf it is
-		// given, so that apply can check it against its input there.
-		conf := []byte(n.node.LocalConf)
+		// What the node will plan, with addresses unknown: its errors
+		// stop the export here rather than on the host.
 		lopts := opts
 		lopts.Dest = dest
 		lopts.Kind = ""
-		cfg, front := localconf.Parse("local.conf", conf, lopts)
-		p, diags := compiler.Compile(cfg, front, compiler.Options{ToolVersion: Version, Env: opts.Env})
-		if diags.HasErrors() {
+		cfg, front := localconf.Parse("local.conf", []byte(n.node.LocalConf), lopts)
+		if _, diags := compiler.Compile(cfg, front, compiler.Options{ToolVersion: Version, Env: opts.Env}); diags.HasErrors() {
 			return fail(ExitFindings, "node %s: its generated local.conf has errors: %s", name, firstError(diags))
 		}
-		p.Diagnostics = nil
-		dir := filepath.Join(a.out, "nodes", name)
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return fail(ExitInternal, "%v", err)
+		config := filepath.ToSlash(filepath.Join("nodes", name, "local.conf.j2"))
+		templates = append(templates, [2]string{filepath.Join(a.out, "nodes", name, "local.conf.j2"), localConfTemplate(n.node)})
+		vars := []hostVar{
+			{"stackplan_dest", dest, false},
+			{"stackplan_workdir", filepath.Join(dest, ".stackplan-job"), false},
+			{"stackplan_config", config, false},
 		}
-		if err := planfile.WriteFileAtomic(filepath.Join(dir, "local.conf"), conf, 0o600); err != nil {
-			return fail(ExitInternal, "%v", err)
-		}
-		if err := planfile.Write(filepath.Join(dir, "plan.json"), p); err != nil {
-			return fail(ExitInternal, "%v", err)
-		}
-		vars := map[string]string{
-			"stackplan_dest":    dest,
-			"stackplan_workdir": filepath.Join(dest, ".stackplan-job"),
-			"stackplan_plan":    filepath.ToSlash(filepath.Join("nodes", name, "plan.json")),
-			"stackplan_config":  filepath.ToSlash(filepath.Join("nodes", name, "local.conf")),
+		if addr := hostAddr[name]; addr != "" {
+			vars = append(vars, hostVar{"ansible_host", addr, false}, hostVar{"stackplan_address", addr, false})
+		} else {
+			vars = append(vars, hostVar{"stackplan_address", "{{ ansible_host | default(inventory_hostname) }}", true})
 		}
 		if a.connection != "" {
-			vars["ansible_connection"] = a.connection
+			vars = append(vars, hostVar{"ansible_connection", a.connection, false})
 			if a.connection == "local" {
-				vars["ansible_python_interpreter"] = "{{ ansible_playbook_python }}"
+				vars = append(vars, hostVar{"ansible_python_interpreter", "{{ ansible_playbook_python }}", true})
 			}
 		}
-		if h := hostAddr[name]; h != "" {
-			vars["ansible_host"] = h
-		}
-		group := subnodeGroup
-		if n.node.Controller {
-			group = controllerGroup
-		}
-		inv.All.Children[group].Hosts[name] = vars
+		inv.addHost(n.node.Controller, name, vars)
 	}
-	invData, err := yaml.Marshal(inv)
+	for _, t := range templates {
+		if err := os.MkdirAll(filepath.Dir(t[0]), 0o755); err != nil {
+			return fail(ExitInternal, "%v", err)
+		}
+		if err := planfile.WriteFileAtomic(t[0], []byte(t[1]), 0o600); err != nil {
+			return fail(ExitInternal, "%v", err)
+		}
+	}
+	invData, err := yaml.Marshal(inv.doc)
 	if err != nil {
 		return fail(ExitInternal, "%v", err)
 	}
-	invData = append([]byte(fmt.Sprintf("# Written by stackplan export ansible for %s.\n", job.title())), invData...)
+	invData = append([]byte(fmt.Sprintf("# Written by stackplan export ansible for %s.\n", commentText(job.title()))), invData...)
 	if err := planfile.WriteFileAtomic(filepath.Join(a.out, "inventory.yml"), invData, 0o644); err != nil {
 		return fail(ExitInternal, "%v", err)
 	}
 	var book strings.Builder
-	if err := playbookTemplate.Execute(&book, job.title()); err != nil {
+	if err := playbookTemplate.Execute(&book, playbookData{Title: commentText(job.title()), DevStack: a.devstack != ""}); err != nil {
 		return fail(ExitInternal, "%v", err)
 	}
 	if err := planfile.WriteFileAtomic(filepath.Join(a.out, "playbook.yml"), []byte(book.String()), 0o644); err != nil {
 		return fail(ExitInternal, "%v", err)
 	}
-	fmt.Fprintf(c.Stdout, "Wrote %d node plans for %s to %s; run them with:\n  ansible-playbook -i %s %s\n",
+	fmt.Fprintf(c.Stdout, "Wrote %d node configurations for %s to %s; run them with:\n  ansible-playbook -i %s %s\n",
 		len(job.nodes), job.title(), a.out, filepath.Join(a.out, "inventory.yml"), filepath.Join(a.out, "playbook.yml"))
 	return ExitOK
+}
+
+var (
+	// hostNameRE is what a node name must be to reach Ansible: a plain
+	// host name, which Ansible never templates.
+	hostNameRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]*$`)
+	// addressRE is a host name or an IPv4 or IPv6 address (with a zone).
+	addressRE = regexp.MustCompile(`^[A-Za-z0-9_.:%-]+$`)
+)
+
+// emptyServiceHost says why a subnode would get an empty SERVICE_HOST: one
+// set to a Jinja expression the export does not fill in.
+func emptyServiceHost(n schema.Node) string {
+	if n.Controller || n.Config == nil {
+		return ""
+	}
+	for _, as := range n.Config.Assignments {
+		if as.Name != "SERVICE_HOST" || as.Value.Known() || as.Value.Missing() {
+			continue
+		}
+		filled := slices.ContainsFunc(n.DeployTime, func(d schema.DeployValue) bool {
+			return d.Range.Filename == as.Value.Range.Filename && as.Value.Range.Start.Byte >= d.Range.Start.Byte && as.Value.Range.Start.Byte <= d.Range.End.Byte
+		})
+		if !filled {
+			return fmt.Sprintf("node %s: SERVICE_HOST (%s) is known only when the job runs, and is not a node's address the export can fill in: the subnode would get an empty SERVICE_HOST. Set it to \"{{ hostvars['controller']['nodepool']['private_ipv4'] }}\"",
+				n.Name, as.Value.Range)
+		}
+	}
+	return ""
+}
+
+// localConfTemplate is the node's local.conf as an Ansible template: its
+// text escaped so that Jinja reads every character literally, and each
+// deploy-time value an expression naming the node whose address it is.
+func localConfTemplate(n schema.Node) string {
+	var b strings.Builder
+	text := n.LocalConf
+	at := 0
+	for _, d := range n.DeployTime {
+		if d.Offset < at || d.Offset+d.Len > len(text) {
+			continue // never: the values are in order and inside the text
+		}
+		b.WriteString(jinjaLiteral(text[at:d.Offset], at == 0))
+		for _, p := range d.Parts {
+			switch {
+			case p.Node != "" && d.Shell:
+				fmt.Fprintf(&b, "{{ hostvars['%s']['stackplan_address'] | quote }}", p.Node)
+			case p.Node != "":
+				fmt.Fprintf(&b, "{{ hostvars['%s']['stackplan_address'] }}", p.Node)
+			case d.Shell:
+				b.WriteString(jinjaLiteral(zuul.ShellWord(p.Literal), false))
+			default:
+				b.WriteString(jinjaLiteral(p.Literal, false))
+			}
+		}
+		at = d.Offset + d.Len
+	}
+	b.WriteString(jinjaLiteral(text[at:], at == 0))
+	return b.String()
+}
+
+// jinjaLiteral escapes text for a Jinja template: a "{" that could open a
+// tag ({{, {%, {#, or one at the end, before what follows) becomes the
+// expression {{ '{' }}, and a first line that Ansible would read as
+// template options (#jinja2:) is defused. Nothing else in text means
+// anything to Jinja.
+func jinjaLiteral(text string, first bool) string {
+	var b strings.Builder
+	if first && strings.HasPrefix(text, "#jinja2:") {
+		b.WriteString("{{ '#' }}")
+		text = text[1:]
+	}
+	for i := 0; i < len(text); i++ {
+		if text[i] == '{' && (i+1 == len(text) || strings.IndexByte("{%#", text[i+1]) >= 0) {
+			b.WriteString("{{ '{' }}")
+			continue
+		}
+		b.WriteByte(text[i])
+	}
+	return b.String()
+}
+
+// commentText makes a name safe for a YAML comment line.
+func commentText(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || r == 0x85 || r == 0x2028 || r == 0x2029 {
+			return '?'
+		}
+		return r
+	}, s)
 }
 
 func (j *zuulJob) has(node string) bool {
@@ -227,51 +332,133 @@ const (
 	subnodeGroup    = "stackplan_subnodes"
 )
 
+// hostVar is one inventory variable: a value from the user or from the
+// configuration, tagged !unsafe so that Ansible never templates it, or
+// (jinja set) one of stackplan's own expressions.
+type hostVar struct {
+	name, value string
+	jinja       bool
+}
+
+// inventory is the YAML inventory, built as nodes so that values carry
+// their !unsafe tag.
 type inventory struct {
-	All inventoryAll `yaml:"all"`
+	doc            *yaml.Node
+	ctrl, subnodes *yaml.Node // the hosts mappings of the two groups
 }
 
-type inventoryAll struct {
-	Vars     map[string]string         `yaml:"vars"`
-	Children map[string]inventoryGroup `yaml:"children"`
+func newInventory(bin, devstack string) *inventory {
+	inv := &inventory{ctrl: mapping(), subnodes: mapping()}
+	vars := mapping()
+	addVar(vars, hostVar{"stackplan_bin", bin, false})
+	if devstack != "" {
+		addVar(vars, hostVar{"stackplan_devstack", devstack, false})
+	}
+	children := mapping()
+	for _, g := range []struct {
+		name  string
+		hosts *yaml.Node
+	}{{controllerGroup, inv.ctrl}, {subnodeGroup, inv.subnodes}} {
+		group := mapping()
+		group.Content = append(group.Content, scalar("hosts"), g.hosts)
+		children.Content = append(children.Content, scalar(g.name), group)
+	}
+	all := mapping()
+	all.Content = append(all.Content, scalar("vars"), vars, scalar("children"), children)
+	inv.doc = mapping()
+	inv.doc.Content = append(inv.doc.Content, scalar("all"), all)
+	return inv
 }
 
-type inventoryGroup struct {
-	Hosts map[string]map[string]string `yaml:"hosts"`
+func (inv *inventory) addHost(controller bool, name string, vars []hostVar) {
+	hosts := inv.subnodes
+	if controller {
+		hosts = inv.ctrl
+	}
+	m := mapping()
+	for _, v := range vars {
+		addVar(m, v)
+	}
+	hosts.Content = append(hosts.Content, scalar(name), m)
+}
+
+func addVar(m *yaml.Node, v hostVar) {
+	val := &yaml.Node{Kind: yaml.ScalarNode, Value: v.value, Style: yaml.DoubleQuotedStyle}
+	if !v.jinja {
+		val.Tag = "!unsafe"
+	}
+	m.Content = append(m.Content, scalar(v.name), val)
+}
+
+func mapping() *yaml.Node { return &yaml.Node{Kind: yaml.MappingNode} }
+func scalar(s string) *yaml.Node {
+	return &yaml.Node{Kind: yaml.ScalarNode, Value: s}
+}
+
+type playbookData struct {
+	Title    string
+	DevStack bool // apply runs with --devstack "{{ stackplan_devstack }}"
 }
 
 // playbookTemplate runs the controller's play before the subnodes' play;
-// any_errors_fatal stops everything at the first failed node, and the last
-// task names the node that failed.
-var playbookTemplate = template.Must(template.New("playbook").Delims("[[", "]]").Parse(`# Written by stackplan export ansible for [[.]].
+// any_errors_fatal stops everything at the first failed node, and the
+// failure names the node. Every expression in it is stackplan's own; the
+// values it reads are tagged !unsafe in the inventory, and what plan and
+// apply print is a registered result, which Ansible never templates.
+var playbookTemplate = template.Must(template.New("playbook").Delims("[[", "]]").Parse(`# Written by stackplan export ansible for [[.Title]].
 # Run: ansible-playbook -i inventory.yml playbook.yml [-e stackplan_bin=/path/to/stackplan]
-# The controller is applied first; the other nodes only when it succeeded.
+# Each node's local.conf is written from nodes/NODE/local.conf.j2, the node
+# addresses it refers to filled in from the inventory's stackplan_address;
+# then the node plans it and applies the plan. The controller is applied
+# first; the other nodes only when it succeeded.
 - name: Apply the controller's plan
   hosts: ` + controllerGroup + `
   gather_facts: false
   any_errors_fatal: true
   tasks: &stackplan_tasks
+    - name: Check the node addresses
+      ansible.builtin.assert:
+        that: hostvars[item]['stackplan_address'] is match('^[A-Za-z0-9_.:%-]+$')
+        fail_msg: "node {{ item }} has no usable address: set it with stackplan export --host {{ item }}=ADDRESS"
+        quiet: true
+      loop: "{{ groups['all'] }}"
     - name: Create the stackplan work directory
       ansible.builtin.file:
         path: "{{ stackplan_workdir }}"
         state: directory
         mode: "0755"
-    - name: Copy the node's local.conf
-      ansible.builtin.copy:
+    - name: Write the node's local.conf
+      ansible.builtin.template:
         src: "{{ playbook_dir }}/{{ stackplan_config }}"
         dest: "{{ stackplan_workdir }}/local.conf"
         mode: "0600"
-    - name: Copy the node's plan
-      ansible.builtin.copy:
-        src: "{{ playbook_dir }}/{{ stackplan_plan }}"
-        dest: "{{ stackplan_workdir }}/plan.json"
-        mode: "0644"
+    - name: Plan the node
+      ansible.builtin.command:
+        argv:
+          - "{{ stackplan_bin }}"
+          - plan
+          - --color=never
+          - --dest
+          - "{{ stackplan_dest }}"
+          - --out
+          - plan.json
+          - local.conf
+        chdir: "{{ stackplan_workdir }}"
+      register: stackplan_plan
+      failed_when: false
+      changed_when: false
+    - name: Stop when the node's configuration has errors
+      ansible.builtin.fail:
+        msg: "stackplan plan failed on node {{ inventory_hostname }} (exit {{ stackplan_plan.rc }}): {{ stackplan_plan.stderr | default(stackplan_plan.msg | default('')) }}"
+      when: stackplan_plan.rc != 0
     - name: Run stackplan apply
       ansible.builtin.command:
         argv:
           - "{{ stackplan_bin }}"
           - apply
-          - --color=never
+          - --color=never[[if .DevStack]]
+          - --devstack
+          - "{{ stackplan_devstack }}"[[end]]
           - plan.json
         chdir: "{{ stackplan_workdir }}"
       register: stackplan_apply

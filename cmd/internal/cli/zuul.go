@@ -3,10 +3,11 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/spf13/pflag"
@@ -26,6 +27,9 @@ type zuulFlags struct {
 	job     string
 	node    string
 	project string
+	branch  string
+	bare    []string
+	ignore  []string
 }
 
 func (f *zuulFlags) register(fs *pflag.FlagSet) {
@@ -33,6 +37,9 @@ func (f *zuulFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.job, "job", "", "the Zuul job to plan (with --zuul)")
 	fs.StringVar(&f.node, "node", "", "plan only this node of the job's nodeset (with --zuul)")
 	fs.StringVar(&f.project, "project", "", "short name of the project under test, which DevStack's Zuul role adds to LIBS_FROM_GIT")
+	fs.StringVar(&f.branch, "branch", zuul.DefaultBranch, "the branch to plan the job for (with --zuul): job variants whose branches: matcher does not match it are left out")
+	fs.StringSliceVar(&f.bare, "bare-parent", nil, "a parent job that sets no DevStack variables, so that it may be missing from the files (with --zuul; repeatable, or comma-separated)")
+	fs.StringSliceVar(&f.ignore, "ignore", nil, "silence the warnings of a rule, such as zuul-jinja (with --zuul; repeatable, or comma-separated)")
 }
 
 func (f *zuulFlags) given() bool { return len(f.files) > 0 }
@@ -50,18 +57,52 @@ func zuulFiles(args []string) ([]string, error) {
 			out = append(out, a)
 			continue
 		}
-		var found []string
-		for _, pat := range []string{"zuul.yaml", ".zuul.yaml", "zuul.d/*.yaml", ".zuul.d/*.yaml"} {
-			m, _ := filepath.Glob(filepath.Join(a, pat))
-			sort.Strings(m)
-			found = append(found, m...)
+		found, err := repoZuulFiles(a)
+		if err != nil {
+			return nil, err
 		}
 		if len(found) == 0 {
-			return nil, fmt.Errorf("%s: no .zuul.yaml, zuul.yaml, zuul.d/ or .zuul.d/ in it", a)
+			return nil, fmt.Errorf("%s: no zuul.yaml, zuul.d/, .zuul.yaml or .zuul.d/ with .yaml files in it", a)
 		}
 		out = append(out, found...)
 	}
 	return out, nil
+}
+
+// repoZuulFiles lists the files Zuul reads from a repository: the first of
+// zuul.yaml, zuul.d/, .zuul.yaml and .zuul.d/ that exists, a directory
+// read recursively, every file ending in .yaml in lexical order of its
+// path. Symbolic links are not followed out of the repository.
+func repoZuulFiles(repo string) ([]string, error) {
+	for _, root := range []string{"zuul.yaml", "zuul.d", ".zuul.yaml", ".zuul.d"} {
+		p := filepath.Join(repo, root)
+		st, err := os.Lstat(p)
+		if err != nil {
+			continue
+		}
+		if st.Mode().IsRegular() {
+			return []string{p}, nil
+		}
+		if !st.IsDir() {
+			continue
+		}
+		var found []string
+		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.Type().IsRegular() && strings.HasSuffix(d.Name(), ".yaml") {
+				found = append(found, path)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		slices.SortFunc(found, func(a, b string) int { return strings.Compare(filepath.ToSlash(a), filepath.ToSlash(b)) })
+		return found, nil
+	}
+	return nil, nil
 }
 
 // nodePlan is one node of a Zuul job, compiled.
@@ -125,9 +166,22 @@ func (c *Command) compileZuul(f zuulFlags, opts localconf.Options) (*zuulJob, er
 		}
 		files = append(files, zuul.File{Name: name, Bytes: data})
 	}
+	if err := checkIgnored(f.ignore); err != nil {
+		return nil, err
+	}
 	set, loadDiags := zuul.Load(files)
-	nodes, err := set.Compile(f.job, zuul.Options{Dest: opts.Dest, Env: opts.Env, TopDir: opts.TopDir, Project: f.project})
+	loadDiags = silence(loadDiags, f.ignore)
+	nodes, err := set.Compile(f.job, zuul.Options{Dest: opts.Dest, Env: opts.Env, TopDir: opts.TopDir, Project: f.project,
+		Branch: f.branch, BareParents: f.bare})
 	if err != nil {
+		if loadDiags.HasErrors() {
+			// The job may be in what could not be read: say why first.
+			fe := &findingsError{err: err, diags: loadDiags, files: map[string][]byte{}}
+			for _, zf := range files {
+				fe.files[zf.Name] = (*schema.Redactor)(nil).MaskSource(zf.Name, zf.Bytes)
+			}
+			return nil, fe
+		}
 		return nil, err
 	}
 	if f.node != "" {
@@ -147,9 +201,35 @@ func (c *Command) compileZuul(f zuulFlags, opts localconf.Options) (*zuulJob, er
 	}
 	for _, n := range nodes {
 		p, diags, sources := c.compile(n.Config, n.Diags, opts)
-		out.addNode(nodePlan{node: n, plan: p, diags: diags}, sources)
+		p.Diagnostics = silencePlan(p.Diagnostics, f.ignore)
+		out.addNode(nodePlan{node: n, plan: p, diags: silence(diags, f.ignore)}, sources)
 	}
 	return out, nil
+}
+
+// findingsError is a job that could not be compiled because its files
+// have errors (the job may be in what could not be read): the findings are
+// shown, and the exit is 1.
+type findingsError struct {
+	err   error
+	diags hcl.Diagnostics
+	files map[string][]byte
+}
+
+func (e *findingsError) Error() string { return e.err.Error() }
+
+// zuulFailure reports an error of compileZuul and returns the exit code.
+func (c *Command) zuulFailure(command, color string, err error) int {
+	code := ExitUsage
+	if fe, ok := err.(*findingsError); ok {
+		code = ExitFindings
+		dopts := diagview.Options{Color: c.useColor(color, c.Stderr), ToolVersion: Version}
+		if werr := diagview.Write(c.Stderr, diagview.Pretty, fe.diags, fe.files, dopts); werr != nil {
+			code = ExitInternal
+		}
+	}
+	fmt.Fprintf(c.Stderr, "stackplan %s: %v\n", command, err)
+	return code
 }
 
 // addNode adds a compiled node, and the sources compile gave with it: the
@@ -175,6 +255,11 @@ func (j *zuulJob) diagnostics() hcl.Diagnostics {
 		all = append(all, n.diags...)
 	}
 	return dedupe(all)
+}
+
+// shownDiagnostics are the findings as a person reads them (see grouped).
+func (j *zuulJob) shownDiagnostics() hcl.Diagnostics {
+	return grouped(j.diagnostics(), j.files)
 }
 
 // zuulPlanJSON is `plan --zuul --json` without --node: one document with
@@ -209,7 +294,7 @@ func (c *Command) planZuul(a *planArgs, extra []string) int {
 	c.inspectCheckouts = a.config.dest != ""
 	job, err := c.compileZuul(a.zuul, opts)
 	if err != nil {
-		return fail(ExitUsage, "%v", err)
+		return c.zuulFailure("plan", a.color, err)
 	}
 	return c.printJob(a, job)
 }
@@ -244,7 +329,7 @@ func (c *Command) printJob(a *planArgs, job *zuulJob) int {
 		c.Stdout.Write(data)
 	} else {
 		dopts := diagview.Options{Color: c.useColor(a.color, c.Stderr), ToolVersion: Version}
-		if err := diagview.Write(c.Stderr, diagview.Pretty, job.diagnostics(), job.files, dopts); err != nil {
+		if err := diagview.Write(c.Stderr, diagview.Pretty, job.shownDiagnostics(), job.files, dopts); err != nil {
 			return fail(ExitInternal, "%v", err)
 		}
 		for i, n := range job.nodes {

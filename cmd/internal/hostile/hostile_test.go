@@ -45,6 +45,12 @@ const casesDir = "../../../testdata/hostile"
 //	oversize: N           append N bytes of comment lines to the input
 //	symlink: PATH -> DEST make PATH a symbolic link to DEST (before repositories are committed)
 //	mkdir: PATH           make an empty directory
+//	export: FLAGS         an export case: run `stackplan export ansible FLAGS` (with
+//	                      --out, --dest and --connection local) instead of lint,
+//	                      plan and apply; when it succeeds and ansible-playbook is
+//	                      installed, run the playbook with a stand-in stackplan
+//	                      that prints the node's local.conf and fails
+//	written: TEXT         the local.conf the playbook wrote holds TEXT
 //
 // In every file, directive and symlink, @WORK@ is the case's working
 // directory, @REPOS@ is @WORK@/repos and @CANARY@ is @WORK@/canary. Every
@@ -68,6 +74,8 @@ type hostileCase struct {
 	oversize   int
 	symlinks   [][2]string
 	mkdirs     []string
+	export     []string
+	written    []string
 }
 
 func loadCases(t *testing.T) []*hostileCase {
@@ -132,6 +140,10 @@ func loadCases(t *testing.T) []*hostileCase {
 				c.symlinks = append(c.symlinks, [2]string{from, to})
 			case "mkdir":
 				c.mkdirs = append(c.mkdirs, val)
+			case "export":
+				c.export = strings.Fields(val)
+			case "written":
+				c.written = append(c.written, val)
 			default:
 				bad()
 			}
@@ -190,6 +202,10 @@ func (c *hostileCase) run(t *testing.T) {
 	}
 	commitRepos(t, filepath.Join(work, "repos"))
 
+	if c.export != nil {
+		c.runExport(t, work, expand)
+		return
+	}
 	input := filepath.Join(work, c.input)
 	args := make([]string, len(c.args))
 	for i, a := range c.args {
@@ -297,6 +313,62 @@ func (c *hostileCase) run(t *testing.T) {
 			}
 		}
 	}
+}
+
+// runExport runs an export case: the export, then the playbook it wrote,
+// with a stand-in for stackplan on the node that prints (and so hands to
+// Ansible's messages) the local.conf it is given, then fails.
+func (c *hostileCase) runExport(t *testing.T, work string, expand func(string) string) {
+	var argv []string
+	for _, a := range c.export {
+		argv = append(argv, expand(a))
+	}
+	deploy, dest := filepath.Join(work, "deploy"), filepath.Join(work, "dest")
+	var stdout, stderr bytes.Buffer
+	cmd := cli.Command{Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr, Env: os.Environ(),
+		Getwd: func() (string, error) { return work, nil }}
+	code := cmd.Main(slices.Concat([]string{"export", "ansible", "--color", "never", "--out", deploy, "--dest", dest, "--connection", "local"}, argv))
+	outputs := []string{stdout.String(), stderr.String()}
+	if code != c.exit {
+		t.Errorf("export exited %d, want %d; stderr:\n%s", code, c.exit, stderr.String())
+	}
+	assertNoCanary(t, work)
+	if code != cli.ExitOK {
+		if _, err := os.Lstat(deploy); err == nil {
+			t.Errorf("export wrote %v although it failed", listTree(deploy))
+		}
+	} else if ansible, err := exec.LookPath("ansible-playbook"); err != nil {
+		t.Log("ansible-playbook is not installed: the playbook is not run")
+	} else {
+		fake := filepath.Join(work, "fake-stackplan")
+		writeFile(t, fake, []byte("#!/bin/bash\necho \"args: $*\"\ncat local.conf\ncat local.conf >&2\nexit 1\n"))
+		os.Chmod(fake, 0o755)
+		tmp := filepath.Join(work, "ansible-tmp")
+		run := exec.Command(ansible, "-i", "inventory.yml", "playbook.yml", "-e", "stackplan_bin="+fake)
+		run.Dir = deploy
+		run.Env = append(os.Environ(), "ANSIBLE_NOCOLOR=1", "ANSIBLE_RETRY_FILES_ENABLED=0",
+			"ANSIBLE_LOCAL_TEMP="+tmp, "ANSIBLE_REMOTE_TEMP="+tmp, "ANSIBLE_HOME="+tmp)
+		out, _ := run.CombinedOutput()
+		outputs = append(outputs, string(out))
+		if !strings.Contains(string(out), "stackplan plan failed on node") {
+			t.Errorf("the playbook did not reach the node's plan:\n%s", out)
+		}
+		conf, _ := os.ReadFile(filepath.Join(dest, ".stackplan-job", "local.conf"))
+		for _, w := range c.written {
+			if !strings.Contains(string(conf), expand(w)) {
+				t.Errorf("the local.conf written on the node does not hold %q:\n%s", expand(w), conf)
+			}
+		}
+	}
+	for _, a := range c.absent {
+		for _, out := range outputs {
+			if strings.Contains(out, expand(a)) {
+				t.Errorf("output holds %q:\n%s", a, out)
+				break
+			}
+		}
+	}
+	assertNoCanary(t, work)
 }
 
 // encoded turns the input into the bytes the case asks for.
