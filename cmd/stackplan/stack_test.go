@@ -389,7 +389,7 @@ func TestStackFailingHookWithRealDevstack(t *testing.T) {
 		t.Errorf("the failure report:\n%s", stderr)
 	}
 	j := mustRead(t, filepath.Join(h.dest, ".stackplan", "journal.json"))
-	if !strings.Contains(j, `"stack:phase:install:alpha"`) || strings.Contains(j, `"stack:phase:install:delta"`) ||
+	if !strings.Contains(j, `"stack:phase:install:alpha": {`) || strings.Contains(j, `"stack:phase:install:delta": {`) ||
 		!strings.Contains(j, `"running": "stack:phase:install:delta"`) {
 		t.Errorf("the journal does not say how far stack.sh got:\n%s", j)
 	}
