@@ -126,6 +126,23 @@ func (w *scriptWatch) event(e devstack.Event) {
 	}
 }
 
+// output reads DevStack's own log as it comes for git cloning a plugin
+// again, whoever runs it: git prints "Cloning into 'DIR'...".
+func (w *scriptWatch) output(lines []byte) {
+	for _, l := range strings.Split(string(lines), "\n") {
+		_, after, ok := strings.Cut(l, "Cloning into '")
+		if !ok {
+			continue
+		}
+		dir, _, _ := strings.Cut(after, "'")
+		if name, planned := w.pluginOfDir[dir]; planned && !w.a.opts.Reclone {
+			w.mu.Lock()
+			w.diverge(fmt.Sprintf("DevStack's log shows git cloning plugin %s into %s, which the clone stage had made", name, dir))
+			w.mu.Unlock()
+		}
+	}
+}
+
 func (w *scriptWatch) diverge(msg string) {
 	w.divergences = append(w.divergences, msg)
 	w.a.logf("divergence: %s", msg)

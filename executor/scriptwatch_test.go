@@ -180,3 +180,15 @@ func TestScriptWatchFailure(t *testing.T) {
 		t.Error("the failed step is done in the journal")
 	}
 }
+
+// git cloning a plugin, as DevStack's log shows it, is a divergence
+// whoever ran it.
+func TestScriptWatchCloneInLog(t *testing.T) {
+	a, _ := watchFixture(t)
+	index := 0
+	w := a.newScriptWatch(plan.Stack, 20, &index)
+	w.output([]byte("2026-12-05 15:34:44.474 | Cloning into 'elsewhere'...\n2026-12-05 15:34:44.474 | Cloning into '" + a.dirs["alpha"] + "'...\n"))
+	if len(w.divergences) != 1 || !strings.Contains(w.divergences[0], "git cloning plugin alpha into "+a.dirs["alpha"]) {
+		t.Errorf("divergences: %q", w.divergences)
+	}
+}

@@ -215,6 +215,7 @@ func (a *applier) runScript(ctx context.Context, lc plan.Lifecycle, n, of, total
 		Output: func(b []byte) {
 			masked := a.devstackOutput(b)
 			out.write(masked)
+			w.output(masked)
 		},
 		Event: w.event,
 	}.Run(ctx)
