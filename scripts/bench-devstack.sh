@@ -5,7 +5,9 @@
 # DevStack's ./stack.sh alone and `stackplan apply --devstack` (which runs
 # that same stack.sh and watches it), ROUNDS times each, interleaved so that
 # drift of a shared machine hits both alike, and prints the medians and
-# their ratio. It also times the clone stage into a fresh DEST, as a share
+# their ratio, for wall time and for CPU time (user+sys of the whole process
+# tree, which a loaded machine disturbs much less than wall time). It also
+# times the clone stage into a fresh DEST, as a share
 # of a whole apply. Needs root (DevStack runs as the stack user, with the
 # stand-ins of scripts/devstack-host.sh) and a DevStack tree:
 #
@@ -64,30 +66,33 @@ t0=$(now)
 as_stack "$work/stackplan" apply --only clone local.conf >/dev/null
 clone=$(calc "$(now) - $t0")
 
-declare -a plain watched
+declare -a plain watched plain_cpu watched_cpu
 for ((i = 0; i < rounds; i++)); do
 	for which in plain watched; do
-		t0=$(now)
 		if [ "$which" = plain ]; then
-			as_stack ./stack.sh >"$work/plain.out" 2>&1
+			cmd=(./stack.sh)
 		else
-			as_stack "$work/stackplan" apply --force --devstack . local.conf >"$work/watched.out" 2>&1
+			cmd=("$work/stackplan" apply --force --devstack . local.conf)
 		fi
-		t=$(calc "$(now) - $t0")
-		eval "$which+=(\$t)"
-		printf 'round %d %-8s %6.1fs  (load %s)\n' "$((i + 1))" "$which" "$t" "$(cut -d' ' -f1 /proc/loadavg)" >&2
+		(cd "$work/devstack" && /usr/bin/time -f '%e %U %S' -o "$work/time" "$host/run-as-stack" "${cmd[@]}" >"$work/$which.out" 2>&1)
+		read -r wall user sys <"$work/time"
+		cpu=$(calc "$user + $sys")
+		eval "$which+=(\$wall); ${which}_cpu+=(\$cpu)"
+		printf 'round %d %-8s wall %6.1fs  cpu %6.1fs  (load %s)\n' "$((i + 1))" "$which" "$wall" "$cpu" "$(cut -d' ' -f1 /proc/loadavg)" >&2
 	done
 done
 
 median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 mp=$(median "${plain[@]}")
 mw=$(median "${watched[@]}")
+cp=$(median "${plain_cpu[@]}")
+cw=$(median "${watched_cpu[@]}")
 cat <<EOF
 
 $(nproc) CPU, load average at the end: $(cut -d' ' -f1-3 /proc/loadavg); $rounds rounds, medians
-| run | wall | against ./stack.sh alone |
-|---|---|---|
-| ./stack.sh alone | ${mp}s | 1 |
-| stackplan apply --devstack (same stack.sh, watched; checkouts already there) | ${mw}s | $(calc "$mw / $mp") |
-| clone stage of 3 plugins into a fresh DEST (apply --only clone) | ${clone}s | $(calc "$clone / $mp") |
+| run | wall | against ./stack.sh alone | CPU (user+sys) | against ./stack.sh alone |
+|---|---|---|---|---|
+| ./stack.sh alone | ${mp}s | 1 | ${cp}s | 1 |
+| stackplan apply --devstack (same stack.sh, watched; checkouts already there) | ${mw}s | $(calc "$mw / $mp") | ${cw}s | $(calc "$cw / $cp") |
+| clone stage of 3 plugins into a fresh DEST (apply --only clone) | ${clone}s | $(calc "$clone / $mp") | | |
 EOF
