@@ -96,9 +96,13 @@ func (e shellEnv) Set(name string, vr expand.Variable) error {
 // inside functions, and the ones only a real run knows.
 func (ev *evaluator) special(name string) (expand.Variable, bool) {
 	switch name {
-	case "#":
-		return expand.Variable{Set: true, Kind: expand.String, Str: strconv.Itoa(len(ev.args))}, true
-	case "@", "*":
+	case "#", "@", "*":
+		if !ev.argsKnown {
+			ev.exp.taint("the positional parameters are known only when localrc is sourced")
+		}
+		if name == "#" {
+			return expand.Variable{Set: true, Kind: expand.String, Str: strconv.Itoa(len(ev.args))}, true
+		}
 		return expand.Variable{Set: true, Kind: expand.Indexed, List: ev.args}, true
 	case "?", "$", "!", "-", "0", "PPID", "RANDOM", "SECONDS", "LINENO", "BASHPID", "EPOCHSECONDS", "EPOCHREALTIME", "SRANDOM":
 		ev.exp.taint("$" + name + " is known only when the shell runs")
@@ -108,6 +112,9 @@ func (ev *evaluator) special(name string) (expand.Variable, bool) {
 	// (Atoi's error on every other name would allocate).
 	if name != "" && name[0] >= '0' && name[0] <= '9' {
 		if n, err := strconv.Atoi(name); err == nil && n > 0 {
+			if !ev.argsKnown {
+				ev.exp.taint("the positional parameters are known only when localrc is sourced")
+			}
 			if n <= len(ev.args) {
 				return expand.Variable{Set: true, Kind: expand.String, Str: ev.args[n-1]}, true
 			}
@@ -146,4 +153,16 @@ func (v *variable) stringValue() string {
 		return v.m["0"]
 	}
 	return v.str
+}
+
+// size is how many bytes the value holds.
+func (v *variable) size() int {
+	n := len(v.str)
+	for _, s := range v.list {
+		n += len(s)
+	}
+	for k, s := range v.m {
+		n += len(k) + len(s)
+	}
+	return n
 }

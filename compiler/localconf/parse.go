@@ -133,6 +133,11 @@ func (ev *evaluator) finish(opts Options) {
 	if d := ev.vars["DEST"]; d != nil && d.known && d.str != "" {
 		cfg.Dest = d.str // DEST after localrc: where DevStack keeps everything else
 	}
+	ev.afterLocalrc()
+	// stack.sh runs disable_negated_services right after stackrc.
+	if len(cfg.Localrc) > 0 && !ev.limitHit {
+		ev.runFunc(cfg.Localrc[len(cfg.Localrc)-1].Range, devstackFunctions()["disable_negated_services"], nil)
+	}
 	if list, known := ev.services(); known {
 		cfg.Services.Enabled, cfg.Services.EnabledKnown = list, true
 	}
