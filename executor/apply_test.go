@@ -1,6 +1,7 @@
 package executor
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -479,5 +480,35 @@ func TestCloneProgressOnlyWhenAsked(t *testing.T) {
 				t.Errorf("%s, CloneProgress %v: %d progress lines", c.Name(), want, lines)
 			}
 		}
+	}
+}
+
+// TestApplyMergeUndefinedFileSkipsGroup: a [[post-config|$X]] with $X
+// undefined makes DevStack warn and merge no more files of the group; the
+// stack goes on.
+func TestApplyMergeUndefinedFileSkipsGroup(t *testing.T) {
+	e := newEnv(t, false)
+	p := e.plan()
+	for i, s := range p.Steps {
+		if s.Kind == plan.KindMerge {
+			undef := s
+			undef.ID, undef.File = "stack:merge:post-config:$STACKPLAN_UNDEFINED", "$STACKPLAN_UNDEFINED"
+			p.Steps = slices.Insert(p.Steps, i, undef)
+			break
+		}
+	}
+	res, err := Apply(context.Background(), p, e.opts(), &recHooks{})
+	if err != nil {
+		t.Fatalf("apply stopped: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(e.dest, "etc", "x.conf")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the later file of the group was merged (stat: %v); DevStack skips it", err)
+	}
+	all, err := os.ReadFile(res.LogFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(all, []byte("unknown config file specification: $STACKPLAN_UNDEFINED is undefined")) {
+		t.Errorf("no warning in the apply log:\n%s", all)
 	}
 }

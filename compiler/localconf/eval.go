@@ -90,8 +90,8 @@ type evaluator struct {
 	cfg   *schema.Config
 	diags hcl.Diagnostics
 
-	vars    vars
-	funcs   map[string]*syntax.Stmt
+	vars      vars
+	funcs     map[string]*syntax.Stmt
 	args      []string // positional parameters
 	argsKnown bool     // false when a positional parameter is unknown
 	status    tri      // $?, the status of the last command
@@ -102,9 +102,11 @@ type evaluator struct {
 	// elemSetAt is where each associative array element, "NAME[key]",
 	// was last set: GITREPO[name] set after enable_plugin is what is cloned.
 	elemSetAt map[string]hcl.Range
-	exp     expansion
-	envRead map[string]bool
-	expCfg  *expand.Config
+	// unescaped marks the replacements assocKeys has prepared.
+	unescaped map[*syntax.ParamExp]bool
+	exp       expansion
+	envRead   map[string]bool
+	expCfg    *expand.Config
 
 	conds      []hcl.Range // the unknown conditions we are inside, innermost last
 	subshell   int         // >0 inside a subshell, pipeline or background job
@@ -127,7 +129,8 @@ func newEvaluator(src string, loc locator, cfg *schema.Config) *evaluator {
 		funcs:     map[string]*syntax.Stmt{},
 		argsKnown: true,
 		elemSetAt: map[string]hcl.Range{},
-		envRead: map[string]bool{},
+		unescaped: map[*syntax.ParamExp]bool{},
+		envRead:   map[string]bool{},
 	}
 	ev.expCfg = &expand.Config{
 		Env: shellEnv{ev},
@@ -455,7 +458,8 @@ func (ev *evaluator) unknownCase(c *syntax.CaseClause, cond hcl.Range) (tri, flo
 // not known at plan time.
 func (ev *evaluator) match(word string, p *syntax.Word) (matched, ok bool) {
 	ev.exp = expansion{}
-	pat, err := expand.Pattern(ev.expCfg, p)
+	ev.assocKeys(p)
+	pat, err := ev.guard(func() (string, error) { return expand.Pattern(ev.expCfg, p) })
 	if err != nil || ev.exp.tainted {
 		return false, false
 	}
@@ -583,7 +587,12 @@ func (ev *evaluator) arith(x syntax.ArithmExpr) (int, bool) {
 		ev.limit(x, fmt.Sprintf("arithmetic nested deeper than %d levels", maxArithDepth))
 		return 0, false
 	}
-	n, err := expand.Arithm(ev.expCfg, x)
+	var n int
+	_, err := ev.guard(func() (string, error) {
+		var err error
+		n, err = expand.Arithm(ev.expCfg, x)
+		return "", err
+	})
 	if err != nil || ev.exp.tainted {
 		return 0, false
 	}
@@ -653,7 +662,8 @@ func (ev *evaluator) literal(w *syntax.Word) (string, bool) {
 		ev.exp.taint("its expansion is too large to evaluate")
 		return "", false
 	}
-	s, err := expand.Literal(ev.expCfg, w)
+	ev.assocKeys(w)
+	s, err := ev.guard(func() (string, error) { return expand.Literal(ev.expCfg, w) })
 	if err != nil {
 		ev.exp.taint(err.Error())
 		return "", false
@@ -681,7 +691,13 @@ func (ev *evaluator) fields(w *syntax.Word) ([]string, bool) {
 		ev.exp.taint("its expansion is too large to evaluate")
 		return nil, false
 	}
-	f, err := expand.Fields(ev.expCfg, w)
+	ev.assocKeys(w)
+	var f []string
+	_, err := ev.guard(func() (string, error) {
+		var err error
+		f, err = expand.Fields(ev.expCfg, w)
+		return "", err
+	})
 	if err != nil {
 		ev.exp.taint(err.Error())
 		return nil, false
@@ -750,4 +766,61 @@ func (ev *evaluator) estimate(w *syntax.Word, depth int) int {
 		}
 	}
 	return total
+}
+
+// assocKeys prepares a word for the expander where it differs from bash:
+//   - the index of ${NAME[key]} for an associative array becomes the key
+//     as written: the parser cannot know NAME's kind and reads "os-vif" as
+//     arithmetic, which the expander does not take for a key;
+//   - in the replacement of ${X//pattern/replacement}, bash removes the
+//     backslash of \/ and the like, which the expander keeps.
+func (ev *evaluator) assocKeys(w *syntax.Word) {
+	syntax.Walk(w, func(n syntax.Node) bool {
+		pe, ok := n.(*syntax.ParamExp)
+		if !ok || pe.Param == nil {
+			return true
+		}
+		if pe.Repl != nil && pe.Repl.With != nil && !ev.unescaped[pe] {
+			ev.unescaped[pe] = true // once: the word may be expanded again
+			for _, part := range pe.Repl.With.Parts {
+				if lit, ok := part.(*syntax.Lit); ok && strings.Contains(lit.Value, "\\") {
+					lit.Value = unescape(lit.Value)
+				}
+			}
+		}
+		if pe.Index == nil {
+			return true
+		}
+		if _, isWord := pe.Index.(*syntax.Word); isWord {
+			return true
+		}
+		if v := ev.vars[pe.Param.Value]; v != nil && v.kind == expand.Associative {
+			pe.Index = &syntax.Word{Parts: []syntax.WordPart{&syntax.Lit{Value: ev.text(pe.Index), ValuePos: pe.Index.Pos(), ValueEnd: pe.Index.End()}}}
+		}
+		return true
+	})
+}
+
+// guard runs one expansion and turns a panic of the expander on input it
+// does not expect into an unknown value: plan time must never crash.
+func (ev *evaluator) guard(expand func() (string, error)) (s string, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			s, err = "", fmt.Errorf("the expander cannot evaluate it: %v", r)
+		}
+	}()
+	return expand()
+}
+
+// unescape removes one level of backslash quoting, as bash's quote removal
+// does: \x becomes x.
+func unescape(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+1 < len(s) {
+			i++
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
 }

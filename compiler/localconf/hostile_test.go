@@ -95,7 +95,7 @@ func TestHostileRecursionAndLoops(t *testing.T) {
 			rules: []string{"limit@2:6"},
 		},
 		{
-			name:    "while true",
+			name: "while true",
 			// bash never leaves these loops; the evaluator stops at the
 			// iteration limit and says so.
 			src:     "while true; do W=1; done\nenable_plugin after u\n",
@@ -168,4 +168,34 @@ func TestHostileLargeFileMemory(t *testing.T) {
 		t.Errorf("diags %v", rules(diags))
 	}
 	t.Logf("%d MB input, %d MB allocated", len(src)>>20, alloc>>20)
+}
+
+// TestHostileGrowth checks the plan-time limits on values that grow
+// without bound and on arithmetic nesting: each is a limit diagnostic,
+// bounded in memory, and the evaluation stops there.
+func TestHostileGrowth(t *testing.T) {
+	for _, tc := range []struct{ name, src, rule string }{
+		{"doubling", "X=ab\n" + strings.Repeat("X=$X$X\n", 40), "limit@22:1"},
+		{"squaring", "X=" + strings.Repeat("x", 4000) + "\nY=${X//?/$X}\nenable_plugin a $Y\n", ""},
+		{"deep arithmetic", "(( " + strings.Repeat("(", 500) + "1" + strings.Repeat(")", 500) + " ))\n", "limit@2:4"},
+		{"c-style loop", "for (( i = 0; i < 100000000; i++ )); do :; done\n", "limit@2:1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			runtime.GC()
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			cfg, diags := Parse("local.conf", lrc(tc.src), Options{})
+			runtime.ReadMemStats(&after)
+			if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 1<<30 {
+				t.Errorf("allocated %d MB", alloc>>20)
+			}
+			got := strings.Join(rules(diags), " ")
+			if tc.rule != "" && !strings.Contains(got, tc.rule) {
+				t.Errorf("diagnostics %q, want %s", got, tc.rule)
+			}
+			if tc.name == "squaring" && (len(cfg.Plugins) != 1 || cfg.Plugins[0].URL.Known()) {
+				t.Errorf("the squared value must be unknown, not built: %v", plugs(cfg))
+			}
+		})
+	}
 }

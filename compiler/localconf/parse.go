@@ -260,7 +260,7 @@ func checkHeaders(doc *document, pos *srcpos.Table) hcl.Diagnostics {
 			diags = append(diags, schema.RuleUnknownSection.Diag(fmt.Sprintf("unknown [[local|...]] file %q", s.file), detail, rng))
 		case s.group != "local" && s.file == "":
 			diags = append(diags, schema.RuleMalformedHeader.Diag(fmt.Sprintf("[[%s|]] names no file", s.group),
-				"DevStack warns \"unknown config file specification\" and skips this and every later file of the group.", rng))
+				"DevStack's awk reads an empty file name here (it splits the header at blanks, so a blank after the bar ends the name), and the shell's word splitting drops the empty name: this section is skipped without a word; the later files of the group are still merged.", rng))
 		}
 		if s.isLocalrc() {
 			sawLocalrc = true

@@ -3,7 +3,6 @@ package localconf
 import (
 	"fmt"
 
-
 	"github.com/stackplan/stackplan/schema"
 )
 
