@@ -512,3 +512,17 @@ func TestApplyMergeUndefinedFileSkipsGroup(t *testing.T) {
 		t.Errorf("no warning in the apply log:\n%s", all)
 	}
 }
+
+// TestApplyStackrcVariables: a ref the plan evaluated from what stackrc
+// defines before localrc ($TARGET_BRANCH) means the same in apply's session.
+func TestApplyStackrcVariables(t *testing.T) {
+	e := newEnv(t, false)
+	// ${X:?} fails when X is unset, so the step fails without it.
+	e.localrc = strings.Replace(e.localrc, "/beta master\n", "/beta ${TARGET_BRANCH:?}\n", 1)
+	if !strings.Contains(e.localrc, "${TARGET_BRANCH:?}") {
+		t.Fatal("the localrc does not use $TARGET_BRANCH")
+	}
+	if _, err := Apply(context.Background(), e.plan(), e.opts(), &recHooks{}); err != nil {
+		t.Fatalf("apply: %v", err)
+	}
+}

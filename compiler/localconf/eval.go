@@ -102,6 +102,10 @@ type evaluator struct {
 	// elemSetAt is where each associative array element, "NAME[key]",
 	// was last set: GITREPO[name] set after enable_plugin is what is cloned.
 	elemSetAt map[string]hcl.Range
+	// curStmt is the statement being evaluated; aborted is set when it
+	// met a bash error that abandons the sourced localrc.
+	curStmt *syntax.Stmt
+	aborted bool
 	// unescaped marks the replacements assocKeys has prepared.
 	unescaped map[*syntax.ParamExp]bool
 	exp       expansion
@@ -268,7 +272,13 @@ func (ev *evaluator) stmt(s *syntax.Stmt) (tri, flow) {
 		ev.inSubshell(func() { ev.command(s.Cmd) })
 		return triTrue, flowNext
 	}
+	outer := ev.curStmt
+	ev.curStmt = s
 	st, fl := ev.command(s.Cmd)
+	ev.curStmt = outer
+	if ev.aborted {
+		return triUnknown, flowExit
+	}
 	if s.Negated {
 		st = st.not()
 	}
@@ -593,6 +603,7 @@ func (ev *evaluator) arith(x syntax.ArithmExpr) (int, bool) {
 		n, err = expand.Arithm(ev.expCfg, x)
 		return "", err
 	})
+	// An error in (( )), let or a for (( )) is only a failing status.
 	if err != nil || ev.exp.tainted {
 		return 0, false
 	}
@@ -664,6 +675,7 @@ func (ev *evaluator) literal(w *syntax.Word) (string, bool) {
 	}
 	ev.assocKeys(w)
 	s, err := ev.guard(func() (string, error) { return expand.Literal(ev.expCfg, w) })
+	ev.runtimeError(err)
 	if err != nil {
 		ev.exp.taint(err.Error())
 		return "", false
@@ -698,6 +710,7 @@ func (ev *evaluator) fields(w *syntax.Word) ([]string, bool) {
 		f, err = expand.Fields(ev.expCfg, w)
 		return "", err
 	})
+	ev.runtimeError(err)
 	if err != nil {
 		ev.exp.taint(err.Error())
 		return nil, false
@@ -823,4 +836,19 @@ func unescape(s string) string {
 		b.WriteByte(s[i])
 	}
 	return b.String()
+}
+
+// runtimeError stops the evaluation at the errors bash itself stops at: an
+// arithmetic error in a word's $(( )) abandons the command and, bash being
+// non-interactive, the sourced localrc with it (and the rest of stackrc).
+func (ev *evaluator) runtimeError(err error) {
+	if err == nil || ev.exp.tainted || ev.aborted || ev.curStmt == nil {
+		return
+	}
+	if msg := err.Error(); msg == "division by zero" || msg == "exponent less than 0" {
+		ev.aborted = true
+		ev.diag(schema.RuleBashSyntax.Diag("bash error: "+msg,
+			"bash abandons the rest of localrc (and of stackrc, which sources it) at an arithmetic error; DevStack goes on without what follows.",
+			ev.rangeOf(ev.curStmt)))
+	}
 }
