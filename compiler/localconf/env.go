@@ -71,7 +71,11 @@ func (e shellEnv) Get(name string) expand.Variable {
 		ev.exp.taint(v.why)
 		return expand.Variable{Set: true, Kind: expand.String}
 	}
-	return expand.Variable{Set: true, Exported: v.exported, Kind: v.kind, Str: v.str, List: v.list, Map: v.m}
+	list := v.list
+	if v.kind == expand.Indexed && list == nil {
+		list = []string{} // "${ARR[@]}" of an empty array is no field, as "$@"
+	}
+	return expand.Variable{Set: true, Exported: v.exported, Kind: v.kind, Str: v.str, List: list, Map: v.m}
 }
 
 func (e shellEnv) Each(fn func(string, expand.Variable) bool) {
@@ -103,7 +107,9 @@ func (ev *evaluator) special(name string) (expand.Variable, bool) {
 		if name == "#" {
 			return expand.Variable{Set: true, Kind: expand.String, Str: strconv.Itoa(len(ev.args))}, true
 		}
-		return expand.Variable{Set: true, Kind: expand.Indexed, List: ev.args}, true
+		// Never a nil list: the expander reads nil as "not a list" and
+		// makes "$@" one empty field instead of none.
+		return expand.Variable{Set: true, Kind: expand.Indexed, List: append([]string{}, ev.args...)}, true
 	case "?", "$", "!", "-", "0", "PPID", "RANDOM", "SECONDS", "LINENO", "BASHPID", "EPOCHSECONDS", "EPOCHREALTIME", "SRANDOM":
 		ev.exp.taint("$" + name + " is known only when the shell runs")
 		return expand.Variable{Set: true, Kind: expand.String}, true

@@ -510,15 +510,24 @@ func (ev *evaluator) forClause(c *syntax.ForClause) (tri, flow) {
 	for _, item := range items {
 		ev.setVar(iter.Name.Value, knownString(item))
 		var fl flow
-		st, fl = ev.stmts(c.Do)
-		switch fl {
-		case flowBreak:
-			return st, flowNext
-		case flowReturn, flowExit:
-			return st, fl
+		if st, fl = ev.stmts(c.Do); loopEnds(fl) {
+			return st, afterLoop(fl)
 		}
 	}
 	return st, flowNext
+}
+
+// loopEnds tells whether a loop stops after its body left with fl; a
+// continue, like the end of the body, goes on to the next iteration.
+func loopEnds(fl flow) bool { return fl == flowBreak || fl == flowReturn || fl == flowExit }
+
+// afterLoop is how control leaves a loop its body ended with fl: a break
+// ends only the loop.
+func afterLoop(fl flow) flow {
+	if fl == flowBreak {
+		return flowNext
+	}
+	return fl
 }
 
 func (ev *evaluator) whileClause(c *syntax.WhileClause) (tri, flow) {
@@ -540,12 +549,8 @@ func (ev *evaluator) whileClause(c *syntax.WhileClause) (tri, flow) {
 			ev.fork(ev.rangeOfPos(c.WhilePos, c.DoPos), func() {}, func() { ev.stmts(c.Do) })
 			return triUnknown, flowNext
 		}
-		st, fl = ev.stmts(c.Do)
-		switch fl {
-		case flowBreak:
-			return st, flowNext
-		case flowReturn, flowExit:
-			return st, fl
+		if st, fl = ev.stmts(c.Do); loopEnds(fl) {
+			return st, afterLoop(fl)
 		}
 	}
 	ev.limit(c, fmt.Sprintf("a loop runs more than %d times", maxLoopItems))
@@ -574,12 +579,8 @@ func (ev *evaluator) arithFor(c *syntax.ForClause, loop *syntax.CStyleLoop) (tri
 			}
 		}
 		var fl flow
-		st, fl = ev.stmts(c.Do)
-		switch fl {
-		case flowBreak:
-			return st, flowNext
-		case flowReturn, flowExit:
-			return st, fl
+		if st, fl = ev.stmts(c.Do); loopEnds(fl) {
+			return st, afterLoop(fl)
 		}
 		if loop.Post != nil {
 			ev.arith(loop.Post)

@@ -46,9 +46,11 @@ func (g *progGen) line(indent int, s string) {
 	g.b.WriteString("\n")
 }
 
-// quote quotes a literal word so bash reads it back unchanged.
+// quote quotes a literal word so bash reads it back unchanged. A word
+// starting with "-" is quoted too: inside [[ ]] the parser would take it
+// for an operator where bash does not (see README).
 func quote(s string) string {
-	if s != "" && !strings.ContainsAny(s, " *?[]'\"$\\|&;<>(){}#~`!") {
+	if s != "" && s[0] != '-' && !strings.ContainsAny(s, " *?[]'\"$\\|&;<>(){}#~`!") {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
@@ -121,7 +123,8 @@ func (g *progGen) cond() string {
 	case 7:
 		return "(( " + g.arith() + " ))"
 	case 8:
-		return "! " + g.cond()
+		// Not "! ! x": bash accepts it, the parser does not (see README).
+		return "! " + strings.TrimPrefix(g.cond(), "! ")
 	case 9:
 		return g.cond() + " && " + g.cond()
 	case 10:

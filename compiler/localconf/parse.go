@@ -78,8 +78,8 @@ func ParseFragments(frags []Fragment, opts Options) (*schema.Config, hcl.Diagnos
 	ev := newEvaluator(text.String(), loc, cfg)
 	ev.seed(opts)
 	ev.run()
-	diags = append(diags, ev.diags...)
 	ev.finish(opts)
+	diags = append(diags, ev.diags...)
 	return cfg, diags
 }
 
