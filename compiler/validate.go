@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path"
 	"slices"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -81,6 +82,11 @@ func validateName(p schema.Plugin) hcl.Diagnostics {
 		return hcl.Diagnostics{schema.RuleEmptyName.Diag("enable_plugin without a plugin name", detail, subject(p.Name, p.Range))}
 	case !p.Name.Known():
 		return hcl.Diagnostics{unknownDiag(schema.RuleUnknownValue, "plugin name", p.Name)}
+	}
+	if name := p.Name.String(); strings.ContainsAny(name, "*?[") && !strings.ContainsAny(p.Name.Text, `'"\`) {
+		return hcl.Diagnostics{schema.RuleInvalidName.Diag(fmt.Sprintf("plugin name %s is a glob", p.Name.Text),
+			"Unquoted, bash expands it against the files of the directory stack.sh runs in (DevStack's checkout): which plugin this is, or whether it is several, depends on those files. Write the plugin's name.",
+			p.Name.Range)}
 	}
 	if err := schema.CheckName(p.Name.String()); err != nil {
 		return hcl.Diagnostics{schema.RuleInvalidName.Diag(err.Error(),

@@ -37,6 +37,10 @@ type applier struct {
 	curStep string
 	curMu   sync.Mutex
 	pending map[string][]byte
+	// skipGroup marks the meta-section groups whose merging stopped at a
+	// file name that expanded to nothing, as DevStack's merge_config_group
+	// warns and breaks out of the group's loop.
+	skipGroup map[string]bool
 }
 
 // Apply carries out p (devstack-plugins.md §4, §5): the clone stage, then
@@ -767,8 +771,17 @@ func (a *applier) merge(ctx context.Context, sess *session, s plan.Step) (int, s
 	if err != nil {
 		return -1, "", fmt.Errorf("%s: %w", where, err)
 	}
+	if a.skipGroup[s.Group] {
+		a.logf("%s: skipped: an earlier [[%s|...]] file name was undefined, and DevStack merges no more files of that group", s.ID, s.Group)
+		return 0, "", nil
+	}
 	if target == "" {
-		return -1, "", fmt.Errorf("%s: unknown config file specification: %s is undefined (DevStack would warn and skip the rest of the %s group)", where, s.File, s.Group)
+		if a.skipGroup == nil {
+			a.skipGroup = map[string]bool{}
+		}
+		a.skipGroup[s.Group] = true
+		a.logf("%s: warning: unknown config file specification: %s is undefined; as DevStack does, this and the later files of the %s group are not merged", where, s.File, s.Group)
+		return 0, "", nil
 	}
 	if !filepath.IsAbs(target) {
 		pwd, err := sess.vars(ctx, []string{"PWD"})

@@ -1,6 +1,7 @@
 package executor
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -479,5 +480,49 @@ func TestCloneProgressOnlyWhenAsked(t *testing.T) {
 				t.Errorf("%s, CloneProgress %v: %d progress lines", c.Name(), want, lines)
 			}
 		}
+	}
+}
+
+// TestApplyMergeUndefinedFileSkipsGroup: a [[post-config|$X]] with $X
+// undefined makes DevStack warn and merge no more files of the group; the
+// stack goes on.
+func TestApplyMergeUndefinedFileSkipsGroup(t *testing.T) {
+	e := newEnv(t, false)
+	p := e.plan()
+	for i, s := range p.Steps {
+		if s.Kind == plan.KindMerge {
+			undef := s
+			undef.ID, undef.File = "stack:merge:post-config:$STACKPLAN_UNDEFINED", "$STACKPLAN_UNDEFINED"
+			p.Steps = slices.Insert(p.Steps, i, undef)
+			break
+		}
+	}
+	res, err := Apply(context.Background(), p, e.opts(), &recHooks{})
+	if err != nil {
+		t.Fatalf("apply stopped: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(e.dest, "etc", "x.conf")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the later file of the group was merged (stat: %v); DevStack skips it", err)
+	}
+	all, err := os.ReadFile(res.LogFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(all, []byte("unknown config file specification: $STACKPLAN_UNDEFINED is undefined")) {
+		t.Errorf("no warning in the apply log:\n%s", all)
+	}
+}
+
+// TestApplyStackrcVariables: a ref the plan evaluated from what stackrc
+// defines before localrc ($TARGET_BRANCH) means the same in apply's session.
+func TestApplyStackrcVariables(t *testing.T) {
+	e := newEnv(t, false)
+	// ${X:?} fails when X is unset, so the step fails without it.
+	e.localrc = strings.Replace(e.localrc, "/beta master\n", "/beta ${TARGET_BRANCH:?}\n", 1)
+	if !strings.Contains(e.localrc, "${TARGET_BRANCH:?}") {
+		t.Fatal("the localrc does not use $TARGET_BRANCH")
+	}
+	if _, err := Apply(context.Background(), e.plan(), e.opts(), &recHooks{}); err != nil {
+		t.Fatalf("apply: %v", err)
 	}
 }

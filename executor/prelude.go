@@ -68,6 +68,21 @@ function define_plugin { :; }
 function plugin_requires { :; }
 `
 
+// stackrcBeforeLocalrc is what stackrc defines before it sources localrc
+// (besides DEST and ENABLED_SERVICES), as the plan evaluated it: a ref
+// such as $TARGET_BRANCH must mean the same at apply.
+const stackrcBeforeLocalrc = `TARGET_BRANCH=master
+TRAILING_TARGET_BRANCH=master
+BRANCHLESS_TARGET_BRANCH=master
+DATA_DIR=$DEST/data
+SERVICE_DIR=$DEST/status
+SUBUNIT_OUTPUT=$DEST/devstack.subunit
+REGION_NAME=${REGION_NAME:-RegionOne}
+KEYSTONE_REGION_NAME=${KEYSTONE_REGION_NAME:-$REGION_NAME}
+ENABLE_HTTPD_MOD_WSGI_SERVICES=True
+NOVA_ENABLED_APIS=osapi_compute,metadata
+`
+
 // prelude is sourced at the top level of every session before the plan's
 // steps: the helpers above, DEST,
 // the service list as stackrc seeds it, and an enable_plugin that records
@@ -78,6 +93,7 @@ func prelude(dest string, dirs map[string]string) string {
 	b.WriteString("# stackplan prelude\n")
 	b.WriteString(helpers)
 	b.WriteString("DEST=" + shq(dest) + "\n")
+	b.WriteString(stackrcBeforeLocalrc)
 	b.WriteString("[[ -v ENABLED_SERVICES ]] || ENABLED_SERVICES=" + defaultServices + "\n")
 	b.WriteString("DEVSTACK_PLUGINS=''\n")
 	b.WriteString("declare -gA GITREPO GITBRANCH GITDIR __sp_plan_dir\n")

@@ -77,6 +77,8 @@ var (
 	RuleRefNotFound        = register("ref-not-found", sevError, "a plugin ref its remote does not have (plan --online)")
 	RuleRemoteUnreachable  = register("remote-unreachable", sevWarning, "a plugin remote that could not be asked for its refs (plan --online)")
 	RuleStaleCheckout      = register("stale-checkout", sevWarning, "an existing checkout that DevStack would use as it is although it differs from the config, or that RECLONE would meet with local work")
+	RuleLibraryPlugin      = register("library-plugin", sevWarning, "a plugin named like a library stackrc registers: DevStack clones stackrc's repository and branch instead")
+	RuleStackrcDies        = register("stackrc-dies", sevError, "a localrc setting that makes stackrc stop DevStack right after localrc (WSGI_MODE other than uwsgi)")
 	RuleDisabledReenabled  = register("disabled-service-reenabled", sevError, "ENABLED_SERVICES edited directly to bring back a disabled service: DevStack dies")
 
 	// Plugins.

@@ -2,6 +2,10 @@ package localconf
 
 import (
 	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -112,21 +116,15 @@ func (ev *evaluator) call(c *syntax.CallExpr) (tri, flow) {
 	case "enable_plugin":
 		ev.enablePlugin(args, rng, c)
 		return triTrue, flowNext
-	case "enable_service":
-		return ev.enableService(args, rng), flowNext
-	case "disable_service":
-		return ev.disableService(args), flowNext
-	case "disable_all_services":
-		ev.setVar("ENABLED_SERVICES", knownString(""))
+	case "set":
+		ev.setBuiltin(args)
 		return triTrue, flowNext
-	case "disable_negated_services":
-		ev.updateServices(func(list []string) []string { return negate(list) })
+	case "type":
+		return ev.typeBuiltin(args), flowNext
+	case "warn":
+		ev.warn(args)
 		return triTrue, flowNext
-	case "is_service_enabled":
-		return ev.isServiceEnabled(args), flowNext
-	case "is_plugin_enabled":
-		return ev.isPluginEnabled(args), flowNext
-	case "define_plugin", "plugin_requires", "true", ":", "echo", "printf", "cd", "pushd", "popd", "set", "shopt", "umask", "trap", "warn", "sleep", "mkdir", "touch":
+	case "define_plugin", "plugin_requires", "true", ":", "echo", "printf", "cd", "pushd", "popd", "shopt", "umask", "trap", "sleep", "mkdir", "touch":
 		if name == "printf" {
 			ev.readsInto(args, "-v")
 		}
@@ -163,7 +161,7 @@ func (ev *evaluator) call(c *syntax.CallExpr) (tri, flow) {
 	case "exit", "die":
 		return triUnknown, flowExit
 	case "return":
-		return triUnknown, flowReturn
+		return ev.returnStatus(args), flowReturn
 	case "break":
 		return triTrue, flowBreak
 	case "continue":
@@ -171,6 +169,82 @@ func (ev *evaluator) call(c *syntax.CallExpr) (tri, flow) {
 	}
 	ev.checkMisspelt(name, c.Args[0])
 	return triUnknown, flowNext
+}
+
+// setBuiltin follows "set -- ARGS" and "set ARGS", which replace the
+// positional parameters; options are ignored.
+func (ev *evaluator) setBuiltin(args []arg) {
+	switch {
+	case len(args) == 0:
+		return
+	case args[0].val == "--":
+		args = args[1:]
+	case strings.HasPrefix(args[0].val, "-") || strings.HasPrefix(args[0].val, "+"):
+		return
+	}
+	ev.args, ev.argsKnown = nil, true
+	for _, a := range args {
+		ev.args = append(ev.args, a.val)
+		ev.argsKnown = ev.argsKnown && a.known
+	}
+}
+
+// typeBuiltin answers "type NAME" for functions and builtins. Any other
+// name is taken as no command: localrc files ask type about functions
+// (DevStack's is_service_enabled asks for is_NAME_enabled).
+func (ev *evaluator) typeBuiltin(args []arg) tri {
+	st := triFalse
+	for _, a := range args {
+		switch {
+		case !a.known:
+			return triUnknown
+		case strings.HasPrefix(a.val, "-"):
+			continue
+		}
+		_, isFunc := ev.funcs[a.val]
+		if !isFunc && !slices.Contains(builtins, a.val) {
+			return triFalse
+		}
+		st = triTrue
+	}
+	return st
+}
+
+var builtins = []string{"enable_plugin", "set", "type", "warn", "echo", "printf", "true", "false", "test", "[", "unset", "read", "shift", "source", ".", "eval", "exit", "return", "break", "continue", "local", "declare", "typeset", "export", "readonly", "cd", ":", "let"}
+
+// returnStatus is the status "return [N]" gives.
+func (ev *evaluator) returnStatus(args []arg) tri {
+	if len(args) == 0 {
+		return ev.status
+	}
+	if !args[0].known {
+		return triUnknown
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(args[0].val))
+	if err != nil {
+		return triFalse // bash: "numeric argument required", status 2
+	}
+	return triOf(n%256 == 0)
+}
+
+// warn is DevStack's warn: inside DevStack's own functions it is how
+// enable_service reports a service disabled before.
+func (ev *evaluator) warn(args []arg) {
+	if len(args) < 2 || !args[1].known || ev.devstackAt == nil {
+		return
+	}
+	if svc, ok := strings.CutPrefix(args[1].val, "Attempt to enable_service "); ok {
+		svc = strings.TrimSuffix(svc, " when it has been disabled")
+		at := *ev.devstackAt
+		for _, a := range ev.devstackArgs {
+			if a.known && slices.Contains(strings.Fields(a.val), svc) {
+				at = a.rng
+			}
+		}
+		ev.diag(schema.RuleDisabledThenEnable.Diag(
+			fmt.Sprintf("enable_service %s after disable_service %s", svc, svc),
+			"DevStack warns \"Attempt to enable_service "+svc+" when it has been disabled\" and leaves it disabled.", at))
+	}
 }
 
 // reportVanished warns about enable_plugin arguments that expanded to no
@@ -195,7 +269,7 @@ func firstText(args []arg) string {
 // devstackFunctions are the DevStack functions a localrc calls; a command
 // close to one of them is most likely a typo that bash would only answer
 // with "command not found" while DevStack goes on.
-var devstackFunctions = []string{
+var devstackCommandNames = []string{
 	"enable_plugin", "enable_service", "disable_service", "disable_all_services",
 	"disable_negated_services", "is_service_enabled", "is_plugin_enabled",
 	"define_plugin", "plugin_requires",
@@ -205,7 +279,7 @@ func (ev *evaluator) checkMisspelt(name string, w *syntax.Word) {
 	if !strings.Contains(name, "_") {
 		return
 	}
-	if s := suggest.Closest(name, devstackFunctions); s != "" {
+	if s := suggest.Closest(name, devstackCommandNames); s != "" {
 		ev.diag(schema.RuleUnknownCommand.Diag(
 			fmt.Sprintf("unknown command %q; did you mean %q?", name, s),
 			fmt.Sprintf("DevStack does not stop on an unknown command: bash prints \"command not found\" and the run goes on without this %s.", s),
@@ -215,14 +289,29 @@ func (ev *evaluator) checkMisspelt(name string, w *syntax.Word) {
 
 // callFunc runs a function defined in localrc with its arguments.
 func (ev *evaluator) callFunc(c *syntax.CallExpr, body *syntax.Stmt, args []arg) (tri, flow) {
+	return ev.runFunc(ev.rangeOf(c), body, args)
+}
+
+// runFunc runs a function body called at rng with its arguments.
+func (ev *evaluator) runFunc(rng hcl.Range, body *syntax.Stmt, args []arg) (tri, flow) {
 	if ev.callDepth >= maxCallDepth {
-		ev.limit(c, fmt.Sprintf("function calls nested deeper than %d", maxCallDepth))
+		ev.limitAt(rng, fmt.Sprintf("function calls nested deeper than %d", maxCallDepth))
 		return triUnknown, flowExit
 	}
-	saved := ev.args
-	ev.args = nil
+	saved, savedKnown := ev.args, ev.argsKnown
+	ev.args, ev.argsKnown = nil, true
 	for _, a := range args {
 		ev.args = append(ev.args, a.val)
+		ev.argsKnown = ev.argsKnown && a.known
+	}
+	// Findings inside DevStack's functions point at the localrc line that
+	// called them; inside the localrc's own functions, at themselves.
+	savedAt := ev.devstackAt
+	switch {
+	case !isDevstackFunc(body):
+		ev.devstackAt = nil
+	case savedAt == nil:
+		ev.devstackAt, ev.devstackArgs = &rng, args
 	}
 	ev.callDepth++
 	ev.localSaves = append(ev.localSaves, map[string]*variable{})
@@ -236,7 +325,10 @@ func (ev *evaluator) callFunc(c *syntax.CallExpr, body *syntax.Stmt, args []arg)
 	}
 	ev.localSaves = ev.localSaves[:len(ev.localSaves)-1]
 	ev.callDepth--
-	ev.args = saved
+	ev.args, ev.argsKnown = saved, savedKnown
+	if ev.devstackAt = savedAt; savedAt == nil {
+		ev.devstackArgs = nil
+	}
 	if fl == flowReturn {
 		fl = flowNext
 	}
@@ -298,27 +390,53 @@ func (ev *evaluator) unset(args []arg) {
 
 // decl handles export, declare, typeset, local and readonly.
 func (ev *evaluator) decl(c *syntax.DeclClause) tri {
-	local := c.Variant.Value == "local"
+	variant := c.Variant.Value
+	inFunc := len(ev.localSaves) > 0
+	if variant == "local" && !inFunc {
+		// bash: "local: can only be used in a function"; nothing is set.
+		return triFalse
+	}
+	global, assoc, indexed := false, false, false
 	st := triTrue
 	for _, as := range c.Args {
-		if as.Name == nil { // an option such as -x, or a name computed at run time
+		if as.Name == nil { // an option such as -A, or a name computed at run time
+			if flags, known := ev.literal(as.Value); known && strings.HasPrefix(flags, "-") {
+				global = global || strings.Contains(flags, "g")
+				assoc = assoc || strings.Contains(flags, "A")
+				indexed = indexed || strings.Contains(flags, "a")
+			}
 			continue
 		}
-		if local && len(ev.localSaves) > 0 {
+		name := as.Name.Value
+		// declare and typeset inside a function are local, as local is,
+		// unless -g.
+		if inFunc && (variant == "local" || (variant == "declare" || variant == "typeset") && !global) {
 			frame := ev.localSaves[len(ev.localSaves)-1]
-			if _, saved := frame[as.Name.Value]; !saved {
-				frame[as.Name.Value] = ev.vars[as.Name.Value]
+			if _, saved := frame[name]; !saved {
+				frame[name] = ev.vars[name]
+				if !as.Naked || assoc || indexed {
+					delete(ev.vars, name) // a new local starts empty
+				}
+			}
+		}
+		if assoc || indexed {
+			if v := ev.vars[name]; v == nil || v.kind == expand.String && v.str == "" {
+				kind := expand.Indexed
+				if assoc {
+					kind = expand.Associative
+				}
+				ev.vars[name] = &variable{kind: kind, known: true, m: map[string]string{}}
 			}
 		}
 		if as.Naked {
-			if v := ev.vars[as.Name.Value]; v != nil && c.Variant.Value == "export" {
+			if v := ev.vars[name]; v != nil && variant == "export" {
 				nv := *v
 				nv.exported = true
-				ev.vars[as.Name.Value] = &nv
+				ev.vars[name] = &nv
 			}
 			continue
 		}
-		if !ev.assign(as, c.Variant.Value == "export") {
+		if !ev.assign(as, variant == "export") {
 			st = triUnknown
 		}
 	}
@@ -358,6 +476,10 @@ func (ev *evaluator) assign(as *syntax.Assign, export bool) bool {
 			nv.why = "$" + name + " depends on a value known only when localrc is sourced"
 		}
 	}
+	if nv.known && nv.size() > maxValueLen {
+		ev.limit(as, fmt.Sprintf("$%s grows beyond %d bytes", name, maxValueLen))
+		nv = unknownString(fmt.Sprintf("$%s grew beyond %d bytes; stackplan stops following its value", name, maxValueLen))
+	}
 	nv.exported = export || old != nil && old.exported
 	nv.secret = schema.IsSecretName(name) || ev.exp.secret || as.Append && old != nil && old.secret
 	ev.vars[name] = nv
@@ -373,7 +495,7 @@ func (ev *evaluator) assign(as *syntax.Assign, export bool) bool {
 		value = schema.UnknownString(text, valueRange)
 	}
 	value.Secret = nv.secret
-	if ev.subshell == 0 {
+	if ev.subshell == 0 && ev.devstackAt == nil {
 		ev.cfg.Assignments = append(ev.cfg.Assignments, schema.Assignment{
 			Name: name, Value: value, Append: as.Append, Conditional: len(ev.conds) > 0, Range: rng,
 		})
@@ -412,18 +534,19 @@ func (ev *evaluator) arrayValue(as *syntax.Assign, old *variable) *variable {
 }
 
 func (ev *evaluator) elementValue(as *syntax.Assign, old *variable) *variable {
+	if old != nil && old.kind == expand.Associative {
+		return ev.assocElement(as, old)
+	}
 	nv := &variable{kind: expand.Indexed, known: old == nil || old.known}
 	if old != nil {
 		nv.list = append(nv.list, old.list...)
-	}
-	idx := -1
-	if w, ok := as.Index.(*syntax.Word); ok {
-		if s, known := ev.literal(w); known {
-			fmt.Sscan(s, &idx)
+		if old.kind == expand.String {
+			nv.list = []string{old.str}
 		}
 	}
+	idx, idxKnown := ev.arith(as.Index)
 	val, known := ev.literal(as.Value)
-	if idx < 0 || idx > maxLoopItems || !known {
+	if idx < 0 || idx > maxLoopItems || !known || !idxKnown {
 		nv.known, nv.why = false, "$"+as.Name.Value+" has an element known only at run time"
 		return nv
 	}
@@ -434,6 +557,29 @@ func (ev *evaluator) elementValue(as *syntax.Assign, old *variable) *variable {
 		val = nv.list[idx] + val
 	}
 	nv.list[idx] = val
+	return nv
+}
+
+// assocElement sets one element of an associative array, M[key]=value.
+// The key is the index as written: bash does not read it as arithmetic.
+func (ev *evaluator) assocElement(as *syntax.Assign, old *variable) *variable {
+	key, keyKnown := ev.text(as.Index), true
+	if w, ok := as.Index.(*syntax.Word); ok {
+		key, keyKnown = ev.literal(w)
+	}
+	val, known := ev.literal(as.Value)
+	nv := &variable{kind: expand.Associative, known: old.known, m: maps.Clone(old.m)}
+	if nv.m == nil {
+		nv.m = map[string]string{}
+	}
+	if !keyKnown || !known || !nv.known {
+		return &variable{kind: expand.Associative, why: "$" + as.Name.Value + " has an element known only at run time"}
+	}
+	if as.Append {
+		val = nv.m[key] + val
+	}
+	nv.m[key] = val
+	ev.elemSetAt[as.Name.Value+"["+key+"]"] = ev.rangeOf(as)
 	return nv
 }
 
@@ -576,6 +722,9 @@ func (ev *evaluator) test(x syntax.TestExpr) tri {
 		if !k1 {
 			return triUnknown
 		}
+		if e.Op == syntax.TsReMatch {
+			return ev.regexMatch(xs, yw)
+		}
 		if e.Op == syntax.TsMatch || e.Op == syntax.TsMatchShort || e.Op == syntax.TsNoMatch {
 			return binaryTest(e.Op.String(), xs, "", func() (bool, bool) { return ev.match(xs, yw) })
 		}
@@ -586,4 +735,32 @@ func (ev *evaluator) test(x syntax.TestExpr) tri {
 		return binaryTest(e.Op.String(), xs, ys, nil)
 	}
 	return triUnknown
+}
+
+// regexMatch is [[ X =~ RE ]]: quoted parts of RE match literally, and
+// BASH_REMATCH receives the match and its groups (empty when none).
+func (ev *evaluator) regexMatch(x string, re *syntax.Word) tri {
+	var expr strings.Builder
+	known := true
+	for _, part := range re.Parts {
+		s, ok := ev.literal(&syntax.Word{Parts: []syntax.WordPart{part}})
+		known = known && ok
+		switch part.(type) {
+		case *syntax.SglQuoted, *syntax.DblQuoted:
+			s = regexp.QuoteMeta(s)
+		}
+		expr.WriteString(s)
+	}
+	if !known {
+		ev.setVar("BASH_REMATCH", unknownString("BASH_REMATCH holds a match known only when localrc is sourced"))
+		return triUnknown
+	}
+	// bash uses POSIX extended regular expressions, leftmost-longest.
+	rx, err := regexp.CompilePOSIX(expr.String())
+	if err != nil {
+		return triFalse // bash: status 2, BASH_REMATCH unchanged
+	}
+	m := rx.FindStringSubmatch(x)
+	ev.setVar("BASH_REMATCH", &variable{kind: expand.Indexed, known: true, list: m})
+	return triOf(m != nil)
 }

@@ -2,10 +2,11 @@ package localconf
 
 import (
 	"fmt"
+	"maps"
 	"path"
 	"regexp"
-	"slices"
 	"strings"
+	"sync"
 
 	"github.com/hashicorp/hcl/v2"
 	"mvdan.cc/sh/v3/expand"
@@ -57,6 +58,7 @@ func (ev *evaluator) seed(opts Options) {
 	}
 	set("DEST", dest)
 	set("TARGET_BRANCH", "master")
+	set("TRAILING_TARGET_BRANCH", "master")
 	set("BRANCHLESS_TARGET_BRANCH", "master")
 	set("DATA_DIR", dest+"/data")
 	set("SERVICE_DIR", dest+"/status")
@@ -77,7 +79,17 @@ func (ev *evaluator) seed(opts Options) {
 	for _, name := range []string{"os_VENDOR", "os_RELEASE", "os_PACKAGE", "os_CODENAME", "DISTRO"} {
 		ev.vars[name] = unknownString("$" + name + " describes the machine that runs DevStack")
 	}
+	// functions-common, sourced by stackrc before localrc.
+	setDefault("DEVSTACK_PLUGINS", "")
+	for _, name := range pluginArrays {
+		ev.vars[name] = &variable{kind: expand.Associative, known: true, m: map[string]string{}}
+	}
+	ev.vars["RC_DIR"] = ev.vars["TOP_DIR"]
+	maps.Copy(ev.funcs, devstackFunctions())
 }
+
+// pluginArrays are the arrays enable_plugin fills and fetch_plugins reads.
+var pluginArrays = []string{"GITREPO", "GITBRANCH", "GITDIR"}
 
 func (ev *evaluator) enablePlugin(args []arg, rng hcl.Range, c *syntax.CallExpr) {
 	p := schema.Plugin{Range: rng, Conditional: len(ev.conds) > 0}
@@ -122,6 +134,38 @@ func (ev *evaluator) enablePlugin(args []arg, rng hcl.Range, c *syntax.CallExpr)
 	}
 	ev.pluginCount++
 	ev.cfg.Plugins = append(ev.cfg.Plugins, p)
+	ev.registerPlugin(p)
+}
+
+// registerPlugin does what DevStack's enable_plugin does to its variables,
+// so that is_plugin_enabled, GITREPO[name] and the like read them.
+func (ev *evaluator) registerPlugin(p schema.Plugin) {
+	if old := ev.vars["DEVSTACK_PLUGINS"]; p.Name.Known() && old != nil && old.known {
+		ev.setVar("DEVSTACK_PLUGINS", knownString(old.str+","+p.Name.String()))
+	} else {
+		ev.setVar("DEVSTACK_PLUGINS", unknownString("DEVSTACK_PLUGINS holds a plugin name known only when localrc is sourced"))
+	}
+	for name, v := range map[string]schema.Value{"GITREPO": p.URL, "GITBRANCH": p.Ref, "GITDIR": p.Dir} {
+		arr := ev.vars[name]
+		if arr == nil || arr.kind != expand.Associative {
+			arr = &variable{kind: expand.Associative, known: true}
+		}
+		nv := *arr
+		nv.m = maps.Clone(arr.m)
+		if nv.m == nil {
+			nv.m = map[string]string{}
+		}
+		switch {
+		case !p.Name.Known() || !nv.known:
+			nv = variable{kind: expand.Associative, why: "$" + name + " has an element known only when localrc is sourced"}
+		case v.Known() || v.Missing():
+			nv.m[p.Name.String()] = v.String()
+		default:
+			// One unknown element: the map cannot say which, so all of it.
+			nv = variable{kind: expand.Associative, why: "$" + name + "[" + p.Name.String() + "] is known only when localrc is sourced"}
+		}
+		ev.setVar(name, &nv)
+	}
 }
 
 func (ev *evaluator) pluginDir(name schema.Value) schema.Value {
@@ -168,38 +212,7 @@ func (ev *evaluator) services() ([]string, bool) {
 	if !v.known {
 		return nil, false
 	}
-	var out []string
-	for _, s := range strings.Split(v.stringValue(), ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			out = append(out, s)
-		}
-	}
-	return out, true
-}
-
-func (ev *evaluator) updateServices(fn func([]string) []string) {
-	list, known := ev.services()
-	if !known {
-		return
-	}
-	ev.setVar("ENABLED_SERVICES", knownString(strings.Join(fn(list), ",")))
-}
-
-// negate applies DevStack's disable_negated_services: an entry "-S" removes
-// every "S" and itself.
-func negate(list []string) []string {
-	neg := map[string]bool{}
-	for _, s := range list {
-		if strings.HasPrefix(s, "-") {
-			neg[s[1:]] = true
-		}
-	}
-	if len(neg) == 0 {
-		return list
-	}
-	return slices.DeleteFunc(slices.Clone(list), func(s string) bool {
-		return strings.HasPrefix(s, "-") || neg[s]
-	})
+	return splitList(v.stringValue()), true
 }
 
 func (ev *evaluator) disabledServices() []string {
@@ -207,98 +220,144 @@ func (ev *evaluator) disabledServices() []string {
 	if v == nil || !v.known {
 		return nil
 	}
-	return strings.FieldsFunc(v.stringValue(), func(r rune) bool { return r == ',' })
+	return splitList(v.stringValue())
 }
 
-func (ev *evaluator) enableService(args []arg, rng hcl.Range) tri {
-	disabled := ev.disabledServices()
-	for _, a := range args {
-		if !a.known {
-			ev.setVar("ENABLED_SERVICES", unknownString("ENABLED_SERVICES depends on "+a.text))
-			return triUnknown
-		}
-		if slices.Contains(disabled, a.val) {
-			ev.diag(schema.RuleDisabledThenEnable.Diag(
-				fmt.Sprintf("enable_service %s after disable_service %s", a.val, a.val),
-				"DevStack warns \"Attempt to enable_service "+a.val+" when it has been disabled\" and leaves it disabled.", a.rng))
-			continue
-		}
-		ev.updateServices(func(list []string) []string {
-			if slices.Contains(list, a.val) {
-				return list
-			}
-			return append(list, a.val)
-		})
-	}
-	ev.updateServices(negate)
-	return triTrue
+func splitList(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' })
 }
 
-func (ev *evaluator) disableService(args []arg) tri {
-	for _, a := range args {
-		if !a.known {
-			ev.setVar("ENABLED_SERVICES", unknownString("ENABLED_SERVICES depends on "+a.text))
-			return triUnknown
-		}
-		d := ev.vars["DISABLED_SERVICES"]
-		switch {
-		case d == nil:
-			ev.setVar("DISABLED_SERVICES", knownString(","+a.val))
-		case d.known:
-			ev.setVar("DISABLED_SERVICES", knownString(d.stringValue()+","+a.val))
-		}
-		ev.updateServices(func(list []string) []string {
-			return slices.DeleteFunc(slices.Clone(list), func(s string) bool { return s == a.val })
-		})
-	}
-	return triTrue
+// devstackFunctionsSrc is DevStack's service and plugin functions
+// (functions-common), as bash, for the evaluator to run as it runs the
+// localrc's own functions: what they do is then what bash does, quirks
+// included (is_service_enabled's catch-alls and is_NAME_enabled functions,
+// patterns in service names, blanks after commas). They differ from
+// DevStack's text only where DevStack forks: the xtrace bookkeeping is
+// left out, and "VAR=$(_cleanup_service_list ...)" becomes a call that
+// leaves its result in __svcs. The differential tests compare them with
+// the real functions-common.
+const devstackFunctionsSrc = `
+is_plugin_enabled() {
+    local name=$1
+    if [[ ",${DEVSTACK_PLUGINS}," =~ ",${name}," ]]; then
+        return 0
+    fi
+    return 1
 }
-
-// legacyPrefixes are is_service_enabled's catch-alls: "nova" matches any
-// n-* service, and so on.
-var legacyPrefixes = map[string]string{"nova": "n-", "glance": "g-", "neutron": "q-", "trove": "tr-", "swift": "s-"}
-
-func (ev *evaluator) isServiceEnabled(args []arg) tri {
-	list, known := ev.services()
-	if !known {
-		return triUnknown
-	}
-	joined := "," + strings.Join(list, ",") + ","
-	for _, a := range args {
-		if !a.known {
-			return triUnknown
-		}
-		// DevStack matches ",S," as an unquoted regular expression.
-		re, err := regexp.Compile("," + a.val + ",")
-		if err != nil {
-			return triUnknown
-		}
-		if re.MatchString(joined) {
-			return triTrue
-		}
-		if prefix, ok := legacyPrefixes[a.val]; ok && strings.Contains(joined, ","+prefix) {
-			return triTrue
-		}
-	}
-	return triFalse
+_cleanup_service_list() {
+    local s=${1//,,/,}
+    s=${s#,}
+    __svcs=${s%,}
 }
+disable_all_services() {
+    ENABLED_SERVICES=""
+}
+disable_negated_services() {
+    local to_remove=""
+    local remaining=""
+    local service
+    for service in ${ENABLED_SERVICES//,/ }; do
+        if [[ ${service} == -* ]]; then
+            to_remove+=",${service#-}"
+        else
+            remaining+=",${service}"
+        fi
+    done
+    remove_disabled_services "$remaining" "$to_remove"
+    ENABLED_SERVICES=$__svcs
+}
+disable_service() {
+    local disabled_svcs="${DISABLED_SERVICES}"
+    local enabled_svcs=",${ENABLED_SERVICES},"
+    local service
+    for service in $@; do
+        disabled_svcs+=",$service"
+        if is_service_enabled $service; then
+            enabled_svcs=${enabled_svcs//,$service,/,}
+        fi
+    done
+    _cleanup_service_list "$disabled_svcs"
+    DISABLED_SERVICES=$__svcs
+    _cleanup_service_list "$enabled_svcs"
+    ENABLED_SERVICES=$__svcs
+}
+enable_service() {
+    local tmpsvcs="${ENABLED_SERVICES}"
+    local service
+    for service in $@; do
+        if [[ ,${DISABLED_SERVICES}, =~ ,${service}, ]]; then
+            warn $LINENO "Attempt to enable_service ${service} when it has been disabled"
+            continue
+        fi
+        if ! is_service_enabled $service; then
+            tmpsvcs+=",$service"
+        fi
+    done
+    _cleanup_service_list "$tmpsvcs"
+    ENABLED_SERVICES=$__svcs
+    disable_negated_services
+}
+is_service_enabled() {
+    local enabled=1
+    local services=$@
+    local service
+    for service in ${services}; do
+        [[ ,${ENABLED_SERVICES}, =~ ,${service}, ]] && enabled=0
+        if type is_${service}_enabled >/dev/null 2>&1; then
+            is_${service}_enabled && enabled=0
+        fi
+        [[ ${service} == n-cpu-* && ,${ENABLED_SERVICES} =~ ,"n-cpu" ]] && enabled=0
+        [[ ${service} == "nova" && ,${ENABLED_SERVICES} =~ ,"n-" ]] && enabled=0
+        [[ ${service} == "glance" && ,${ENABLED_SERVICES} =~ ,"g-" ]] && enabled=0
+        [[ ${service} == "neutron" && ,${ENABLED_SERVICES} =~ ,"q-" ]] && enabled=0
+        [[ ${service} == "trove" && ,${ENABLED_SERVICES} =~ ,"tr-" ]] && enabled=0
+        [[ ${service} == "swift" && ,${ENABLED_SERVICES} =~ ,"s-" ]] && enabled=0
+        [[ ${service} == s-* && ,${ENABLED_SERVICES} =~ ,"swift" ]] && enabled=0
+    done
+    return $enabled
+}
+remove_disabled_services() {
+    local service_list=$1
+    local remove_list=$2
+    local service
+    local enabled=""
+    for service in ${service_list//,/ }; do
+        local remove
+        local add=1
+        for remove in ${remove_list//,/ }; do
+            if [[ ${remove} == ${service} ]]; then
+                add=0
+                break
+            fi
+        done
+        if [[ $add == 1 ]]; then
+            enabled="${enabled},$service"
+        fi
+    done
+    _cleanup_service_list "$enabled"
+}
+`
 
-func (ev *evaluator) isPluginEnabled(args []arg) tri {
-	if len(args) == 0 || !args[0].known {
-		return triUnknown
+// devstackFunctions parses devstackFunctionsSrc once.
+var devstackFunctions = sync.OnceValue(func() map[string]*syntax.Stmt {
+	f, err := syntax.NewParser(syntax.Variant(syntax.LangBash)).Parse(strings.NewReader(devstackFunctionsSrc), "functions-common")
+	if err != nil {
+		panic("devstackFunctionsSrc: " + err.Error())
 	}
-	st := triFalse
-	for _, p := range ev.cfg.Plugins {
-		if !p.Name.Known() {
-			st = triUnknown
-			continue
-		}
-		if p.Name.String() == args[0].val {
-			if !p.Conditional {
-				return triTrue
-			}
-			st = triUnknown
+	funcs := map[string]*syntax.Stmt{}
+	for _, st := range f.Stmts {
+		fd := st.Cmd.(*syntax.FuncDecl)
+		funcs[fd.Name.Value] = fd.Body
+	}
+	return funcs
+})
+
+// isDevstackFunc tells DevStack's functions from the localrc's own.
+func isDevstackFunc(body *syntax.Stmt) bool {
+	for _, fn := range devstackFunctions() {
+		if fn == body {
+			return true
 		}
 	}
-	return st
+	return false
 }

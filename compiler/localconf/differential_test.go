@@ -188,7 +188,7 @@ func runBash(t *testing.T, bash, localrc string, env []string) bashResult {
 		t.Fatal(err)
 	}
 	// fd 3 carries the dump; the localrc's own output is discarded.
-	cmd := exec.Command(bash, "--noprofile", "--norc", "-r", "-c", shim+"\nsource .localrc.auto\n")
+	cmd := exec.Command(bash, "--noprofile", "--norc", "-r", "-c", shim+"\nsource .localrc.auto\n"+stackrcAfterLocalrc(t))
 	cmd.Dir = work
 	cmd.Env = append([]string{"PATH=" + empty}, env...)
 	cmd.ExtraFiles = []*os.File{w}
@@ -501,4 +501,23 @@ func TestDifferentialGenerated(t *testing.T) {
 	if compared < n {
 		t.Errorf("only %d plugins compared in %d cases", compared, n)
 	}
+}
+
+// stackrcAfterLocalrc is what the real stackrc does after localrc that
+// changes what is cloned: GIT_BASE's default and the libraries' GITREPO,
+// GITBRANCH and GITDIR (only assignments, safe in the restricted shell).
+// Empty when the DevStack tree is absent.
+func stackrcAfterLocalrc(t *testing.T) string {
+	t.Helper()
+	src, err := os.ReadFile(filepath.Join(devstackDir, "stackrc"))
+	if err != nil {
+		return ""
+	}
+	var b strings.Builder
+	for _, l := range strings.Split(string(src), "\n") {
+		if strings.HasPrefix(l, "GIT_BASE=") || strings.HasPrefix(l, "GITREPO[") || strings.HasPrefix(l, "GITBRANCH[") || strings.HasPrefix(l, "GITDIR[") {
+			b.WriteString(l + "\n")
+		}
+	}
+	return b.String()
 }

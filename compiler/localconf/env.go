@@ -71,7 +71,11 @@ func (e shellEnv) Get(name string) expand.Variable {
 		ev.exp.taint(v.why)
 		return expand.Variable{Set: true, Kind: expand.String}
 	}
-	return expand.Variable{Set: true, Exported: v.exported, Kind: v.kind, Str: v.str, List: v.list, Map: v.m}
+	list := v.list
+	if v.kind == expand.Indexed && list == nil {
+		list = []string{} // "${ARR[@]}" of an empty array is no field, as "$@"
+	}
+	return expand.Variable{Set: true, Exported: v.exported, Kind: v.kind, Str: v.str, List: list, Map: v.m}
 }
 
 func (e shellEnv) Each(fn func(string, expand.Variable) bool) {
@@ -96,10 +100,16 @@ func (e shellEnv) Set(name string, vr expand.Variable) error {
 // inside functions, and the ones only a real run knows.
 func (ev *evaluator) special(name string) (expand.Variable, bool) {
 	switch name {
-	case "#":
-		return expand.Variable{Set: true, Kind: expand.String, Str: strconv.Itoa(len(ev.args))}, true
-	case "@", "*":
-		return expand.Variable{Set: true, Kind: expand.Indexed, List: ev.args}, true
+	case "#", "@", "*":
+		if !ev.argsKnown {
+			ev.exp.taint("the positional parameters are known only when localrc is sourced")
+		}
+		if name == "#" {
+			return expand.Variable{Set: true, Kind: expand.String, Str: strconv.Itoa(len(ev.args))}, true
+		}
+		// Never a nil list: the expander reads nil as "not a list" and
+		// makes "$@" one empty field instead of none.
+		return expand.Variable{Set: true, Kind: expand.Indexed, List: append([]string{}, ev.args...)}, true
 	case "?", "$", "!", "-", "0", "PPID", "RANDOM", "SECONDS", "LINENO", "BASHPID", "EPOCHSECONDS", "EPOCHREALTIME", "SRANDOM":
 		ev.exp.taint("$" + name + " is known only when the shell runs")
 		return expand.Variable{Set: true, Kind: expand.String}, true
@@ -108,6 +118,9 @@ func (ev *evaluator) special(name string) (expand.Variable, bool) {
 	// (Atoi's error on every other name would allocate).
 	if name != "" && name[0] >= '0' && name[0] <= '9' {
 		if n, err := strconv.Atoi(name); err == nil && n > 0 {
+			if !ev.argsKnown {
+				ev.exp.taint("the positional parameters are known only when localrc is sourced")
+			}
 			if n <= len(ev.args) {
 				return expand.Variable{Set: true, Kind: expand.String, Str: ev.args[n-1]}, true
 			}
@@ -146,4 +159,16 @@ func (v *variable) stringValue() string {
 		return v.m["0"]
 	}
 	return v.str
+}
+
+// size is how many bytes the value holds.
+func (v *variable) size() int {
+	n := len(v.str)
+	for _, s := range v.list {
+		n += len(s)
+	}
+	for k, s := range v.m {
+		n += len(k) + len(s)
+	}
+	return n
 }

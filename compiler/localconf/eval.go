@@ -23,6 +23,12 @@ const (
 	maxCallDepth  = 16      // user function calls within calls
 	maxStatements = 200_000 // statements evaluated in one localrc
 	maxLoopItems  = 10_000  // items one for loop iterates statically
+	maxArithDepth = 100     // nested operators in one arithmetic expression
+	// maxValueLen bounds one variable's value: X=$X$X doubles it, and forty
+	// such lines would ask for a terabyte.
+	maxValueLen = 1 << 20
+	// maxExpansion bounds what one word may expand to.
+	maxExpansion = 4 * maxValueLen
 )
 
 // tri is a command's exit status as far as plan time can tell.
@@ -84,12 +90,27 @@ type evaluator struct {
 	cfg   *schema.Config
 	diags hcl.Diagnostics
 
-	vars    vars
-	funcs   map[string]*syntax.Stmt
-	args    []string // positional parameters inside a function call
-	exp     expansion
-	envRead map[string]bool
-	expCfg  *expand.Config
+	vars      vars
+	funcs     map[string]*syntax.Stmt
+	args      []string // positional parameters
+	argsKnown bool     // false when a positional parameter is unknown
+	status    tri      // $?, the status of the last command
+	// devstackAt is set while one of DevStack's functions runs: the
+	// localrc call it came from, where its findings point.
+	devstackAt   *hcl.Range
+	devstackArgs []arg // the arguments of that call
+	// elemSetAt is where each associative array element, "NAME[key]",
+	// was last set: GITREPO[name] set after enable_plugin is what is cloned.
+	elemSetAt map[string]hcl.Range
+	// curStmt is the statement being evaluated; aborted is set when it
+	// met a bash error that abandons the sourced localrc.
+	curStmt *syntax.Stmt
+	aborted bool
+	// unescaped marks the replacements assocKeys has prepared.
+	unescaped map[*syntax.ParamExp]bool
+	exp       expansion
+	envRead   map[string]bool
+	expCfg    *expand.Config
 
 	conds      []hcl.Range // the unknown conditions we are inside, innermost last
 	subshell   int         // >0 inside a subshell, pipeline or background job
@@ -108,9 +129,12 @@ type evaluator struct {
 func newEvaluator(src string, loc locator, cfg *schema.Config) *evaluator {
 	ev := &evaluator{
 		src: src, loc: loc, cfg: cfg,
-		vars:    vars{},
-		funcs:   map[string]*syntax.Stmt{},
-		envRead: map[string]bool{},
+		vars:      vars{},
+		funcs:     map[string]*syntax.Stmt{},
+		argsKnown: true,
+		elemSetAt: map[string]hcl.Range{},
+		unescaped: map[*syntax.ParamExp]bool{},
+		envRead:   map[string]bool{},
 	}
 	ev.expCfg = &expand.Config{
 		Env: shellEnv{ev},
@@ -133,10 +157,16 @@ func (ev *evaluator) rangeOf(n syntax.Node) hcl.Range {
 }
 
 func (ev *evaluator) rangeOfPos(start, end syntax.Pos) hcl.Range {
+	if ev.devstackAt != nil {
+		return *ev.devstackAt
+	}
 	return ev.loc.rng(int(start.Offset()), int(end.Offset()))
 }
 
 func (ev *evaluator) text(n syntax.Node) string {
+	if ev.devstackAt != nil {
+		return ""
+	}
 	s, e := int(n.Pos().Offset()), int(n.End().Offset())
 	if s < 0 || e > len(ev.src) || s > e {
 		return ""
@@ -200,11 +230,13 @@ func (ev *evaluator) syntaxError(err error) {
 	ev.diag(schema.RuleBashSyntax.Diag("bash syntax error: "+msg, detail, ev.loc.rng(off, off+1)))
 }
 
-func (ev *evaluator) limit(n syntax.Node, what string) {
+func (ev *evaluator) limit(n syntax.Node, what string) { ev.limitAt(ev.rangeOf(n), what) }
+
+func (ev *evaluator) limitAt(rng hcl.Range, what string) {
 	if !ev.limitHit {
 		ev.limitHit = true
 		ev.diag(schema.RuleLimit.Diag("localrc too complex to evaluate: "+what,
-			"stackplan stops following the localrc here; plugins enabled past this point are not in the plan.", ev.rangeOf(n)))
+			"stackplan stops following the localrc here; plugins enabled past this point are not in the plan.", rng))
 	}
 }
 
@@ -221,7 +253,7 @@ func (ev *evaluator) stmts(list []*syntax.Stmt) (tri, flow) {
 }
 
 func (ev *evaluator) stmt(s *syntax.Stmt) (tri, flow) {
-	ev.statements++
+	ev.statements++ // DevStack's functions count too: they run as bash
 	if ev.statements > maxStatements {
 		ev.limit(s, fmt.Sprintf("more than %d statements", maxStatements))
 		return triUnknown, flowExit
@@ -240,10 +272,17 @@ func (ev *evaluator) stmt(s *syntax.Stmt) (tri, flow) {
 		ev.inSubshell(func() { ev.command(s.Cmd) })
 		return triTrue, flowNext
 	}
+	outer := ev.curStmt
+	ev.curStmt = s
 	st, fl := ev.command(s.Cmd)
+	ev.curStmt = outer
+	if ev.aborted {
+		return triUnknown, flowExit
+	}
 	if s.Negated {
 		st = st.not()
 	}
+	ev.status = st
 	return st, fl
 }
 
@@ -281,9 +320,24 @@ func (ev *evaluator) command(cmd syntax.Command) (tri, flow) {
 			return triTrue, flowNext
 		}
 		return ev.stmt(c.Stmt)
+	case *syntax.ArithmCmd:
+		n, known := ev.arith(c.X)
+		if !known {
+			return triUnknown, flowNext
+		}
+		return triOf(n != 0), flowNext
+	case *syntax.LetClause:
+		st := triUnknown
+		for _, x := range c.Exprs {
+			n, known := ev.arith(x)
+			if !known {
+				return triUnknown, flowNext
+			}
+			st = triOf(n != 0)
+		}
+		return st, flowNext
 	}
-	// Arithmetic commands, let, coproc: nothing DevStack's plugin handling
-	// depends on, and no status known at plan time.
+	// coproc: no status known at plan time.
 	return triUnknown, flowNext
 }
 
@@ -365,28 +419,40 @@ func (ev *evaluator) elsePart(e *syntax.IfClause) (tri, flow) {
 func (ev *evaluator) caseClause(c *syntax.CaseClause) (tri, flow) {
 	word, known := ev.literal(c.Word)
 	condRange := ev.rangeOf(c.Word)
-	if known {
-		for i, item := range c.Items {
-			for _, p := range item.Patterns {
-				matched, ok := ev.match(word, p)
-				if !ok {
-					return ev.unknownCase(c, condRange)
-				}
-				if matched {
-					st, fl := ev.stmts(item.Stmts)
-					// ";&" falls through to the next item's commands.
-					for item.Op == syntax.Fallthrough && i+1 < len(c.Items) && fl == flowNext {
-						i++
-						item = c.Items[i]
-						st, fl = ev.stmts(item.Stmts)
-					}
-					return st, fl
-				}
+	if !known {
+		return ev.unknownCase(c, condRange)
+	}
+	st := triTrue // no item matched
+	for i := 0; i < len(c.Items); i++ {
+		item := c.Items[i]
+		matched := false
+		for _, p := range item.Patterns {
+			m, ok := ev.match(word, p)
+			if !ok {
+				return ev.unknownCase(c, condRange)
+			}
+			if m {
+				matched = true
+				break
 			}
 		}
-		return triTrue, flowNext
+		if !matched {
+			continue
+		}
+		var fl flow
+		st, fl = ev.stmts(item.Stmts)
+		// ";&" runs the next item's commands without testing its patterns.
+		for fl == flowNext && item.Op == syntax.Fallthrough && i+1 < len(c.Items) {
+			i++
+			item = c.Items[i]
+			st, fl = ev.stmts(item.Stmts)
+		}
+		// ";;&" goes on testing the items after this one; ";;" stops.
+		if fl != flowNext || item.Op != syntax.Resume && item.Op != syntax.ResumeKorn {
+			return st, fl
+		}
 	}
-	return ev.unknownCase(c, condRange)
+	return st, flowNext
 }
 
 func (ev *evaluator) unknownCase(c *syntax.CaseClause, cond hcl.Range) (tri, flow) {
@@ -402,7 +468,8 @@ func (ev *evaluator) unknownCase(c *syntax.CaseClause, cond hcl.Range) (tri, flo
 // not known at plan time.
 func (ev *evaluator) match(word string, p *syntax.Word) (matched, ok bool) {
 	ev.exp = expansion{}
-	pat, err := expand.Pattern(ev.expCfg, p)
+	ev.assocKeys(p)
+	pat, err := ev.guard(func() (string, error) { return expand.Pattern(ev.expCfg, p) })
 	if err != nil || ev.exp.tainted {
 		return false, false
 	}
@@ -419,8 +486,11 @@ func (ev *evaluator) match(word string, p *syntax.Word) (matched, ok bool) {
 
 func (ev *evaluator) forClause(c *syntax.ForClause) (tri, flow) {
 	cond := ev.rangeOfPos(c.ForPos, c.DoPos)
+	if loop, ok := c.Loop.(*syntax.CStyleLoop); ok {
+		return ev.arithFor(c, loop)
+	}
 	iter, ok := c.Loop.(*syntax.WordIter)
-	if !ok || c.Select { // C-style and select loops: the count is not known
+	if !ok || c.Select { // select loops: the count is not known
 		ev.fork(cond, func() {}, func() { ev.stmts(c.Do) })
 		return triUnknown, flowNext
 	}
@@ -440,31 +510,127 @@ func (ev *evaluator) forClause(c *syntax.ForClause) (tri, flow) {
 	for _, item := range items {
 		ev.setVar(iter.Name.Value, knownString(item))
 		var fl flow
-		st, fl = ev.stmts(c.Do)
-		switch fl {
-		case flowBreak:
-			return st, flowNext
-		case flowReturn, flowExit:
-			return st, fl
+		if st, fl = ev.stmts(c.Do); loopEnds(fl) {
+			return st, afterLoop(fl)
 		}
 	}
 	return st, flowNext
 }
 
+// loopEnds tells whether a loop stops after its body left with fl; a
+// continue, like the end of the body, goes on to the next iteration.
+func loopEnds(fl flow) bool { return fl == flowBreak || fl == flowReturn || fl == flowExit }
+
+// afterLoop is how control leaves a loop its body ended with fl: a break
+// ends only the loop.
+func afterLoop(fl flow) flow {
+	if fl == flowBreak {
+		return flowNext
+	}
+	return fl
+}
+
 func (ev *evaluator) whileClause(c *syntax.WhileClause) (tri, flow) {
-	st, fl := ev.stmts(c.Cond)
-	if fl != flowNext {
-		return st, fl
+	st := triTrue
+	for range maxLoopItems {
+		cond, fl := ev.stmts(c.Cond)
+		if fl != flowNext {
+			return cond, fl
+		}
+		if c.Until {
+			cond = cond.not()
+		}
+		switch cond {
+		case triFalse:
+			return st, flowNext
+		case triUnknown:
+			// The number of further iterations is not known: the body may
+			// run or not.
+			ev.fork(ev.rangeOfPos(c.WhilePos, c.DoPos), func() {}, func() { ev.stmts(c.Do) })
+			return triUnknown, flowNext
+		}
+		if st, fl = ev.stmts(c.Do); loopEnds(fl) {
+			return st, afterLoop(fl)
+		}
 	}
-	if c.Until {
-		st = st.not()
+	ev.limit(c, fmt.Sprintf("a loop runs more than %d times", maxLoopItems))
+	return triUnknown, flowExit
+}
+
+// arithFor runs a C-style for loop whose condition is known at plan time.
+func (ev *evaluator) arithFor(c *syntax.ForClause, loop *syntax.CStyleLoop) (tri, flow) {
+	cond := ev.rangeOfPos(c.ForPos, c.DoPos)
+	if loop.Init != nil {
+		if _, known := ev.arith(loop.Init); !known {
+			ev.fork(cond, func() {}, func() { ev.stmts(c.Do) })
+			return triUnknown, flowNext
+		}
 	}
-	if st == triFalse {
-		return triTrue, flowNext
+	st := triTrue
+	for range maxLoopItems {
+		if loop.Cond != nil {
+			n, known := ev.arith(loop.Cond)
+			if !known {
+				ev.fork(cond, func() {}, func() { ev.stmts(c.Do) })
+				return triUnknown, flowNext
+			}
+			if n == 0 {
+				return st, flowNext
+			}
+		}
+		var fl flow
+		if st, fl = ev.stmts(c.Do); loopEnds(fl) {
+			return st, afterLoop(fl)
+		}
+		if loop.Post != nil {
+			ev.arith(loop.Post)
+		}
 	}
-	// The number of iterations is not known: the body may run or not.
-	ev.fork(ev.rangeOfPos(c.WhilePos, c.DoPos), func() {}, func() { ev.stmts(c.Do) })
-	return triUnknown, flowNext
+	ev.limit(c, fmt.Sprintf("a loop runs more than %d times", maxLoopItems))
+	return triUnknown, flowExit
+}
+
+// arith evaluates an arithmetic expression as bash does, assignments
+// included; known is false when it reads a value unknown at plan time.
+func (ev *evaluator) arith(x syntax.ArithmExpr) (int, bool) {
+	ev.exp = expansion{}
+	if arithDepth(x) > maxArithDepth {
+		ev.limit(x, fmt.Sprintf("arithmetic nested deeper than %d levels", maxArithDepth))
+		return 0, false
+	}
+	var n int
+	_, err := ev.guard(func() (string, error) {
+		var err error
+		n, err = expand.Arithm(ev.expCfg, x)
+		return "", err
+	})
+	// An error in (( )), let or a for (( )) is only a failing status.
+	if err != nil || ev.exp.tainted {
+		return 0, false
+	}
+	return n, true
+}
+
+// arithDepth measures how deeply an arithmetic expression nests, stopping
+// below the limit, so that a hostile expression never reaches the
+// recursive arithmetic evaluator.
+func arithDepth(x syntax.ArithmExpr) int {
+	deepest := 0
+	depth := 0
+	syntax.Walk(x, func(n syntax.Node) bool {
+		if n == nil {
+			depth--
+			return true
+		}
+		depth++
+		deepest = max(deepest, depth)
+		if depth > maxArithDepth {
+			depth-- // Walk calls f(nil) only after children it entered
+			return false
+		}
+		return true
+	})
+	return deepest
 }
 
 func (ev *evaluator) binary(c *syntax.BinaryCmd) (tri, flow) {
@@ -504,10 +670,13 @@ func (ev *evaluator) literal(w *syntax.Word) (string, bool) {
 	if w == nil {
 		return "", true
 	}
-	if tooBig(w) {
+	if tooBig(w) || ev.expandsTooLarge(w) {
+		ev.exp.taint("its expansion is too large to evaluate")
 		return "", false
 	}
-	s, err := expand.Literal(ev.expCfg, w)
+	ev.assocKeys(w)
+	s, err := ev.guard(func() (string, error) { return expand.Literal(ev.expCfg, w) })
+	ev.runtimeError(err)
 	if err != nil {
 		ev.exp.taint(err.Error())
 		return "", false
@@ -531,11 +700,18 @@ func (ev *evaluator) fieldsOf(words []*syntax.Word) ([]string, bool) {
 
 func (ev *evaluator) fields(w *syntax.Word) ([]string, bool) {
 	ev.exp = expansion{}
-	if tooBig(w) {
-		ev.exp.taint("its brace expansion is too large to evaluate")
+	if tooBig(w) || ev.expandsTooLarge(w) {
+		ev.exp.taint("its expansion is too large to evaluate")
 		return nil, false
 	}
-	f, err := expand.Fields(ev.expCfg, w)
+	ev.assocKeys(w)
+	var f []string
+	_, err := ev.guard(func() (string, error) {
+		var err error
+		f, err = expand.Fields(ev.expCfg, w)
+		return "", err
+	})
+	ev.runtimeError(err)
 	if err != nil {
 		ev.exp.taint(err.Error())
 		return nil, false
@@ -562,4 +738,118 @@ func tooBig(w *syntax.Word) bool {
 		}
 	}
 	return false
+}
+
+// expandsTooLarge reports whether expanding w could build a string larger
+// than maxValueLen many times over: ${X//?/$X} squares the size of $X.
+// The estimate is an upper bound computed from the variables' sizes.
+func (ev *evaluator) expandsTooLarge(w *syntax.Word) bool {
+	return ev.estimate(w, 0) > maxExpansion
+}
+
+func (ev *evaluator) estimate(w *syntax.Word, depth int) int {
+	if w == nil || depth > maxNesting {
+		return 0
+	}
+	total := 0
+	for _, part := range w.Parts {
+		n := 0
+		switch p := part.(type) {
+		case *syntax.Lit:
+			n = len(p.Value)
+		case *syntax.SglQuoted:
+			n = len(p.Value)
+		case *syntax.DblQuoted:
+			n = ev.estimate(&syntax.Word{Parts: p.Parts}, depth+1)
+		case *syntax.ParamExp:
+			if p.Param != nil {
+				if v := ev.vars[p.Param.Value]; v != nil {
+					n = v.size()
+				}
+			}
+			if p.Repl != nil {
+				n = min(n, maxExpansion+1) * max(1, ev.estimate(p.Repl.With, depth+1))
+			}
+			if p.Exp != nil {
+				n += ev.estimate(p.Exp.Word, depth+1)
+			}
+		}
+		total += min(n, maxExpansion+1) // clamped, so products cannot overflow
+		if total > maxExpansion {
+			return total
+		}
+	}
+	return total
+}
+
+// assocKeys prepares a word for the expander where it differs from bash:
+//   - the index of ${NAME[key]} for an associative array becomes the key
+//     as written: the parser cannot know NAME's kind and reads "os-vif" as
+//     arithmetic, which the expander does not take for a key;
+//   - in the replacement of ${X//pattern/replacement}, bash removes the
+//     backslash of \/ and the like, which the expander keeps.
+func (ev *evaluator) assocKeys(w *syntax.Word) {
+	syntax.Walk(w, func(n syntax.Node) bool {
+		pe, ok := n.(*syntax.ParamExp)
+		if !ok || pe.Param == nil {
+			return true
+		}
+		if pe.Repl != nil && pe.Repl.With != nil && !ev.unescaped[pe] {
+			ev.unescaped[pe] = true // once: the word may be expanded again
+			for _, part := range pe.Repl.With.Parts {
+				if lit, ok := part.(*syntax.Lit); ok && strings.Contains(lit.Value, "\\") {
+					lit.Value = unescape(lit.Value)
+				}
+			}
+		}
+		if pe.Index == nil {
+			return true
+		}
+		if _, isWord := pe.Index.(*syntax.Word); isWord {
+			return true
+		}
+		if v := ev.vars[pe.Param.Value]; v != nil && v.kind == expand.Associative {
+			pe.Index = &syntax.Word{Parts: []syntax.WordPart{&syntax.Lit{Value: ev.text(pe.Index), ValuePos: pe.Index.Pos(), ValueEnd: pe.Index.End()}}}
+		}
+		return true
+	})
+}
+
+// guard runs one expansion and turns a panic of the expander on input it
+// does not expect into an unknown value: plan time must never crash.
+func (ev *evaluator) guard(expand func() (string, error)) (s string, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			s, err = "", fmt.Errorf("the expander cannot evaluate it: %v", r)
+		}
+	}()
+	return expand()
+}
+
+// unescape removes one level of backslash quoting, as bash's quote removal
+// does: \x becomes x.
+func unescape(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+1 < len(s) {
+			i++
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// runtimeError stops the evaluation at the errors bash itself stops at: an
+// arithmetic error in a word's $(( )) abandons the command and, bash being
+// non-interactive, the sourced localrc with it (and the rest of stackrc).
+func (ev *evaluator) runtimeError(err error) {
+	if err == nil || ev.exp.tainted || ev.aborted || ev.curStmt == nil {
+		return
+	}
+	if msg := err.Error(); msg == "division by zero" || msg == "exponent less than 0" {
+		ev.aborted = true
+		ev.diag(schema.RuleBashSyntax.Diag("bash error: "+msg,
+			"bash abandons the rest of localrc (and of stackrc, which sources it) at an arithmetic error; DevStack goes on without what follows.",
+			ev.rangeOf(ev.curStmt)))
+	}
 }

@@ -101,4 +101,13 @@ var parseSeeds = []string{
 	"x\n[[local|localrc]]\nA=1\n[[ $A == 1 ]] || [[ $B == 2 ]]\nenable_plugin lost u\n[[local|localrc]]\nB=2",
 	"[[local|localrc]]\r\nenable_plugin a u\r\n",
 	"[[local|localrc]]\nf(){ f; }; f\nwhile true; do enable_plugin w u; done\nfor i in {1..100000000}; do :; done\n",
+	// Values that grow without bound, and deep arithmetic (plan-time limits).
+	"[[local|localrc]]\nX=ab\n" + strings.Repeat("X=$X$X\n", 40) + "enable_plugin a u\n",
+	"[[local|localrc]]\nX=" + strings.Repeat("x", 1000) + "\nY=${X//?/$X}\nY=${Y//?/$Y}\n",
+	"[[local|localrc]]\n(( " + strings.Repeat("(", 5000) + "1" + strings.Repeat(")", 5000) + " ))\nN=$(( " + strings.Repeat("1+", 3000) + "1 ))\n",
+	"[[local|localrc]]\nfor (( i = 0; i < 100000000; i++ )); do :; done\nW=0\nwhile (( W < 3 )); do W=$((W+1)); done\n",
+	// Bash the evaluator follows exactly.
+	"[[local|localrc]]\ncase a in a) A=1 ;;& *) B=2 ;& x) C=3 ;; esac\nset -- p u\nenable_plugin \"$1\" \"$2\"\n",
+	"[[local|localrc]]\nf() { declare X=1; local Y=2; typeset -g Z=3; }\nf\nlocal Q=1\ndeclare -A M\nM[os-vif]=x\nGITREPO[a]=${M[os-vif]}\n",
+	"[[local|localrc]]\n[[ stable/x =~ ^([a-z]+)/(.*)$ ]] && B=${BASH_REMATCH[2]}\nR=${B//\\//\\/}\nis_foo_enabled() { return 0; }\nis_service_enabled foo swift n-cpu-1 && enable_plugin os-vif u\nWSGI_MODE=mod_wsgi\n",
 }

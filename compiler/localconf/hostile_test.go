@@ -2,6 +2,7 @@ package localconf
 
 import (
 	"github.com/stackplan/stackplan/compiler/internal/srcpos"
+	"github.com/stackplan/stackplan/schema"
 
 	"bytes"
 	"runtime"
@@ -94,10 +95,17 @@ func TestHostileRecursionAndLoops(t *testing.T) {
 			rules: []string{"limit@2:6"},
 		},
 		{
-			name:    "while true",
-			src:     "while true; do enable_plugin w u; done\nwhile :; do :; done\nuntil false; do :; done\nenable_plugin after u\n",
-			plugins: []plug{{"w", "u", "master", "/opt/stack/w", true, "2:30-2:31"}, {"after", "u", "master", "/opt/stack/after", false, "5:15-5:20"}},
-			rules:   []string{"conditional-plugin@2:16"},
+			name: "while true",
+			// bash never leaves these loops; the evaluator stops at the
+			// iteration limit and says so.
+			src:     "while true; do W=1; done\nenable_plugin after u\n",
+			assigns: slicesRepeat("W=1", maxLoopItems),
+			rules:   []string{"limit@2:1"},
+		},
+		{
+			name:  "until false",
+			src:   "until false; do :; done\nenable_plugin after u\n",
+			rules: []string{"limit@2:1"},
 		},
 		{
 			name:    "many statements",
@@ -154,8 +162,40 @@ func TestHostileLargeFileMemory(t *testing.T) {
 	if limit := uint64(80 * len(src)); alloc > limit {
 		t.Errorf("Parse of %d bytes allocated %d bytes, more than %d", len(src), alloc, limit)
 	}
-	if cfg == nil || len(diags) != 0 {
+	// Each enable_service runs DevStack's function, a few dozen
+	// statements: the statement limit stops the evaluation.
+	if cfg == nil || len(diags) != 1 || schema.RuleOf(diags[0]) != "limit" {
 		t.Errorf("diags %v", rules(diags))
 	}
 	t.Logf("%d MB input, %d MB allocated", len(src)>>20, alloc>>20)
+}
+
+// TestHostileGrowth checks the plan-time limits on values that grow
+// without bound and on arithmetic nesting: each is a limit diagnostic,
+// bounded in memory, and the evaluation stops there.
+func TestHostileGrowth(t *testing.T) {
+	for _, tc := range []struct{ name, src, rule string }{
+		{"doubling", "X=ab\n" + strings.Repeat("X=$X$X\n", 40), "limit@22:1"},
+		{"squaring", "X=" + strings.Repeat("x", 4000) + "\nY=${X//?/$X}\nenable_plugin a $Y\n", ""},
+		{"deep arithmetic", "(( " + strings.Repeat("(", 500) + "1" + strings.Repeat(")", 500) + " ))\n", "limit@2:4"},
+		{"c-style loop", "for (( i = 0; i < 100000000; i++ )); do :; done\n", "limit@2:1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			runtime.GC()
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			cfg, diags := Parse("local.conf", lrc(tc.src), Options{})
+			runtime.ReadMemStats(&after)
+			if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 1<<30 {
+				t.Errorf("allocated %d MB", alloc>>20)
+			}
+			got := strings.Join(rules(diags), " ")
+			if tc.rule != "" && !strings.Contains(got, tc.rule) {
+				t.Errorf("diagnostics %q, want %s", got, tc.rule)
+			}
+			if tc.name == "squaring" && (len(cfg.Plugins) != 1 || cfg.Plugins[0].URL.Known()) {
+				t.Errorf("the squared value must be unknown, not built: %v", plugs(cfg))
+			}
+		})
+	}
 }

@@ -78,8 +78,8 @@ func ParseFragments(frags []Fragment, opts Options) (*schema.Config, hcl.Diagnos
 	ev := newEvaluator(text.String(), loc, cfg)
 	ev.seed(opts)
 	ev.run()
-	diags = append(diags, ev.diags...)
 	ev.finish(opts)
+	diags = append(diags, ev.diags...)
 	return cfg, diags
 }
 
@@ -132,6 +132,11 @@ func (ev *evaluator) finish(opts Options) {
 	cfg := ev.cfg
 	if d := ev.vars["DEST"]; d != nil && d.known && d.str != "" {
 		cfg.Dest = d.str // DEST after localrc: where DevStack keeps everything else
+	}
+	ev.afterLocalrc()
+	// stack.sh runs disable_negated_services right after stackrc.
+	if len(cfg.Localrc) > 0 && !ev.limitHit {
+		ev.runFunc(cfg.Localrc[len(cfg.Localrc)-1].Range, devstackFunctions()["disable_negated_services"], nil)
 	}
 	if list, known := ev.services(); known {
 		cfg.Services.Enabled, cfg.Services.EnabledKnown = list, true
@@ -255,7 +260,7 @@ func checkHeaders(doc *document, pos *srcpos.Table) hcl.Diagnostics {
 			diags = append(diags, schema.RuleUnknownSection.Diag(fmt.Sprintf("unknown [[local|...]] file %q", s.file), detail, rng))
 		case s.group != "local" && s.file == "":
 			diags = append(diags, schema.RuleMalformedHeader.Diag(fmt.Sprintf("[[%s|]] names no file", s.group),
-				"DevStack warns \"unknown config file specification\" and skips this and every later file of the group.", rng))
+				"DevStack's awk reads an empty file name here (it splits the header at blanks, so a blank after the bar ends the name), and the shell's word splitting drops the empty name: this section is skipped without a word; the later files of the group are still merged.", rng))
 		}
 		if s.isLocalrc() {
 			sawLocalrc = true
