@@ -57,7 +57,15 @@ func Apply(ctx context.Context, p *plan.Plan, opts Options, hooks Hooks) (*Resul
 	}
 	start := a.now()
 	err := a.run(ctx)
-	a.hooks.Summary(Summary{Start: start, End: a.now(), Steps: a.res.Steps, Clones: a.res.Clones, Scripts: a.res.Scripts, LogFile: a.res.LogFile, DryRun: opts.DryRun, Err: err})
+	var bad *OptionsError
+	if errors.As(err, &bad) {
+		return &a.res, err
+	}
+	sum := Summary{Start: start, End: a.now(), Steps: a.res.Steps, Clones: a.res.Clones, Scripts: a.res.Scripts, LogFile: a.res.LogFile, DryRun: opts.DryRun, Err: err}
+	if errors.Is(err, ErrAlreadyApplied) {
+		sum.NoChanges, sum.Err = true, nil
+	}
+	a.hooks.Summary(sum)
 	return &a.res, err
 }
 
@@ -73,7 +81,7 @@ func (a *applier) run(ctx context.Context) error {
 		return fmt.Errorf("invalid plan: %w", err)
 	}
 	if opts.Only != "" && opts.Only != "clone" {
-		return fmt.Errorf("unknown stage %q (only \"clone\" can be run alone)", opts.Only)
+		return &OptionsError{fmt.Errorf("--only %s: unknown stage (only \"clone\" can be run alone)", opts.Only)}
 	}
 	a.dest = p.Dest
 	if opts.Dest != "" {
@@ -111,7 +119,7 @@ func (a *applier) run(ctx context.Context) error {
 	}
 	selected, explicit, err := a.selectSteps(lcs)
 	if err != nil {
-		return err
+		return &OptionsError{err}
 	}
 
 	if opts.DryRun {
@@ -130,7 +138,7 @@ func (a *applier) run(ctx context.Context) error {
 	if err := os.MkdirAll(a.state, 0o755); err != nil {
 		return err
 	}
-	unlock, err := lock(a.state)
+	unlock, err := lock(a.state, a.now())
 	if err != nil {
 		return err
 	}

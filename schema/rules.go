@@ -63,10 +63,11 @@ var (
 	RuleHeaderTrailingText  = register("header-trailing-text", sevWarning, "text glued after ]] becomes part of the file name")
 	RuleUnknownSection      = register("unknown-section", sevError, "a meta-section group or [[local|...]] file that DevStack does not use")
 	RuleContentBeforeHeader = register("content-before-header", sevWarning, "content before the first meta-section header, which DevStack ignores")
+	RuleUnknownIgnore       = register("unknown-ignore", sevWarning, "a \"# stackplan: ignore=RULE\" comment naming a rule that does not exist, so it suppresses nothing")
 	RuleNoLocalrc           = register("no-localrc", sevWarning, "a local.conf without a [[local|localrc]] section")
 
 	// localrc evaluation.
-	RuleUnknownCommand     = register("unknown-command", sevWarning, "a command that looks like a misspelt DevStack function")
+	RuleUnknownCommand     = register("unknown-command", sevError, "a command that looks like a misspelt DevStack function")
 	RuleConditionalPlugin  = register("conditional-plugin", sevWarning, "a plugin enabled only under a condition that is not known at plan time")
 	RuleDestAfterPlugin    = register("dest-after-plugin", sevWarning, "DEST changed after enable_plugin: earlier plugins keep the old directory")
 	RuleNotEvaluated       = register("not-evaluated", sevWarning, "a construct stackplan does not run at plan time (source, eval, command substitution)")
@@ -90,6 +91,7 @@ var (
 	RuleURLCredentials  = register("url-credentials", sevError, "credentials inside a plugin URL")
 	RuleInvalidRef      = register("invalid-ref", sevError, "a git ref that git or DevStack cannot use")
 	RuleAbbreviatedSHA  = register("abbreviated-sha", sevError, "an abbreviated commit id, which DevStack's fetch cannot resolve")
+	RuleBranchMismatch  = register("branch-mismatch", sevWarning, "a plugin on another branch than TARGET_BRANCH, or than the other plugins")
 
 	// Plugin dependencies (plugin_requires; an extension: DevStack checks none).
 	RuleRequiresMissing     = register("requires-missing", sevError, "a plugin requires another that is not enabled")

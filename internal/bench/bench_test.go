@@ -27,7 +27,7 @@ func genLocalConf(n int) []byte {
 	b.WriteString("[[local|localrc]]\nADMIN_PASSWORD=secretadmin\nDATABASE_PASSWORD=$ADMIN_PASSWORD\nGIT_BASE=https://opendev.org\nLOGFILE=$DEST/logs/stack.sh.log\n")
 	for i := range n {
 		if i%4 == 3 {
-			fmt.Fprintf(&b, "enable_plugin plugin%05d $GIT_BASE/x/plugin%05d stable/2025.1\n", i, i)
+			fmt.Fprintf(&b, "enable_plugin plugin%05d $GIT_BASE/x/plugin%05d $TARGET_BRANCH\n", i, i)
 		} else {
 			fmt.Fprintf(&b, "enable_plugin plugin%05d https://opendev.org/x/plugin%05d\n", i, i)
 		}

@@ -128,6 +128,10 @@ func (v *textApplyView) Summary(s executor.Summary) {
 	if s.DryRun {
 		return
 	}
+	if s.NoChanges {
+		fmt.Fprintln(v.out, "No changes: every selected step of this plan is done in the destination's journal (--force applies it again).")
+		return
+	}
 	if len(s.Scripts) > 0 {
 		v.scriptTiming(s)
 		return
@@ -277,6 +281,7 @@ type applyEvent struct {
 	Reason     string  `json:"reason,omitempty"`
 	Error      string  `json:"error,omitempty"`
 	LogFile    string  `json:"log_file,omitempty"`
+	NoChanges  bool    `json:"no_changes,omitempty"`
 	Steps      []any   `json:"steps,omitempty"`
 }
 
@@ -352,6 +357,6 @@ func (v *jsonApplyView) Summary(s executor.Summary) {
 	}
 	v.enc.Encode(applyEvent{
 		Type: "summary", Time: stamp(s.End), DurationMS: millis(s.End.Sub(s.Start)),
-		Error: errString(s.Err), LogFile: s.LogFile, Steps: steps,
+		Error: errString(s.Err), LogFile: s.LogFile, NoChanges: s.NoChanges, Steps: steps,
 	})
 }

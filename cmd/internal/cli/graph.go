@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/spf13/pflag"
-
 	"github.com/stackplan/stackplan/compiler"
 	"github.com/stackplan/stackplan/plan"
 )
@@ -21,17 +19,12 @@ type graphArgs struct {
 
 func (c *Command) runGraph(args []string) int {
 	var a graphArgs
-	fs := pflag.NewFlagSet("graph", pflag.ContinueOnError)
-	fs.SetOutput(c.Stderr)
+	fs := c.newFlagSet("graph", "Usage: stackplan graph [flags] [FILE]\n\nPrints the plugin dependency graph of FILE (default: ./local.conf): an\narrow from each plugin to each plugin it requires, every plugin numbered by\nits place in the plan's order, violated requirements in red.")
 	a.config.register(fs)
 	a.deps.register(fs, true, false)
 	fs.StringVarP(&a.format, "format", "f", "dot", "output format: dot, mermaid or json")
-	fs.Usage = func() {
-		fmt.Fprintln(c.Stderr, "Usage: stackplan graph [flags] [FILE]\n\nPrints the plugin dependency graph of FILE (default: ./local.conf): an\narrow from each plugin to each plugin it requires, every plugin numbered by\nits place in the plan's order, violated requirements in red.\n\nFlags:")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return usageError(err)
+	if code, ok := c.parseFlags(fs, args); !ok {
+		return code
 	}
 	var write func(io.Writer, *graphView) error
 	switch a.format {
@@ -42,13 +35,11 @@ func (c *Command) runGraph(args []string) int {
 	case "json":
 		write = writeGraphJSON
 	default:
-		fmt.Fprintf(c.Stderr, "stackplan graph: --format %q: expected dot, mermaid or json\n", a.format)
-		return ExitUsage
+		return c.usageFailure("graph", "--format %q: expected dot, mermaid or json", a.format)
 	}
 	files := fs.Args()
 	if len(files) > 1 {
-		fmt.Fprintln(c.Stderr, "stackplan graph: one configuration file at a time")
-		return ExitUsage
+		return c.usageFailure("graph", "one configuration file at a time")
 	}
 	if len(files) == 0 {
 		name, err := c.defaultConfig()
