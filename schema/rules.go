@@ -64,6 +64,7 @@ var (
 	RuleUnknownSection      = register("unknown-section", sevError, "a meta-section group or [[local|...]] file that DevStack does not use")
 	RuleContentBeforeHeader = register("content-before-header", sevWarning, "content before the first meta-section header, which DevStack ignores")
 	RuleUnknownIgnore       = register("unknown-ignore", sevWarning, "a \"# stackplan: ignore=RULE\" comment naming a rule that does not exist, so it suppresses nothing")
+	RuleINIDropped          = register("ini-dropped", sevError, "an INI line of a config meta-section that DevStack's merge drops or misfiles: an indented [section], a key before any section, a broken continuation")
 	RuleNoLocalrc           = register("no-localrc", sevWarning, "a local.conf without a [[local|localrc]] section")
 
 	// localrc evaluation.
