@@ -72,14 +72,14 @@ func TestPreCommit(t *testing.T) {
 	}
 
 	// Warnings fail the hook, as they fail lint by default.
-	run(t, work, env, "git", "rm", "-q", "ci/compute.local.conf")
+	run(t, work, env, "git", "rm", "-q", "-f", "ci/compute.local.conf")
 	write(t, work, "ci/warn.local.conf", "[[local|localrc]]\nenable_plugin heat https://opendev.org/openstack/heat master extra\n")
 	run(t, work, env, "git", "add", ".")
 	out, err = runErr(work, env, "pre-commit", "run", "--all-files")
 	if err == nil {
 		t.Fatalf("pre-commit passed a local.conf with a warning:\n%s", out)
 	}
-	for _, want := range []string{"ci/warn.local.conf:2:61: warning:", "[extra-arguments]", "Failed"} {
+	for _, want := range []string{"ci/warn.local.conf:2:62: warning:", "[extra-arguments]", "Failed"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("pre-commit output lacks %q:\n%s", want, out)
 		}
