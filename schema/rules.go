@@ -77,7 +77,7 @@ var (
 	RuleUnknownRef         = register("unknown-ref", sevWarning, "a plugin ref that is only known when the localrc runs")
 	RuleDisabledThenEnable = register("enable-disabled-service", sevWarning, "enable_service of a service disabled earlier, which DevStack skips")
 	RuleRefNotFound        = register("ref-not-found", sevError, "a plugin ref its remote does not have (plan --online)")
-	RuleRemoteUnreachable  = register("remote-unreachable", sevWarning, "a plugin remote that could not be asked for its refs (plan --online)")
+	RuleRemoteUnreachable  = register("remote-unreachable", sevWarning, "a plugin remote that could not be asked for its refs (--online), or cloned to read its settings (--fetch: an error)")
 	RuleStaleCheckout      = register("stale-checkout", sevWarning, "an existing checkout that DevStack would use as it is although it differs from the config, or that RECLONE would meet with local work")
 	RuleDisabledReenabled  = register("disabled-service-reenabled", sevError, "ENABLED_SERVICES edited directly to bring back a disabled service: DevStack dies")
 

@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/hashicorp/hcl/v2"
 	"golang.org/x/term"
 
 	"github.com/stackplan/stackplan/compiler"
@@ -45,8 +46,9 @@ type Command struct {
 	remotes func(*schema.Config) map[string]compiler.Remote
 	// inspectCheckouts compares existing checkouts with the config (plan --dest).
 	inspectCheckouts bool
-	// settings reads plugins' devstack/settings for their requirements; nil: none read.
-	settings func(*schema.Config) map[string]*pluginsettings.Declarations
+	// settings reads plugins' devstack/settings for their requirements,
+	// with a finding for each --fetch that failed; nil: none read.
+	settings func(*schema.Config) (map[string]*pluginsettings.Declarations, hcl.Diagnostics)
 	// sortPlugins plans plugins in requirement order (plan --sort).
 	sortPlugins bool
 }

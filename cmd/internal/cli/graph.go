@@ -7,8 +7,12 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/stackplan/stackplan/cmd/internal/diagview"
 	"github.com/stackplan/stackplan/compiler"
 	"github.com/stackplan/stackplan/plan"
+	"github.com/stackplan/stackplan/schema"
 )
 
 type graphArgs struct {
@@ -65,7 +69,31 @@ func (c *Command) runGraph(args []string) int {
 		fmt.Fprintf(c.Stderr, "stackplan graph: %v\n", err)
 		return ExitInternal
 	}
+	// The graph draws the requirement findings; any other error means the
+	// configuration is broken and the graph may lack plugins: say why.
+	var broken hcl.Diagnostics
+	for _, d := range res.diags {
+		if d.Severity == hcl.DiagError && !drawnInGraph[schema.RuleOf(d)] {
+			broken = append(broken, d)
+		}
+	}
+	if len(broken) > 0 {
+		vopts := diagview.Options{Color: c.useColor("auto", c.Stderr), ToolVersion: Version}
+		if err := diagview.Write(c.Stderr, diagview.Pretty, broken, res.sources, vopts); err != nil {
+			fmt.Fprintf(c.Stderr, "stackplan graph: %v\n", err)
+			return ExitInternal
+		}
+		fmt.Fprintf(c.Stderr, "stackplan graph: %s has errors; the graph shows what compiled\n", files[0])
+		return ExitFindings
+	}
 	return ExitOK
+}
+
+// drawnInGraph are the rules whose findings the graph itself shows in red.
+var drawnInGraph = map[string]bool{
+	schema.RuleRequiresMissing.ID: true,
+	schema.RuleRequiresOrder.ID:   true,
+	schema.RuleRequiresCycle.ID:   true,
 }
 
 // graphView is the graph as every format shows it; it is also the JSON.

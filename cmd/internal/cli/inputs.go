@@ -186,8 +186,8 @@ func (c *Command) compileFiles(paths []string, opts localconf.Options) (*compile
 // also returns the source of every file the diagnostics may be about (the
 // inputs and the settings files read), secrets masked.
 func (c *Command) compile(cfg *schema.Config, front hcl.Diagnostics, opts localconf.Options) (*plan.Plan, hcl.Diagnostics, map[string][]byte) {
-	settings := c.settingsFor(cfg)
-	p, diags := compiler.Compile(cfg, front, compiler.Options{ToolVersion: Version, Remotes: c.remotesFor(cfg), Checkouts: c.checkoutsFor(cfg), Env: opts.Env,
+	settings, fetchDiags := c.readSettings(cfg)
+	p, diags := compiler.Compile(cfg, append(front, fetchDiags...), compiler.Options{ToolVersion: Version, Remotes: c.remotesFor(cfg), Checkouts: c.checkoutsFor(cfg), Env: opts.Env,
 		Settings: settings, Sort: c.sortPlugins})
 	red := compiler.RedactorFor(cfg)
 	sources := compiler.Sources(cfg, settings)

@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"maps"
+	"text/tabwriter"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -123,12 +124,14 @@ func (c *Command) runRules(args []string) int {
 	if code, ok := c.noArgs(fs); !ok {
 		return code
 	}
+	tw := tabwriter.NewWriter(c.Stdout, 0, 0, 1, ' ', 0)
 	for _, r := range schema.Rules() {
 		sev := "error"
 		if r.Severity == hcl.DiagWarning {
 			sev = "warning"
 		}
-		fmt.Fprintf(c.Stdout, "%-24s %-8s %s\n", r.ID, sev, r.Summary)
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", r.ID, sev, r.Summary)
 	}
+	tw.Flush()
 	return ExitOK
 }
