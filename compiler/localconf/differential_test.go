@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/stackplan/stackplan/internal/corpustest"
 	"github.com/stackplan/stackplan/schema"
 )
 
@@ -336,7 +337,7 @@ func TestDifferentialCorpus(t *testing.T) {
 	}
 	files, err := filepath.Glob(filepath.Join(corpusDir, "*"))
 	if err != nil || len(files) == 0 {
-		t.Skip("corpus directory absent: " + corpusDir)
+		corpustest.Skip(t, corpusDir, os.ErrNotExist)
 	}
 	opts := Options{TopDir: "/opt/stack/devstack", Env: map[string]string{"STACK_USER": "stack"}}
 	total := 0

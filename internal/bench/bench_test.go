@@ -15,6 +15,7 @@ import (
 
 	"github.com/stackplan/stackplan/compiler"
 	"github.com/stackplan/stackplan/compiler/localconf"
+	"github.com/stackplan/stackplan/internal/corpustest"
 	"github.com/stackplan/stackplan/plan/planfile"
 )
 
@@ -124,7 +125,7 @@ func perPlugin(b *testing.B, n int) {
 func BenchmarkCorpus(b *testing.B) {
 	files, _ := filepath.Glob(filepath.Join("..", "..", "..", "shared", "corpus", "localconf", "*"))
 	if len(files) == 0 {
-		b.Skip("no corpus at ../../../shared/corpus/localconf")
+		corpustest.Skip(b, filepath.Join("..", "..", "..", "shared", "corpus", "localconf"), os.ErrNotExist)
 	}
 	srcs := make([][]byte, len(files))
 	total := 0
