@@ -15,7 +15,7 @@ import (
 var mergedGroups = map[string]bool{"post-config": true, "extra": true, "post-extra": true, "test-config": true}
 
 // validateSections checks the config meta-sections for what DevStack would
-// evaluate with the shell and stackplan never does (devstack-plugins.md
+// evaluate with the shell and stackplan never does (docs/devstack.md
 // §2.6, §9 item 4): a header's file name goes through eval "echo FILE",
 // and every INI line through eval as an iniset command. A command there
 // would run with DevStack; apply cannot do the same, so the configuration

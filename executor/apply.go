@@ -39,7 +39,7 @@ type applier struct {
 	pending map[string][]byte
 }
 
-// Apply carries out p (devstack-plugins.md §4, §5): the clone stage, then
+// Apply carries out p (docs/devstack.md §4, §5): the clone stage, then
 // one bash session per selected lifecycle. It re-validates the plan, takes
 // the destination's lock, resumes from the journal, and reports through
 // hooks (nil means none). On cancellation the bash process group is

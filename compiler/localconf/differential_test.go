@@ -52,7 +52,7 @@ BEGIN { group = "" }
 const headerList = `/^\[\[.+\|.*\]\]/ { gsub("[][]", "", $1); split($1, a, "|"); printf "%d|%s|%s\n", NR, a[1], a[2] }`
 
 // shim runs before localrc, as stack.sh and stackrc have run by then
-// (devstack-plugins.md §2.5), and dumps the registrations at exit, so that
+// (docs/devstack.md §2.5), and dumps the registrations at exit, so that
 // a die or exit inside localrc still reports what was registered.
 const shim = `
 command_not_found_handle() { return 0; }

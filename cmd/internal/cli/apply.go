@@ -162,7 +162,7 @@ func (c *Command) runApply(args []string) int {
 // bashEnv is the environment of the bash sessions: this process's, with
 // the --env values the plan was compiled with on top, as DevStack would
 // inherit them. The variables DevStack takes its plugin and service
-// selection from (devstack-plugins.md §9 item 6) come only from --env, as
+// selection from (docs/devstack.md §9 item 6) come only from --env, as
 // at plan time: an ENABLED_SERVICES left in the environment would
 // otherwise change at apply what the plan says is enabled.
 func bashEnv(process []string, given map[string]string) []string {
