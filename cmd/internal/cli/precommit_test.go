@@ -55,16 +55,7 @@ func TestPreCommit(t *testing.T) {
 	}
 
 	write(t, work, "ci/compute.local.conf", "[[local|localrc]]\nenable_plugin ../escape https://opendev.org/x/escape\n")
-	run(t, work, env, "git", "add", ".")
-	out, err = runErr(work, env, "pre-commit", "run", "--all-files")
-	if err == nil {
-		t.Fatalf("pre-commit passed a bad local.conf:\n%s", out)
-	}
-	for _, want := range []string{"ci/compute.local.conf:2:15: error:", "[invalid-plugin-name]", "Failed"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("pre-commit output lacks %q:\n%s", want, out)
-		}
-	}
+	out = preCommitFails(t, work, env, "ci/compute.local.conf:2:15: error:", "[invalid-plugin-name]")
 	for _, skipped := range []string{"README.txt", "local.conf.j2", "localrc.tmpl"} {
 		if strings.Contains(out, skipped) {
 			t.Errorf("the hook checked %s, which its files pattern should skip:\n%s", skipped, out)
@@ -74,16 +65,24 @@ func TestPreCommit(t *testing.T) {
 	// Warnings fail the hook, as they fail lint by default.
 	run(t, work, env, "git", "rm", "-q", "-f", "ci/compute.local.conf")
 	write(t, work, "ci/warn.local.conf", "[[local|localrc]]\nenable_plugin heat https://opendev.org/openstack/heat master extra\n")
+	preCommitFails(t, work, env, "ci/warn.local.conf:2:62: warning:", "[extra-arguments]")
+}
+
+// preCommitFails stages the work tree, runs the hooks on every file and
+// checks that they fail with each of wants in their output.
+func preCommitFails(t *testing.T, work string, env []string, wants ...string) string {
+	t.Helper()
 	run(t, work, env, "git", "add", ".")
-	out, err = runErr(work, env, "pre-commit", "run", "--all-files")
+	out, err := runErr(work, env, "pre-commit", "run", "--all-files")
 	if err == nil {
-		t.Fatalf("pre-commit passed a local.conf with a warning:\n%s", out)
+		t.Fatalf("pre-commit passed:\n%s", out)
 	}
-	for _, want := range []string{"ci/warn.local.conf:2:62: warning:", "[extra-arguments]", "Failed"} {
+	for _, want := range append(wants, "Failed") {
 		if !strings.Contains(out, want) {
 			t.Errorf("pre-commit output lacks %q:\n%s", want, out)
 		}
 	}
+	return out
 }
 
 func write(t *testing.T, dir, name, content string) {
