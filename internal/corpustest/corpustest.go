@@ -1,7 +1,7 @@
-// Package corpustest serves the tests that read the real-world corpus in
-// place, in ../shared/corpus beside the repository, which a clone from the
-// project's home does not have. When it is absent, those tests skip and
-// say so where a newcomer running plain `go test ./...` sees it.
+// Package corpustest serves the tests that read material kept beside the
+// repository (the real-world corpus, a pinned DevStack tree), which a clone
+// from the project's home does not have. When it is absent, those tests
+// skip and say so where a newcomer running plain `go test ./...` sees it.
 package corpustest
 
 import (
@@ -14,7 +14,7 @@ import (
 
 var noticed sync.Map // corpus directories already reported by this process
 
-// Skip skips tb because the corpus directory dir cannot be read (why).
+// Skip skips tb because the directory dir cannot be read (why).
 // go test shows the output of a passing package only with -v, so the
 // notice goes to the terminal as well, once per directory and package.
 func Skip(tb testing.TB, dir string, why error) {
@@ -23,7 +23,7 @@ func Skip(tb testing.TB, dir string, why error) {
 	if err != nil {
 		abs = dir
 	}
-	msg := fmt.Sprintf("NOTE: the corpus tests did not run: %s is absent (%v); see README.md, \"Tests\"", abs, why)
+	msg := fmt.Sprintf("NOTE: the tests that read %s did not run: it is absent (%v); see README.md, \"Tests\"", abs, why)
 	if _, done := noticed.LoadOrStore(abs, true); !done {
 		notify(msg)
 	}
