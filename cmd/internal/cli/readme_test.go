@@ -27,13 +27,13 @@ var readmeCommands = map[string]readmeCheck{
 			`^apply done: 18 step\(s\) run, 2 clone\(s\)`,
 			`^== what the post-config merge left in hello.conf$`,
 			`^== stackplan apply --lifecycle unstack,clean$`,
-			`^apply done: 12 step\(s\) run, 0 clone\(s\)`)
+			`^apply done: 19 step\(s\) run, 0 clone\(s\)`)
 	},
 	"go test ./...": nil, // this test is part of it: running it here would recurse
 	"go run ./cmd/stackplan plan examples/local.conf": func(t *testing.T, dir, out string, code int) {
 		wantCode(t, code, 0, out)
 		wantLines(t, out,
-			`^Plan for examples/local\.conf: 3 plugin\(s\), 45 step\(s\), DEST /opt/stack$`,
+			`^Plan for examples/local\.conf: 3 plugin\(s\), 55 step\(s\), DEST /opt/stack$`,
 			`^  1\.  barbican   stable/2025\.1  https://opendev\.org/openstack/barbican   /opt/stack/barbican$`,
 			`^  3\.  designate  stable/2025\.1  https://opendev\.org/openstack/designate  /opt/stack/designate$`,
 			`^Services, 36 enabled:$`,
