@@ -3,12 +3,15 @@ package compiler
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/stackplan/stackplan/compiler/internal/suggest"
 	"github.com/stackplan/stackplan/compiler/pluginsettings"
 	"github.com/stackplan/stackplan/plan"
 	"github.com/stackplan/stackplan/schema"
@@ -70,6 +73,7 @@ func Compile(cfg *schema.Config, front hcl.Diagnostics, opts Options) (*plan.Pla
 
 	diags := slices.Clone(front)
 	diags = append(diags, validatePlugins(cfg, red)...)
+	diags = append(diags, validateBranches(cfg)...)
 	diags = append(diags, validateServices(cfg)...)
 	diags = append(diags, validateSections(cfg)...)
 	diags = append(diags, resolveRefs(cfg, p.Plugins, opts.Remotes)...)
@@ -79,6 +83,7 @@ func Compile(cfg *schema.Config, front hcl.Diagnostics, opts Options) (*plan.Pla
 	p.Plugins = graph.planPlugins(cfg.Plugins, p.Plugins)
 	p.Sorted = graph.Sorted
 	diags = suppress(diags, Sources(cfg, opts.Settings))
+	diags = append(diags, unknownIgnores(cfg.Inputs)...)
 	diags = schema.SortDiagnostics(diags)
 	diags = redactDiags(diags)
 
@@ -184,6 +189,55 @@ func suppress(diags hcl.Diagnostics, sources map[string][]byte) hcl.Diagnostics 
 		m := ignoreRE.FindStringSubmatch(file[prev])
 		return m != nil && slices.Contains(strings.Split(m[1], ","), schema.RuleOf(d))
 	})
+}
+
+// unknownIgnores reports each rule named by an ignore comment of the
+// inputs that does not exist: a misspelt ignore suppresses nothing, and
+// the finding it was meant for would otherwise look unexplained.
+func unknownIgnores(inputs []schema.Input) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, in := range inputs {
+		if !ignoreRE.Match(in.Bytes) {
+			continue
+		}
+		offset := 0
+		for i, line := range strings.SplitAfter(string(in.Bytes), "\n") {
+			if m := ignoreRE.FindStringSubmatchIndex(line); m != nil {
+				start := m[2]
+				for _, id := range strings.Split(line[m[2]:m[3]], ",") {
+					if _, ok := schema.LookupRule(id); !ok && id != "" {
+						summary := fmt.Sprintf("ignore names an unknown rule %q", id)
+						if s := suggest.Closest(id, ruleIDs()); s != "" {
+							summary += fmt.Sprintf("; did you mean %q?", s)
+						}
+						diags = append(diags, schema.RuleUnknownIgnore.Diag(summary,
+							"The comment suppresses nothing under this name. 'stackplan rules' lists the rules.",
+							lineRange(in.Path, i+1, offset, line, start, start+len(id))))
+					}
+					start += len(id) + 1
+				}
+			}
+			offset += len(line)
+		}
+	}
+	return diags
+}
+
+// lineRange is the range of bytes [from, to) of line, the lineNo-th line
+// of file, which starts at byte offset.
+func lineRange(file string, lineNo, offset int, line string, from, to int) hcl.Range {
+	col := func(b int) int { return utf8.RuneCountInString(line[:b]) + 1 }
+	return hcl.Range{Filename: file,
+		Start: hcl.Pos{Line: lineNo, Column: col(from), Byte: offset + from},
+		End:   hcl.Pos{Line: lineNo, Column: col(to), Byte: offset + to}}
+}
+
+func ruleIDs() []string {
+	var ids []string
+	for _, r := range schema.Rules() {
+		ids = append(ids, r.ID)
+	}
+	return ids
 }
 
 // RedactorFor returns the redactor that masks cfg's secrets: the values of

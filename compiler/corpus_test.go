@@ -13,6 +13,7 @@ import (
 
 	"github.com/stackplan/stackplan/compiler"
 	"github.com/stackplan/stackplan/compiler/localconf"
+	"github.com/stackplan/stackplan/internal/corpustest"
 	"github.com/stackplan/stackplan/schema"
 )
 
@@ -27,7 +28,7 @@ const corpusDir = "../../shared/corpus/localconf"
 func TestCorpus(t *testing.T) {
 	entries, err := os.ReadDir(corpusDir)
 	if err != nil {
-		t.Skipf("corpus not available (%v): run from a checkout with ../shared beside it", err)
+		corpustest.Skip(t, corpusDir, err)
 	}
 	var out strings.Builder
 	for _, e := range entries {
@@ -80,7 +81,7 @@ func compact(d *hcl.Diagnostic) string {
 func BenchmarkCorpus(b *testing.B) {
 	entries, err := os.ReadDir(corpusDir)
 	if err != nil {
-		b.Skipf("corpus not available: %v", err)
+		corpustest.Skip(b, corpusDir, err)
 	}
 	names := make([]string, len(entries))
 	srcs := make([][]byte, len(entries))

@@ -86,7 +86,7 @@ func settingsOf(name string, requires ...string) string {
 	return s
 }
 
-// TestDependencies covers the Zuul role's failure cases (devstack-plugins.md
+// TestDependencies covers the Zuul role's failure cases (docs/devstack.md
 // §7.2), each with the right result, and the declaration sources.
 func TestDependencies(t *testing.T) {
 	tests := []depsCase{

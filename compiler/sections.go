@@ -3,6 +3,7 @@ package compiler
 import (
 	"bytes"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -14,7 +15,7 @@ import (
 var mergedGroups = map[string]bool{"post-config": true, "extra": true, "post-extra": true, "test-config": true}
 
 // validateSections checks the config meta-sections for what DevStack would
-// evaluate with the shell and stackplan never does (devstack-plugins.md
+// evaluate with the shell and stackplan never does (docs/devstack.md
 // §2.6, §9 item 4): a header's file name goes through eval "echo FILE",
 // and every INI line through eval as an iniset command. A command there
 // would run with DevStack; apply cannot do the same, so the configuration
@@ -32,6 +33,7 @@ func validateSections(cfg *schema.Config) hcl.Diagnostics {
 				fileNameRange(cfg, sec)))
 		}
 		diags = append(diags, evaluatedINILines(sec)...)
+		diags = append(diags, droppedINILines(sec)...)
 	}
 	return diags
 }
@@ -120,4 +122,57 @@ func evaluatedINILine(line string) (string, int) {
 		return "an INI value holds a backtick command substitution, which DevStack's eval would run", off + i
 	}
 	return "", 0
+}
+
+// iniHeader is a section header as DevStack's merge awk matches it: at
+// column 0 only.
+var iniHeader = regexp.MustCompile(`^\[.+\]`)
+
+// droppedINILines reports the INI lines DevStack's merge (and apply, which
+// follows it) drops or files under the wrong section without a word
+// (docs/devstack.md §2.6): the awk reads a header only at column 0, a key
+// only from a line that starts with neither a space nor a tab, and knows
+// no continuation lines.
+func droppedINILines(sec schema.MetaSection) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	report := func(pos hcl.Pos, text string, from int, summary, detail string) {
+		start := hcl.Pos{Line: pos.Line, Column: 1 + from, Byte: pos.Byte + from}
+		end := hcl.Pos{Line: pos.Line, Column: 1 + len(text), Byte: pos.Byte + len(text)}
+		diags = append(diags, schema.RuleINIDropped.Diag(fmt.Sprintf("[[%s|%s]]: %s", sec.Group, sec.File, summary), detail,
+			hcl.Range{Filename: sec.Body.Range.Filename, Start: start, End: end}))
+	}
+	section, continued := "", false
+	pos := sec.Body.Range.Start
+	for _, line := range strings.SplitAfter(sec.Body.Text, "\n") {
+		text := strings.TrimRight(line, "\r\n")
+		trimmed := strings.TrimLeft(text, " \t")
+		indent := len(text) - len(trimmed)
+		switch {
+		case trimmed == "" || strings.HasPrefix(trimmed, "#"):
+			// blank lines and comments: dropped, as meant
+		case continued:
+			report(pos, text, indent, "this line continues the one before with a backslash, which DevStack's merge does not know",
+				"The backslash stays in the value above; DevStack reads this line as a key of its own, or drops it when it is indented. Write the value on one line.")
+		case indent > 0 && iniHeader.MatchString(trimmed):
+			where := "the section before it"
+			if section != "" {
+				where = "[" + section + "]"
+			}
+			report(pos, text, indent, fmt.Sprintf("the indented section header %s is dropped", trimmed),
+				fmt.Sprintf("DevStack's merge reads a [section] only at column 0, so the keys after this line are written to %s instead. Remove the indentation.", where))
+		case indent > 0:
+			report(pos, text, indent, "an indented line is dropped",
+				"DevStack's merge reads a key only from a line that starts at column 0, and has no continuation lines: this line, meant as a key or as the continuation of a value, is not written. Remove the indentation, and write a multi-line value as repeated keys.")
+		case iniHeader.MatchString(text):
+			section = strings.Trim(strings.Fields(text)[0], "[]")
+		case section == "":
+			report(pos, text, 0, "a key before any [section]",
+				"DevStack's merge ignores it without a word: iniset does nothing without a section. Put it under its [section], such as [DEFAULT].")
+		}
+		continued = !strings.HasPrefix(trimmed, "#") && strings.HasSuffix(text, "\\") && !iniHeader.MatchString(text)
+		pos.Line++
+		pos.Column = 1
+		pos.Byte += len(line)
+	}
+	return diags
 }

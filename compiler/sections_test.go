@@ -30,19 +30,47 @@ func TestSectionsEvaluated(t *testing.T) {
 		{"value with substitution", "[[post-config|/etc/a.conf]]\n[s]\nk = a$(touch x)\n", []string{"not-evaluated@4:6-4:16"}},
 		{"value with backticks", "[[post-config|/etc/a.conf]]\n[s]\nk = `id`\n", []string{"not-evaluated@4:5-4:9"}},
 		{"value breaking out of quotes", "[[post-config|/etc/a.conf]]\n[s]\nk = x\"; touch y; \"\n", []string{"not-evaluated@4:6-4:19"}},
-		{"dropped lines are not evaluated", "[[post-config|/etc/a.conf]]\n[s]\n  k = $(id)\n# k = `id`\n[a$(id)]\n", nil},
+		{"dropped lines are not evaluated", "[[post-config|/etc/a.conf]]\n[s]\n  k = $(id)\n# k = `id`\n[a$(id)]\n", []string{"ini-dropped@4:3-4:12"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			src := "[[local|localrc]]\n" + tc.body
-			cfg, front := localconf.Parse("local.conf", []byte(src), localconf.Options{})
-			_, diags := Compile(cfg, front, Options{})
-			var got []string
-			for _, d := range diags {
-				got = append(got, fmt.Sprintf("%s@%d:%d-%d:%d", schema.RuleOf(d), d.Subject.Start.Line, d.Subject.Start.Column, d.Subject.End.Line, d.Subject.End.Column))
-			}
-			if diff := cmp.Diff(tc.want, got); diff != "" {
+			if diff := cmp.Diff(tc.want, findingsOf("[[local|localrc]]\n"+tc.body)); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})
 	}
+}
+
+// TestINIDropped checks the INI lines DevStack's merge drops or misfiles
+// without a word, each at its position; comments and blank lines, indented
+// or not, are dropped as meant.
+func TestINIDropped(t *testing.T) {
+	for _, tc := range []struct {
+		name, body string
+		want       []string
+	}{
+		{"clean", "[[post-config|/etc/a.conf]]\n# note\n\t# tab comment\n   \n[DEFAULT]\ndebug = True\n[b] trailing\nx=y\n", nil},
+		{"key before any section", "[[post-config|/etc/a.conf]]\ndebug = True\n[DEFAULT]\nx = 1\n", []string{"ini-dropped@3:1-3:13"}},
+		{"indented header", "[[post-config|/etc/a.conf]]\n[DEFAULT]\n\t[b]\nx = 1\n", []string{"ini-dropped@4:2-4:5"}},
+		{"indented key", "[[post-config|/etc/a.conf]]\n[DEFAULT]\nx = a,\n    b\n", []string{"ini-dropped@5:5-5:6"}},
+		{"backslash continuation", "[[post-config|/etc/a.conf]]\n[DEFAULT]\nx = a \\\nb = c\n", []string{"ini-dropped@5:1-5:6"}},
+		{"each section of a header on its own", "[[post-config|/etc/a.conf]]\n[s]\nk = v\n[[post-config|/etc/b.conf]]\nk = v\n", []string{"ini-dropped@6:1-6:6"}},
+		{"unmerged groups are not checked", "[[post_config|/etc/a.conf]]\nk = v\n", []string{"unknown-section@2:1-2:28"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, findingsOf("[[local|localrc]]\n"+tc.body)); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// findingsOf compiles a local.conf and lists its findings as RULE@RANGE.
+func findingsOf(src string) []string {
+	cfg, front := localconf.Parse("local.conf", []byte(src), localconf.Options{})
+	_, diags := Compile(cfg, front, Options{})
+	var got []string
+	for _, d := range diags {
+		got = append(got, fmt.Sprintf("%s@%d:%d-%d:%d", schema.RuleOf(d), d.Subject.Start.Line, d.Subject.Start.Column, d.Subject.End.Line, d.Subject.End.Column))
+	}
+	return got
 }

@@ -17,7 +17,7 @@ const (
 )
 
 // buildSteps lays out the three lifecycles in DevStack's order
-// (devstack-plugins.md §4, §10):
+// (docs/devstack.md §4, §10):
 //
 //	stack:   clone each; localrc; override-defaults each; settings each;
 //	         pre-install, install, post-config each; merge post-config;

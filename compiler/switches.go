@@ -7,7 +7,7 @@ import (
 	"github.com/stackplan/stackplan/schema"
 )
 
-// Switches are DevStack's clone switches (devstack-plugins.md §5).
+// Switches are DevStack's clone switches (docs/devstack.md §5).
 type Switches struct {
 	Reclone, Offline, ErrorOnClone bool
 	GitDepth                       int

@@ -43,7 +43,7 @@ type applier struct {
 	skipGroup map[string]bool
 }
 
-// Apply carries out p (devstack-plugins.md §4, §5): the clone stage, then
+// Apply carries out p (docs/devstack.md §4, §5): the clone stage, then
 // one bash session per selected lifecycle. It re-validates the plan, takes
 // the destination's lock, resumes from the journal, and reports through
 // hooks (nil means none). On cancellation the bash process group is
@@ -61,7 +61,15 @@ func Apply(ctx context.Context, p *plan.Plan, opts Options, hooks Hooks) (*Resul
 	}
 	start := a.now()
 	err := a.run(ctx)
-	a.hooks.Summary(Summary{Start: start, End: a.now(), Steps: a.res.Steps, Clones: a.res.Clones, Scripts: a.res.Scripts, LogFile: a.res.LogFile, DryRun: opts.DryRun, Err: err})
+	var bad *OptionsError
+	if errors.As(err, &bad) {
+		return &a.res, err
+	}
+	sum := Summary{Start: start, End: a.now(), Steps: a.res.Steps, Clones: a.res.Clones, Scripts: a.res.Scripts, LogFile: a.res.LogFile, DryRun: opts.DryRun, Err: err}
+	if errors.Is(err, ErrAlreadyApplied) {
+		sum.NoChanges, sum.Err = true, nil
+	}
+	a.hooks.Summary(sum)
 	return &a.res, err
 }
 
@@ -77,7 +85,7 @@ func (a *applier) run(ctx context.Context) error {
 		return fmt.Errorf("invalid plan: %w", err)
 	}
 	if opts.Only != "" && opts.Only != "clone" {
-		return fmt.Errorf("unknown stage %q (only \"clone\" can be run alone)", opts.Only)
+		return &OptionsError{fmt.Errorf("--only %s: unknown stage (only \"clone\" can be run alone)", opts.Only)}
 	}
 	a.dest = p.Dest
 	if opts.Dest != "" {
@@ -115,7 +123,7 @@ func (a *applier) run(ctx context.Context) error {
 	}
 	selected, explicit, err := a.selectSteps(lcs)
 	if err != nil {
-		return err
+		return &OptionsError{err}
 	}
 
 	if opts.DryRun {
@@ -134,7 +142,7 @@ func (a *applier) run(ctx context.Context) error {
 	if err := os.MkdirAll(a.state, 0o755); err != nil {
 		return err
 	}
-	unlock, err := lock(a.state)
+	unlock, err := lock(a.state, a.now())
 	if err != nil {
 		return err
 	}

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stackplan/stackplan/executor/git"
 	"github.com/stackplan/stackplan/executor/internal/gittest"
@@ -387,12 +389,19 @@ func TestLockDryRunOnlyCloneAndStep(t *testing.T) {
 	e := newEnv(t, false)
 	state := filepath.Join(e.dest, StateDirName)
 	os.MkdirAll(state, 0o755)
-	unlock, err := lock(state)
+	started := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	unlock, err := lock(state, started)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Apply(context.Background(), e.plan(), e.opts(), nil); !errors.Is(err, ErrLocked) {
+	host, _ := os.Hostname()
+	_, err = Apply(context.Background(), e.plan(), e.opts(), nil)
+	if !errors.Is(err, ErrLocked) {
 		t.Fatalf("want ErrLocked, got %v", err)
+	}
+	// The message names the holder, as DevStack users ask "who is stacking?".
+	if want := fmt.Sprintf("(pid %d on host %s, started 2026-01-02T03:04:05Z)", os.Getpid(), host); !strings.HasSuffix(err.Error(), want) {
+		t.Fatalf("the lock error does not name its holder %q: %v", want, err)
 	}
 	unlock()
 

@@ -3,7 +3,7 @@
 // through the plan's localrc, override-defaults, settings and phase steps,
 // and merges the local.conf INI fragments in Go, exactly in the order
 // DevStack's stack.sh, unstack.sh and clean.sh would
-// (devstack-plugins.md §4, §5, §2.6).
+// (docs/devstack.md §4, §5, §2.6).
 //
 // The executor never prints: progress and the plugins' output go through
 // [Hooks], and to a log file per apply. A journal and a lock under the

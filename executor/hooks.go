@@ -108,7 +108,10 @@ type Summary struct {
 	Scripts    []ScriptResult
 	LogFile    string
 	DryRun     bool
-	Err        error
+	// NoChanges is set when the journal says every selected step is done,
+	// so nothing ran (ErrAlreadyApplied, which is not an error here).
+	NoChanges bool
+	Err       error
 }
 
 // syncHooks serialises calls from the clone workers and output readers.

@@ -208,7 +208,7 @@ func (f *iniFile) apply(op iniOp) {
 }
 
 // MergeINI returns the content of a config file after merging fragment
-// into it with DevStack's semantics (devstack-plugins.md §2.6).
+// into it with DevStack's semantics (docs/devstack.md §2.6).
 func MergeINI(existing []byte, fragment []plan.SourceLine) []byte {
 	f := parseINI(existing)
 	for _, op := range mergeOps(fragment) {

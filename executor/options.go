@@ -126,6 +126,14 @@ type Result struct {
 // A CLI should report it and exit successfully.
 var ErrAlreadyApplied = errors.New("this plan was already applied to this destination (use --force to apply it again)")
 
+// OptionsError is a selection the plan cannot satisfy (--only, --step,
+// --from, --to): a usage error, reported before anything runs and without
+// a Summary.
+type OptionsError struct{ Err error }
+
+func (e *OptionsError) Error() string { return e.Err.Error() }
+func (e *OptionsError) Unwrap() error { return e.Err }
+
 // ErrLocked is returned when another apply holds the destination's lock.
 var ErrLocked = errors.New("another stackplan apply is running on this destination")
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -85,21 +86,39 @@ func (j *Journal) write(stateDir string) error {
 }
 
 // lock takes the destination's lock (flock on DEST/.stackplan/lock); the
-// kernel releases it if the process dies.
-func lock(stateDir string) (func(), error) {
+// kernel releases it if the process dies. The holder writes who it is into
+// the file, so that a second apply can name it.
+func lock(stateDir string, now time.Time) (func(), error) {
 	f, err := os.OpenFile(filepath.Join(stateDir, "lock"), os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
 		return nil, err
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		f.Close()
+		defer f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
+			var holder lockHolder
+			if data, err := io.ReadAll(f); err == nil && json.Unmarshal(data, &holder) == nil && holder.PID != 0 {
+				return nil, fmt.Errorf("%s: %w (pid %d on host %s, started %s)", stateDir, ErrLocked, holder.PID, holder.Host, holder.Started.Format(time.RFC3339))
+			}
 			return nil, fmt.Errorf("%s: %w", stateDir, ErrLocked)
 		}
 		return nil, err
 	}
+	host, _ := os.Hostname()
+	data, _ := json.Marshal(lockHolder{PID: os.Getpid(), Host: host, Started: now.UTC()})
+	if f.Truncate(0) == nil {
+		f.WriteAt(append(data, '\n'), 0)
+	}
 	return func() {
+		f.Truncate(0)
 		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 		f.Close()
 	}, nil
+}
+
+// lockHolder is what the lock file says about the apply holding it.
+type lockHolder struct {
+	PID     int       `json:"pid"`
+	Host    string    `json:"host"`
+	Started time.Time `json:"started"`
 }

@@ -7,7 +7,7 @@ import (
 
 // CheckConfigFileName reports why the file name of a [[group|file]] header
 // cannot be expanded without running code, or nil. DevStack expands it with
-// eval "echo FILE" (devstack-plugins.md §2.6, §9 item 4), so $(...),
+// eval "echo FILE" (docs/devstack.md §2.6, §9 item 4), so $(...),
 // backticks and ';' in a header run commands. stackplan expands only $NAME,
 // ${NAME} and a leading ~, which is what real configurations use, and
 // refuses anything else a shell would evaluate: command substitution,

@@ -63,10 +63,12 @@ var (
 	RuleHeaderTrailingText  = register("header-trailing-text", sevWarning, "text glued after ]] becomes part of the file name")
 	RuleUnknownSection      = register("unknown-section", sevError, "a meta-section group or [[local|...]] file that DevStack does not use")
 	RuleContentBeforeHeader = register("content-before-header", sevWarning, "content before the first meta-section header, which DevStack ignores")
+	RuleUnknownIgnore       = register("unknown-ignore", sevWarning, "a \"# stackplan: ignore=RULE\" comment naming a rule that does not exist, so it suppresses nothing")
+	RuleINIDropped          = register("ini-dropped", sevError, "an INI line of a config meta-section that DevStack's merge drops or misfiles: an indented [section], a key before any section, a broken continuation")
 	RuleNoLocalrc           = register("no-localrc", sevWarning, "a local.conf without a [[local|localrc]] section")
 
 	// localrc evaluation.
-	RuleUnknownCommand     = register("unknown-command", sevWarning, "a command that looks like a misspelt DevStack function")
+	RuleUnknownCommand     = register("unknown-command", sevError, "a command that looks like a misspelt DevStack function")
 	RuleConditionalPlugin  = register("conditional-plugin", sevWarning, "a plugin enabled only under a condition that is not known at plan time")
 	RuleDestAfterPlugin    = register("dest-after-plugin", sevWarning, "DEST changed after enable_plugin: earlier plugins keep the old directory")
 	RuleNotEvaluated       = register("not-evaluated", sevWarning, "a construct stackplan does not run at plan time (source, eval, command substitution)")
@@ -75,7 +77,7 @@ var (
 	RuleUnknownRef         = register("unknown-ref", sevWarning, "a plugin ref that is only known when the localrc runs")
 	RuleDisabledThenEnable = register("enable-disabled-service", sevWarning, "enable_service of a service disabled earlier, which DevStack skips")
 	RuleRefNotFound        = register("ref-not-found", sevError, "a plugin ref its remote does not have (plan --online)")
-	RuleRemoteUnreachable  = register("remote-unreachable", sevWarning, "a plugin remote that could not be asked for its refs (plan --online)")
+	RuleRemoteUnreachable  = register("remote-unreachable", sevWarning, "a plugin remote that could not be asked for its refs (--online), or cloned to read its settings (--fetch: an error)")
 	RuleStaleCheckout      = register("stale-checkout", sevWarning, "an existing checkout that DevStack would use as it is although it differs from the config, or that RECLONE would meet with local work")
 	RuleLibraryPlugin      = register("library-plugin", sevWarning, "a plugin named like a library stackrc registers: DevStack clones stackrc's repository and branch instead")
 	RuleStackrcDies        = register("stackrc-dies", sevError, "a localrc setting that makes stackrc stop DevStack right after localrc (WSGI_MODE other than uwsgi)")
@@ -92,6 +94,7 @@ var (
 	RuleURLCredentials  = register("url-credentials", sevError, "credentials inside a plugin URL")
 	RuleInvalidRef      = register("invalid-ref", sevError, "a git ref that git or DevStack cannot use")
 	RuleAbbreviatedSHA  = register("abbreviated-sha", sevError, "an abbreviated commit id, which DevStack's fetch cannot resolve")
+	RuleBranchMismatch  = register("branch-mismatch", sevWarning, "a plugin on another branch than TARGET_BRANCH, or than the other plugins")
 
 	// Plugin dependencies (plugin_requires; an extension: DevStack checks none).
 	RuleRequiresMissing     = register("requires-missing", sevError, "a plugin requires another that is not enabled")

@@ -44,7 +44,7 @@ gen() {
 		echo 'LOGFILE=$DEST/logs/stack.sh.log'
 		awk -v n="$n" 'BEGIN {
 			for (i = 0; i < n; i++) {
-				if (i % 4 == 3) printf "enable_plugin plugin%05d $GIT_BASE/x/plugin%05d stable/2025.1\n", i, i
+				if (i % 4 == 3) printf "enable_plugin plugin%05d $GIT_BASE/x/plugin%05d $TARGET_BRANCH\n", i, i
 				else printf "enable_plugin plugin%05d https://opendev.org/x/plugin%05d\n", i, i
 			}
 		}'

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"github.com/stackplan/stackplan/internal/corpustest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -37,7 +38,7 @@ func devstackTree(t *testing.T) string {
 		dir = filepath.Join("..", "..", "..", "shared", "devstack")
 	}
 	if _, err := os.Stat(filepath.Join(dir, "stack.sh")); err != nil {
-		skip(t, "no DevStack tree at %s (set STACKPLAN_DEVSTACK)", dir)
+		corpustest.Skip(t, dir, fmt.Errorf("%w; set STACKPLAN_DEVSTACK to a DevStack tree", err))
 	}
 	abs, _ := filepath.Abs(dir)
 	return abs

@@ -13,6 +13,7 @@ import (
 	"github.com/stackplan/stackplan/compiler/convert"
 	"github.com/stackplan/stackplan/compiler/hclconf"
 	"github.com/stackplan/stackplan/compiler/localconf"
+	"github.com/stackplan/stackplan/internal/corpustest"
 	"github.com/stackplan/stackplan/plan"
 	"github.com/stackplan/stackplan/schema"
 )
@@ -42,7 +43,7 @@ func compileLocalConf(name string, src []byte) (*schema.Config, *plan.Plan) {
 func TestCorpusRoundTrip(t *testing.T) {
 	entries, err := os.ReadDir(corpusDir)
 	if err != nil {
-		t.Skipf("corpus not available (%v): run from a checkout with ../shared beside it", err)
+		corpustest.Skip(t, corpusDir, err)
 	}
 	var files, withRaw, rawBlocks, plugins, structuredPlugins int
 	for _, e := range entries {

@@ -25,7 +25,7 @@ func names(order []int) string {
 }
 
 // TestZuulRoleFailures runs the cases DevStack's Zuul role gets wrong
-// (devstack-plugins.md §7.2) and checks the right result for each.
+// (docs/devstack.md §7.2) and checks the right result for each.
 func TestZuulRoleFailures(t *testing.T) {
 	tests := []struct {
 		name       string

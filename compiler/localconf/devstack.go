@@ -28,7 +28,7 @@ const defaultServices = "key,n-api,n-cpu,n-cond,n-sch,n-novnc,n-api-meta,placeme
 var fromRunningMachine = []string{"HOME", "USER", "LOGNAME", "HOSTNAME", "PATH", "SHELL", "TERM", "TMPDIR", "LANG"}
 
 // seed sets up the variables that exist when stackrc sources localrc
-// (devstack-plugins.md §2.5): the environment as given, then what stack.sh
+// (docs/devstack.md §2.5): the environment as given, then what stack.sh
 // and stackrc define before that point. Everything else stackrc sets
 // (GIT_BASE, *_REPO, HOST_IP, ...) comes after localrc and is therefore
 // unset here unless the environment has it.

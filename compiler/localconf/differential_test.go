@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/stackplan/stackplan/internal/corpustest"
 	"github.com/stackplan/stackplan/schema"
 )
 
@@ -51,7 +52,7 @@ BEGIN { group = "" }
 const headerList = `/^\[\[.+\|.*\]\]/ { gsub("[][]", "", $1); split($1, a, "|"); printf "%d|%s|%s\n", NR, a[1], a[2] }`
 
 // shim runs before localrc, as stack.sh and stackrc have run by then
-// (devstack-plugins.md §2.5), and dumps the registrations at exit, so that
+// (docs/devstack.md §2.5), and dumps the registrations at exit, so that
 // a die or exit inside localrc still reports what was registered.
 const shim = `
 command_not_found_handle() { return 0; }
@@ -336,7 +337,7 @@ func TestDifferentialCorpus(t *testing.T) {
 	}
 	files, err := filepath.Glob(filepath.Join(corpusDir, "*"))
 	if err != nil || len(files) == 0 {
-		t.Skip("corpus directory absent: " + corpusDir)
+		corpustest.Skip(t, corpusDir, os.ErrNotExist)
 	}
 	opts := Options{TopDir: "/opt/stack/devstack", Env: map[string]string{"STACK_USER": "stack"}}
 	total := 0

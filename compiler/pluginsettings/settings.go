@@ -4,7 +4,7 @@
 //
 // DevStack itself ignores define_plugin and plugin_requires (both are
 // no-ops); only the Zuul role write-devstack-local-conf reads them, line by
-// line with two regular expressions (devstack-plugins.md §7.2):
+// line with two regular expressions (docs/devstack.md §7.2):
 //
 //   - ^define_plugin\s+(\S+), at column 0, sets the current name (quotes and
 //     $ are kept literally);

@@ -11,6 +11,7 @@ import (
 
 	"github.com/stackplan/stackplan/compiler"
 	"github.com/stackplan/stackplan/compiler/zuul"
+	"github.com/stackplan/stackplan/internal/corpustest"
 	"github.com/stackplan/stackplan/schema"
 )
 
@@ -25,7 +26,7 @@ const corpusDir = "../../../shared/corpus/zuul"
 func TestCorpus(t *testing.T) {
 	paths, _ := filepath.Glob(filepath.Join(corpusDir, "*.yaml"))
 	if len(paths) == 0 {
-		t.Skipf("no Zuul corpus at %s", corpusDir)
+		corpustest.Skip(t, corpusDir, os.ErrNotExist)
 	}
 	sort.Strings(paths)
 	var files []zuul.File

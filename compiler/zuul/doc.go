@@ -5,7 +5,7 @@
 // schema.Config per node of the job's nodeset.
 //
 // It does what DevStack's write-devstack-local-conf role does
-// (devstack-plugins.md §7), with its bugs fixed:
+// (docs/devstack.md §7), with its bugs fixed:
 //
 //   - variables come in dependency order (a variable after every variable
 //     its value refers to, transitively), otherwise sorted by name; plugins

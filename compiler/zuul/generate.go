@@ -256,7 +256,7 @@ func (e *emitter) mapping(p *pair) *node {
 }
 
 // generate writes the localrc lines and config sections, in the role's
-// layout (devstack-plugins.md §7.1).
+// layout (docs/devstack.md §7.1).
 func (e *emitter) generate(v nodeVars, r *resolved, job hcl.Range, opts Options) {
 	localrc := e.mapping(v.localrc)
 	services := e.mapping(v.services)
@@ -391,7 +391,7 @@ var refRE = regexp.MustCompile(`\$\{?([A-Za-z_][A-Za-z0-9_]*)`)
 
 // varOrder orders the variables as the role means to: sorted by name, each
 // after every variable its value refers to, transitively (the role's
-// pre-order walk gets chains of three wrong, devstack-plugins.md §7.2).
+// pre-order walk gets chains of three wrong, docs/devstack.md §7.2).
 func (e *emitter) varOrder(m *node) []int {
 	idx := make([]int, len(m.pairs))
 	for i := range idx {

@@ -169,7 +169,7 @@ func TestQuotingRoundTripsThroughBash(t *testing.T) {
 }
 
 func TestTransitiveVariableOrder(t *testing.T) {
-	// The role writes Y, Z, X (devstack-plugins.md §7.2), so Y expands an
+	// The role writes Y, Z, X (docs/devstack.md §7.2), so Y expands an
 	// empty $Z.
 	nodes := compileJob(t, "j", `
 - job:

@@ -3,6 +3,7 @@ package devstack
 import (
 	"context"
 	"fmt"
+	"github.com/stackplan/stackplan/internal/corpustest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,8 +21,7 @@ func devstackDir(t *testing.T) string {
 		dir = filepath.Join("..", "..", "..", "shared", "devstack")
 	}
 	if _, err := os.Stat(filepath.Join(dir, "functions-common")); err != nil {
-		fmt.Fprintf(os.Stderr, "SKIP %s: no DevStack tree at %s (set STACKPLAN_DEVSTACK)\n", t.Name(), dir)
-		t.Skipf("no DevStack tree at %s (set STACKPLAN_DEVSTACK)", dir)
+		corpustest.Skip(t, dir, fmt.Errorf("%w; set STACKPLAN_DEVSTACK to a DevStack tree", err))
 	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {

@@ -103,7 +103,7 @@ var ErrOfflineMissing = errors.New("OFFLINE is set to True and the checkout does
 const TempPrefix = ".stackplan-clone-"
 
 // Ensure makes dir a checkout of req according to DevStack's rules
-// (devstack-plugins.md §5), atomically for new clones: the clone is made in
+// (docs/devstack.md §5), atomically for new clones: the clone is made in
 // a temporary directory beside dir and renamed to dir only when complete,
 // and the temporary directory is removed on failure or cancellation.
 // Temporary directories left by a killed earlier run for the same name are

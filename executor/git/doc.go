@@ -1,5 +1,5 @@
 // Package git checks out plugin repositories the way DevStack's git_clone
-// does (devstack-plugins.md §5), behind a [Cloner] interface with two
+// does (docs/devstack.md §5), behind a [Cloner] interface with two
 // implementations: [SystemGit], which runs the git command, and [GoGit],
 // which uses go-git in-process. [Auto] picks one per repository: go-git is
 // faster for small repositories (no process start-up), the git command is

@@ -1,6 +1,7 @@
 package git
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -139,13 +140,32 @@ func checkGoGitURL(u string) error {
 	return fmt.Errorf("transport %q is not allowed", ep.Protocol)
 }
 
-type progressWriter func(string)
+// progressWriter turns go-git's sideband progress into whole lines, as
+// git's own stderr is read: the server's chunks may end in the middle of a
+// line (or a word), so the rest waits for the next chunk.
+type progressWriter struct {
+	emit    func(string)
+	partial []byte
+}
 
-func (p progressWriter) Write(b []byte) (int, error) {
-	for _, l := range strings.FieldsFunc(string(b), func(r rune) bool { return r == '\r' || r == '\n' }) {
-		if l = strings.TrimSpace(l); l != "" {
-			p(l)
+// maxProgressLine bounds a line kept waiting for its end.
+const maxProgressLine = 4096
+
+func (p *progressWriter) Write(b []byte) (int, error) {
+	p.partial = append(p.partial, b...)
+	for {
+		i := bytes.IndexAny(p.partial, "\r\n")
+		if i < 0 {
+			break
 		}
+		if l := strings.TrimSpace(string(p.partial[:i])); l != "" {
+			p.emit(l)
+		}
+		p.partial = p.partial[i+1:]
+	}
+	if len(p.partial) > maxProgressLine {
+		p.emit(strings.TrimSpace(string(p.partial)))
+		p.partial = nil
 	}
 	return len(b), nil
 }
@@ -153,7 +173,7 @@ func (p progressWriter) Write(b []byte) (int, error) {
 func (g GoGit) fetch(ctx context.Context, repo *gogit.Repository, req Request, specs []config.RefSpec, depth int, tags gogit.TagMode) error {
 	opts := &gogit.FetchOptions{RemoteName: "origin", RefSpecs: specs, Depth: depth, Tags: tags, Force: true}
 	if req.Progress != nil {
-		opts.Progress = progressWriter(req.Progress)
+		opts.Progress = &progressWriter{emit: req.Progress}
 	}
 	err := repo.FetchContext(ctx, opts)
 	if errors.Is(err, gogit.NoErrAlreadyUpToDate) {

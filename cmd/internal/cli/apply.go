@@ -14,8 +14,6 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/spf13/pflag"
-
 	"github.com/stackplan/stackplan/cmd/internal/diagview"
 	"github.com/stackplan/stackplan/compiler"
 	"github.com/stackplan/stackplan/compiler/convert"
@@ -50,8 +48,7 @@ type applyArgs struct {
 
 func (c *Command) runApply(args []string) int {
 	var a applyArgs
-	fs := pflag.NewFlagSet("apply", pflag.ContinueOnError)
-	fs.SetOutput(c.Stderr)
+	fs := c.newFlagSet("apply", "Usage: stackplan apply [flags] [FILE | PLAN.json]\n\nApplies a configuration, or a plan written by 'stackplan plan --out'.\nWith --devstack DIR it clones the plugins, then runs DevStack's own scripts\nfrom DIR and checks every hook they source against the plan. Without it,\nit is plugin-development mode: the plugins' hooks alone, in bash sessions\nof stackplan's, with none of DevStack's runtime (stackrc, lib/*, sudo).")
 	a.config.register(fs)
 	fs.IntVar(&a.parallel, "parallel", 4, "clone this many plugins at once")
 	fs.BoolVar(&a.reclone, "reclone", false, "move existing checkouts to their ref (DevStack's RECLONE=yes)")
@@ -69,12 +66,8 @@ func (c *Command) runApply(args []string) int {
 	fs.StringVar(&a.logDir, "log-dir", "", "directory for the apply's log file (default DEST/.stackplan/logs)")
 	fs.BoolVar(&a.json, "json", false, "print one JSON event per line")
 	fs.StringVar(&a.color, "color", "auto", "colour: auto, always or never")
-	fs.Usage = func() {
-		fmt.Fprintln(c.Stderr, "Usage: stackplan apply [flags] [FILE | PLAN.json]\n\nApplies a configuration, or a plan written by 'stackplan plan --out'.\nWith --devstack DIR it clones the plugins, then runs DevStack's own scripts\nfrom DIR and checks every hook they source against the plan. Without it,\nit is plugin-development mode: the plugins' hooks alone, in bash sessions\nof stackplan's, with none of DevStack's runtime (stackrc, lib/*, sudo).\n\nFlags:")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return usageError(err)
+	if code, ok := c.parseFlags(fs, args); !ok {
+		return code
 	}
 	fail := func(code int, format string, args ...any) int {
 		fmt.Fprintf(c.Stderr, "stackplan apply: "+format+"\n", args...)
@@ -156,9 +149,10 @@ func (c *Command) runApply(args []string) int {
 	switch {
 	case err == nil:
 		return ExitOK
-	case errors.Is(err, executor.ErrAlreadyApplied):
-		fmt.Fprintln(c.Stderr, "stackplan apply: nothing to do:", err)
+	case errors.Is(err, executor.ErrAlreadyApplied): // the view said "No changes."
 		return ExitOK
+	case errors.As(err, new(*executor.OptionsError)):
+		return c.usageFailure("apply", "%v", err)
 	case ctx.Err() != nil:
 		return fail(ExitInterrupted, "interrupted: %v", err)
 	}
@@ -168,7 +162,7 @@ func (c *Command) runApply(args []string) int {
 // bashEnv is the environment of the bash sessions: this process's, with
 // the --env values the plan was compiled with on top, as DevStack would
 // inherit them. The variables DevStack takes its plugin and service
-// selection from (devstack-plugins.md §9 item 6) come only from --env, as
+// selection from (docs/devstack.md §9 item 6) come only from --env, as
 // at plan time: an ENABLED_SERVICES left in the environment would
 // otherwise change at apply what the plan says is enabled.
 func bashEnv(process []string, given map[string]string) []string {
@@ -265,14 +259,15 @@ func (c *Command) planToApply(files []string, opts localconf.Options) (*compiled
 	}
 	var inputs []string
 	for _, in := range saved.Inputs {
-		data, err := os.ReadFile(in.Path)
+		input := inputOfPlan(path, in.Path)
+		data, err := os.ReadFile(input)
 		if err != nil {
-			return nil, fmt.Errorf("stale plan: its input %s cannot be read: %v", in.Path, err)
+			return nil, fmt.Errorf("stale plan: its input %s cannot be read: %v", input, err)
 		}
 		if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != in.SHA256 {
-			return nil, fmt.Errorf("stale plan: %s changed since the plan was made (sha256 %s, the plan recorded %s); make a new plan", in.Path, hex.EncodeToString(sum[:])[:12], in.SHA256[:12])
+			return nil, fmt.Errorf("stale plan: %s changed since the plan was made (sha256 %s, the plan recorded %s); make a new plan", input, hex.EncodeToString(sum[:])[:12], in.SHA256[:12])
 		}
-		inputs = append(inputs, in.Path)
+		inputs = append(inputs, input)
 	}
 	if len(inputs) == 0 {
 		return nil, fmt.Errorf("%s: the plan records no input", path)
@@ -300,6 +295,9 @@ func (c *Command) planToApply(files []string, opts localconf.Options) (*compiled
 	for i := range res.plan.Plugins {
 		res.plan.Plugins[i].Commit = saved.Plugins[i].Commit
 	}
+	// The inputs as the plan names them, so the journal knows the plan
+	// whichever directory it is applied from.
+	res.plan.Inputs = saved.Inputs
 	return res, nil
 }
 

@@ -31,10 +31,16 @@ type textApplyView struct {
 	// start is the time of the first event: step lines show the time
 	// elapsed since then, from the executor's clock.
 	start time.Time
+	// lastProgress is when each plugin's last progress line was shown.
+	lastProgress map[string]time.Time
 }
 
+// progressEvery is the least time between two progress lines of one
+// plugin: git reports many times a second, a terminal shows a few.
+const progressEvery = 250 * time.Millisecond
+
 func newTextApplyView(out, errOut io.Writer, terminal bool) *textApplyView {
-	return &textApplyView{out: out, errOut: errOut, terminal: terminal}
+	return &textApplyView{out: out, errOut: errOut, terminal: terminal, lastProgress: map[string]time.Time{}}
 }
 
 func (v *textApplyView) elapsed(t time.Time) string {
@@ -51,7 +57,9 @@ func (v *textApplyView) paint(code, s string) string {
 	return "\x1b[" + code + "m" + s + "\x1b[0m"
 }
 
-// showsCloneProgress: progress lines only go to a terminal.
+// showsCloneProgress: progress lines only go to a terminal, each a whole
+// line, a few a second per plugin at most. Piped (| tee, as DevStack users
+// run it), a clone gives one line when it starts and one when it ends.
 func (v *textApplyView) showsCloneProgress() bool { return v.terminal }
 
 func (v *textApplyView) CloneProgress(e executor.CloneEvent) {
@@ -59,9 +67,13 @@ func (v *textApplyView) CloneProgress(e executor.CloneEvent) {
 	case executor.CloneStart:
 		fmt.Fprintf(v.out, "%s %s %s: git clone %s\n", v.paint("36", "clone"), v.elapsed(e.Time), e.Plugin, e.Dir)
 	case executor.CloneProgress:
-		if e.Message != "" {
-			fmt.Fprintf(v.out, "%s %s: %s\n", v.paint("2", "clone"), e.Plugin, strings.TrimSpace(e.Message))
+		msg := strings.TrimSpace(e.Message)
+		last, shown := v.lastProgress[e.Plugin]
+		if msg == "" || shown && e.Time.Sub(last) < progressEvery && !strings.HasSuffix(msg, "done.") {
+			return
 		}
+		v.lastProgress[e.Plugin] = e.Time
+		fmt.Fprintf(v.out, "%s %s: %s\n", v.paint("2", "clone"), e.Plugin, msg)
 	case executor.CloneDone:
 		r := e.Result
 		fmt.Fprintf(v.out, "%s %s: %s at %s (%s)\n", v.paint("32", "clone"), e.Plugin, r.Action, short(r.Commit), dur(r.End.Sub(r.Start)))
@@ -126,6 +138,10 @@ func (v *textApplyView) ScriptEnd(e executor.ScriptEvent) {
 
 func (v *textApplyView) Summary(s executor.Summary) {
 	if s.DryRun {
+		return
+	}
+	if s.NoChanges {
+		fmt.Fprintln(v.out, "No changes: every selected step of this plan is done in the destination's journal (--force applies it again).")
 		return
 	}
 	if len(s.Scripts) > 0 {
@@ -277,6 +293,7 @@ type applyEvent struct {
 	Reason     string  `json:"reason,omitempty"`
 	Error      string  `json:"error,omitempty"`
 	LogFile    string  `json:"log_file,omitempty"`
+	NoChanges  bool    `json:"no_changes,omitempty"`
 	Steps      []any   `json:"steps,omitempty"`
 }
 
@@ -352,6 +369,6 @@ func (v *jsonApplyView) Summary(s executor.Summary) {
 	}
 	v.enc.Encode(applyEvent{
 		Type: "summary", Time: stamp(s.End), DurationMS: millis(s.End.Sub(s.Start)),
-		Error: errString(s.Err), LogFile: s.LogFile, Steps: steps,
+		Error: errString(s.Err), LogFile: s.LogFile, NoChanges: s.NoChanges, Steps: steps,
 	})
 }

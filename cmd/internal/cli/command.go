@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/hashicorp/hcl/v2"
 	"golang.org/x/term"
 
 	"github.com/stackplan/stackplan/compiler"
@@ -45,8 +46,9 @@ type Command struct {
 	remotes func(*schema.Config) map[string]compiler.Remote
 	// inspectCheckouts compares existing checkouts with the config (plan --dest).
 	inspectCheckouts bool
-	// settings reads plugins' devstack/settings for their requirements; nil: none read.
-	settings func(*schema.Config) map[string]*pluginsettings.Declarations
+	// settings reads plugins' devstack/settings for their requirements,
+	// with a finding for each --fetch that failed; nil: none read.
+	settings func(*schema.Config) (map[string]*pluginsettings.Declarations, hcl.Diagnostics)
 	// sortPlugins plans plugins in requirement order (plan --sort).
 	sortPlugins bool
 }
@@ -61,6 +63,7 @@ func subcommands() []subcommand {
 	return []subcommand{
 		{"plan", "compile a configuration and show the plan", (*Command).runPlan},
 		{"lint", "check configurations and report every finding", (*Command).runLint},
+		{"show", "print a plan saved by 'plan --out'", (*Command).runShow},
 		{"apply", "clone the plugins and run their hooks as DevStack would", (*Command).runApply},
 		{"export", "write an Ansible inventory and playbook that apply each node's plan on its host", (*Command).runExport},
 		{"graph", "draw the plugin dependency graph", (*Command).runGraph},
@@ -79,15 +82,27 @@ func (c *Command) Main(args []string) (code int) {
 			code = ExitInternal
 		}
 	}()
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	switch {
+	case len(args) == 0:
+		c.usage(c.Stderr)
+		return ExitUsage
+	case args[0] == "-h" || args[0] == "--help":
 		c.usage(c.Stdout)
-		if len(args) == 0 {
-			return ExitUsage
-		}
 		return ExitOK
-	}
-	for _, sc := range subcommands() {
-		if sc.name == args[0] {
+	case args[0] == "--version" || args[0] == "-V":
+		return c.runVersion(args[1:])
+	case args[0] == "help":
+		// "help CMD" is "CMD --help", as git and go have it.
+		if len(args) == 1 {
+			c.usage(c.Stdout)
+			return ExitOK
+		}
+		if sc, ok := findSubcommand(args[1]); ok {
+			return sc.run(c, []string{"--help"})
+		}
+		args = args[1:]
+	default:
+		if sc, ok := findSubcommand(args[0]); ok {
 			return sc.run(c, args[1:])
 		}
 	}
@@ -96,13 +111,22 @@ func (c *Command) Main(args []string) (code int) {
 	return ExitUsage
 }
 
+func findSubcommand(name string) (subcommand, bool) {
+	for _, sc := range subcommands() {
+		if sc.name == name {
+			return sc, true
+		}
+	}
+	return subcommand{}, false
+}
+
 func (c *Command) usage(w io.Writer) {
 	fmt.Fprintln(w, "stackplan compiles DevStack local.conf files into validated, ordered plans.")
 	fmt.Fprintln(w, "\nUsage: stackplan COMMAND [flags] [FILE...]\n\nCommands:")
 	for _, sc := range subcommands() {
 		fmt.Fprintf(w, "  %-8s %s\n", sc.name, sc.summary)
 	}
-	fmt.Fprintln(w, "\nRun 'stackplan COMMAND --help' for the flags of one command.")
+	fmt.Fprintln(w, "\nRun 'stackplan help COMMAND' (or 'stackplan COMMAND --help') for the flags of one command,\nand 'stackplan --version' for the version.")
 }
 
 func (c *Command) getenv(key string) (string, bool) {
@@ -145,6 +169,13 @@ func (c *Command) useColor(mode string, w io.Writer) bool {
 }
 
 func (c *Command) runVersion(args []string) int {
+	fs := c.newFlagSet("version", "Usage: stackplan version\n\nPrints the version of stackplan (also: stackplan --version).")
+	if code, ok := c.parseFlags(fs, args); !ok {
+		return code
+	}
+	if code, ok := c.noArgs(fs); !ok {
+		return code
+	}
 	fmt.Fprintf(c.Stdout, "stackplan %s\n", Version)
 	return ExitOK
 }

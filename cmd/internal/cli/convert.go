@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/spf13/pflag"
 
 	"github.com/stackplan/stackplan/cmd/internal/diagview"
 	"github.com/stackplan/stackplan/compiler/convert"
@@ -18,6 +17,9 @@ import (
 // --kind) selects: stack.hcl, *.stack.hcl and their .json forms are
 // stack.hcl, anything else a local.conf or legacy localrc.
 func parseConfig(name string, data []byte, opts localconf.Options) (*schema.Config, hcl.Diagnostics) {
+	if opts.Kind == "" && name == stdinName && looksLikeHCL(data) {
+		opts.Kind = schema.KindHCL
+	}
 	if opts.Kind == schema.KindHCL || opts.Kind == "" && hclconf.IsHCLFile(name) {
 		opts.Kind = ""
 		return hclconf.Parse(name, data, opts)
@@ -36,31 +38,24 @@ type convertArgs struct {
 
 func (c *Command) runConvert(args []string) int {
 	var a convertArgs
-	fs := pflag.NewFlagSet("convert", pflag.ContinueOnError)
-	fs.SetOutput(c.Stderr)
+	fs := c.newFlagSet("convert", "Usage: stackplan convert --to hcl|localconf [flags] FILE\n       stackplan convert --from zuul --zuul FILE... --job NAME [--node NAME] --to hcl|localconf\n\nConverts a local.conf to stack.hcl or back, or a Zuul job's nodes to either. What\nstack.hcl cannot say is kept verbatim in bash blocks, with a warning.")
 	a.config.register(fs)
 	a.zuul.register(fs)
 	fs.StringVar(&a.from, "from", "", "input format: zuul (a Zuul job, with --zuul and --job); default: from the file name")
 	fs.StringVar(&a.to, "to", "", "output format: hcl or localconf (required)")
 	fs.StringVarP(&a.out, "out", "o", "", "write to `FILE` (atomically) instead of standard output")
 	fs.StringVar(&a.color, "color", "auto", "colour diagnostics: auto, always or never")
-	fs.Usage = func() {
-		fmt.Fprintln(c.Stderr, "Usage: stackplan convert --to hcl|localconf [flags] FILE\n       stackplan convert --from zuul --zuul FILE... --job NAME [--node NAME] --to hcl|localconf\n\nConverts a local.conf to stack.hcl or back, or a Zuul job's nodes to either. What\nstack.hcl cannot say is kept verbatim in bash blocks, with a warning.\n\nFlags:")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return usageError(err)
+	if code, ok := c.parseFlags(fs, args); !ok {
+		return code
 	}
 	if a.to != "hcl" && a.to != "localconf" && a.to != "local.conf" {
-		fmt.Fprintf(c.Stderr, "stackplan convert: --to %q: expected hcl or localconf\n", a.to)
-		return ExitUsage
+		return c.usageFailure("convert", "--to %q: expected hcl or localconf", a.to)
 	}
 	if a.from == "zuul" || a.zuul.given() {
 		return c.convertZuul(&a, fs.Args())
 	}
 	if a.from != "" {
-		fmt.Fprintf(c.Stderr, "stackplan convert: --from %q: expected zuul (local.conf and stack.hcl are told by the file name, or --kind)\n", a.from)
-		return ExitUsage
+		return c.usageFailure("convert", "--from %q: expected zuul (local.conf and stack.hcl are told by the file name, or --kind)", a.from)
 	}
 	opts, err := a.config.options(c)
 	if err != nil {
@@ -71,8 +66,7 @@ func (c *Command) runConvert(args []string) int {
 		return c.combineFragments(&a, fs.Args(), opts)
 	}
 	if fs.NArg() != 1 {
-		fmt.Fprintln(c.Stderr, "stackplan convert: name one FILE to convert (several local.conf fragments combine with --to localconf)")
-		return ExitUsage
+		return c.usageFailure("convert", "name one FILE to convert (several local.conf fragments combine with --to localconf)")
 	}
 	if a.to == "localconf" && c.isMultiNodeHCL(fs.Arg(0), opts) {
 		job, err := c.compileHCLNodes(fs.Arg(0), a.zuul.node, opts)

@@ -5,13 +5,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 
+	"github.com/hashicorp/hcl/v2"
 	"github.com/spf13/pflag"
 	"golang.org/x/sync/errgroup"
 
@@ -55,15 +55,24 @@ func (f *depsFlags) use(c *Command) {
 	if dir != "" {
 		dir = filepath.Join(dir, "plugins")
 	}
-	r := &settingsReader{cacheDir: dir, fetch: f.fetch, stderr: c.Stderr, fetched: map[string]bool{}}
-	c.settings = func(cfg *schema.Config) map[string]*pluginsettings.Declarations { return r.read(c, cfg) }
+	r := &settingsReader{cacheDir: dir, fetch: f.fetch, fetched: map[string]bool{}}
+	c.settings = func(cfg *schema.Config) (map[string]*pluginsettings.Declarations, hcl.Diagnostics) {
+		return r.read(c, cfg)
+	}
 	c.sortPlugins = f.sort
 }
 
 // settingsFor reads the devstack/settings of cfg's plugins, when enabled.
 func (c *Command) settingsFor(cfg *schema.Config) map[string]*pluginsettings.Declarations {
+	settings, _ := c.readSettings(cfg)
+	return settings
+}
+
+// readSettings is settingsFor with a finding for each plugin --fetch
+// could not clone (reported once: a later read does not fetch again).
+func (c *Command) readSettings(cfg *schema.Config) (map[string]*pluginsettings.Declarations, hcl.Diagnostics) {
 	if c.settings == nil {
-		return nil
+		return nil, nil
 	}
 	return c.settings(cfg)
 }
@@ -74,7 +83,6 @@ func (c *Command) settingsFor(cfg *schema.Config) map[string]*pluginsettings.Dec
 type settingsReader struct {
 	cacheDir string
 	fetch    bool
-	stderr   io.Writer
 	mu       sync.Mutex
 	// fetched holds the cache directories already fetched in this run.
 	fetched map[string]bool
@@ -88,7 +96,7 @@ func cacheKey(name, url, ref string) string {
 	return safe + "-" + hex.EncodeToString(sum[:6])
 }
 
-func (r *settingsReader) read(c *Command, cfg *schema.Config) map[string]*pluginsettings.Declarations {
+func (r *settingsReader) read(c *Command, cfg *schema.Config) (map[string]*pluginsettings.Declarations, hcl.Diagnostics) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	out := map[string]*pluginsettings.Declarations{}
@@ -96,6 +104,7 @@ func (r *settingsReader) read(c *Command, cfg *schema.Config) map[string]*plugin
 		name, file string
 		req        git.Request
 		clone      string
+		url        hcl.Range // where the failure of the clone is reported
 	}
 	var jobs []job
 	seen := map[string]bool{}
@@ -121,7 +130,7 @@ func (r *settingsReader) read(c *Command, cfg *schema.Config) map[string]*plugin
 			r.fetched[dir] = true
 			if prob, _ := schema.CheckURL(p.URL.String()); prob == schema.URLOK {
 				j.req = git.Request{Name: name, URL: p.URL.String(), Ref: p.Ref.String(), Depth: 1}
-				j.clone = dir
+				j.clone, j.url = dir, p.URL.Range
 			}
 		}
 		jobs = append(jobs, j)
@@ -142,9 +151,11 @@ func (r *settingsReader) read(c *Command, cfg *schema.Config) map[string]*plugin
 		})
 	}
 	g.Wait()
+	var diags hcl.Diagnostics
 	for i, j := range jobs {
 		if errs[i] != nil {
-			fmt.Fprintf(r.stderr, "stackplan: --fetch: %v\n", errs[i])
+			diags = append(diags, schema.RuleRemoteUnreachable.DiagSeverity(hcl.DiagError, fmt.Sprintf("--fetch could not clone plugin %s", j.name),
+				fmt.Sprintf("%v. Its devstack/settings were not read, so what it requires is not known: an error, since the check asked for was not made. Check its URL and ref, or run without --fetch.", errs[i]), j.url))
 		}
 		data, err := os.ReadFile(j.file)
 		if err != nil {
@@ -152,7 +163,7 @@ func (r *settingsReader) read(c *Command, cfg *schema.Config) map[string]*plugin
 		}
 		out[j.name] = pluginsettings.Parse(c.displayPath(j.file), data)
 	}
-	return out
+	return out, diags
 }
 
 // fixFiles rewrites each file so that every plugin's enable_plugin line

@@ -10,7 +10,6 @@ import (
 	"text/template"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/spf13/pflag"
 	"gopkg.in/yaml.v3"
 
 	"github.com/stackplan/stackplan/cmd/internal/diagview"
@@ -46,8 +45,7 @@ type exportArgs struct {
 // stackplan's own, naming a node's address.
 func (c *Command) runExport(args []string) int {
 	var a exportArgs
-	fs := pflag.NewFlagSet("export", pflag.ContinueOnError)
-	fs.SetOutput(c.Stderr)
+	fs := c.newFlagSet("export", "Usage: stackplan export ansible --zuul FILE... --job NAME --out DIR [flags]\n\nWrites an Ansible inventory and playbook that write each node's local.conf on its host,\nwith the node addresses filled in at deploy time, and apply it: the controller first,\nthen the other nodes.")
 	a.config.register(fs)
 	a.zuul.register(fs)
 	fs.StringVar(&a.out, "out", "", "write the inventory, playbook and node files into `DIR`")
@@ -57,12 +55,8 @@ func (c *Command) runExport(args []string) int {
 	fs.StringVar(&a.bin, "bin", "stackplan", "the stackplan binary on the hosts (the playbook's stackplan_bin)")
 	fs.StringVar(&a.devstack, "devstack", "", "a DevStack checkout on the hosts: each node runs stackplan apply --devstack DIR (the playbook's stackplan_devstack)")
 	fs.StringVar(&a.color, "color", "auto", "colour diagnostics: auto, always or never")
-	fs.Usage = func() {
-		fmt.Fprintln(c.Stderr, "Usage: stackplan export ansible --zuul FILE... --job NAME --out DIR [flags]\n\nWrites an Ansible inventory and playbook that write each node's local.conf on its host,\nwith the node addresses filled in at deploy time, and apply it: the controller first,\nthen the other nodes.\n\nFlags:")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return usageError(err)
+	if code, ok := c.parseFlags(fs, args); !ok {
+		return code
 	}
 	fail := func(code int, format string, args ...any) int {
 		fmt.Fprintf(c.Stderr, "stackplan export: "+format+"\n", args...)

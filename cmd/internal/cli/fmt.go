@@ -6,12 +6,12 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/rogpeppe/go-internal/diff"
-	"github.com/spf13/pflag"
 
 	"github.com/stackplan/stackplan/cmd/internal/diagview"
 	"github.com/stackplan/stackplan/compiler/hclconf"
@@ -29,18 +29,13 @@ type fmtArgs struct {
 
 func (c *Command) runFmt(args []string) int {
 	var a fmtArgs
-	fs := pflag.NewFlagSet("fmt", pflag.ContinueOnError)
-	fs.SetOutput(c.Stderr)
+	fs := c.newFlagSet("fmt", "Usage: stackplan fmt [flags] [FILE...]\n\nFormats stack.hcl files in HCL's canonical style (default: the stack.hcl and\n*.stack.hcl files of the current directory; - reads standard input). Without\n--check, --diff or --write it prints the formatted text.\nExit status: 0 formatted, 3 not formatted (--check), 2 syntax error or usage.")
 	fs.BoolVar(&a.check, "check", false, "list the files that are not formatted and exit 3 if any")
 	fs.BoolVar(&a.diff, "diff", false, "print a diff of the formatting changes")
 	fs.BoolVarP(&a.write, "write", "w", false, "rewrite the files in place (atomically)")
 	fs.StringVar(&a.color, "color", "auto", "colour diagnostics: auto, always or never")
-	fs.Usage = func() {
-		fmt.Fprintln(c.Stderr, "Usage: stackplan fmt [flags] [FILE...]\n\nFormats stack.hcl files in HCL's canonical style (default: the stack.hcl and\n*.stack.hcl files of the current directory; - reads standard input). Without\n--check, --diff or --write it prints the formatted text.\nExit status: 0 formatted, 3 not formatted (--check), 2 syntax error or usage.\n\nFlags:")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return usageError(err)
+	if code, ok := c.parseFlags(fs, args); !ok {
+		return code
 	}
 	files := fs.Args()
 	if len(files) == 0 {
@@ -90,6 +85,9 @@ func (c *Command) fmtFile(path string, a fmtArgs) int {
 	if err != nil {
 		fmt.Fprintf(c.Stderr, "stackplan fmt: %v\n", err)
 		return ExitUsage
+	}
+	if name != stdinName && !hclconf.IsHCLFile(name) && !strings.HasSuffix(name, ".hcl") {
+		return c.usageFailure("fmt", "%s is not a stack.hcl: fmt formats stack.hcl files; 'stackplan convert --to hcl %s' turns a local.conf into one", name, path)
 	}
 	if hclconf.IsJSON(name) {
 		fmt.Fprintf(c.Stderr, "stackplan fmt: %s: HCL's JSON syntax is not formatted\n", name)

@@ -7,10 +7,12 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/spf13/pflag"
+	"github.com/hashicorp/hcl/v2"
 
+	"github.com/stackplan/stackplan/cmd/internal/diagview"
 	"github.com/stackplan/stackplan/compiler"
 	"github.com/stackplan/stackplan/plan"
+	"github.com/stackplan/stackplan/schema"
 )
 
 type graphArgs struct {
@@ -21,17 +23,12 @@ type graphArgs struct {
 
 func (c *Command) runGraph(args []string) int {
 	var a graphArgs
-	fs := pflag.NewFlagSet("graph", pflag.ContinueOnError)
-	fs.SetOutput(c.Stderr)
+	fs := c.newFlagSet("graph", "Usage: stackplan graph [flags] [FILE]\n\nPrints the plugin dependency graph of FILE (default: ./local.conf): an\narrow from each plugin to each plugin it requires, every plugin numbered by\nits place in the plan's order, violated requirements in red.")
 	a.config.register(fs)
 	a.deps.register(fs, true, false)
 	fs.StringVarP(&a.format, "format", "f", "dot", "output format: dot, mermaid or json")
-	fs.Usage = func() {
-		fmt.Fprintln(c.Stderr, "Usage: stackplan graph [flags] [FILE]\n\nPrints the plugin dependency graph of FILE (default: ./local.conf): an\narrow from each plugin to each plugin it requires, every plugin numbered by\nits place in the plan's order, violated requirements in red.\n\nFlags:")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return usageError(err)
+	if code, ok := c.parseFlags(fs, args); !ok {
+		return code
 	}
 	var write func(io.Writer, *graphView) error
 	switch a.format {
@@ -42,13 +39,11 @@ func (c *Command) runGraph(args []string) int {
 	case "json":
 		write = writeGraphJSON
 	default:
-		fmt.Fprintf(c.Stderr, "stackplan graph: --format %q: expected dot, mermaid or json\n", a.format)
-		return ExitUsage
+		return c.usageFailure("graph", "--format %q: expected dot, mermaid or json", a.format)
 	}
 	files := fs.Args()
 	if len(files) > 1 {
-		fmt.Fprintln(c.Stderr, "stackplan graph: one configuration file at a time")
-		return ExitUsage
+		return c.usageFailure("graph", "one configuration file at a time")
 	}
 	if len(files) == 0 {
 		name, err := c.defaultConfig()
@@ -74,7 +69,31 @@ func (c *Command) runGraph(args []string) int {
 		fmt.Fprintf(c.Stderr, "stackplan graph: %v\n", err)
 		return ExitInternal
 	}
+	// The graph draws the requirement findings; any other error means the
+	// configuration is broken and the graph may lack plugins: say why.
+	var broken hcl.Diagnostics
+	for _, d := range res.diags {
+		if d.Severity == hcl.DiagError && !drawnInGraph[schema.RuleOf(d)] {
+			broken = append(broken, d)
+		}
+	}
+	if len(broken) > 0 {
+		vopts := diagview.Options{Color: c.useColor("auto", c.Stderr), ToolVersion: Version}
+		if err := diagview.Write(c.Stderr, diagview.Pretty, broken, res.sources, vopts); err != nil {
+			fmt.Fprintf(c.Stderr, "stackplan graph: %v\n", err)
+			return ExitInternal
+		}
+		fmt.Fprintf(c.Stderr, "stackplan graph: %s has errors; the graph shows what compiled\n", files[0])
+		return ExitFindings
+	}
 	return ExitOK
+}
+
+// drawnInGraph are the rules whose findings the graph itself shows in red.
+var drawnInGraph = map[string]bool{
+	schema.RuleRequiresMissing.ID: true,
+	schema.RuleRequiresOrder.ID:   true,
+	schema.RuleRequiresCycle.ID:   true,
 }
 
 // graphView is the graph as every format shows it; it is also the JSON.

@@ -63,8 +63,7 @@ func (c *Command) compileHCLNodes(path, only string, opts localconf.Options) (*z
 // plan per node, shown as for a Zuul job.
 func (c *Command) planHCLNodes(a *planArgs, path string, opts localconf.Options) int {
 	if a.out != "" {
-		fmt.Fprintln(c.Stderr, "stackplan plan: --out is for one node; for a stack.hcl with node blocks use 'stackplan export ansible', which writes each node's local.conf and plan")
-		return ExitUsage
+		return c.usageFailure("plan", "--out is for one node; for a stack.hcl with node blocks use 'stackplan export ansible', which writes each node's local.conf and plan")
 	}
 	a.online.use(c)
 	c.inspectCheckouts = a.config.dest != ""

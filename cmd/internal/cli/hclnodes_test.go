@@ -45,7 +45,7 @@ func TestPlanAndExportMultiNodeHCL(t *testing.T) {
 		t.Fatalf("plan: exit %d: %s", code, errOut)
 	}
 	ctrl, sub := strings.Index(text, "Node controller (controller):\n"), strings.Index(text, "Node compute1 (subnode; groups [subnode]):\n")
-	if ctrl != 0 || sub < 0 || strings.Contains(text[:sub], "barbican") || !strings.Contains(text[sub:], "barbican") || !strings.Contains(text[sub:], "Services: 1 enabled") {
+	if ctrl != 0 || sub < 0 || strings.Contains(text[:sub], "barbican") || !strings.Contains(text[sub:], "barbican") || !strings.Contains(text[sub:], "Services, 1 enabled:") {
 		t.Errorf("plan text:\n%s", text)
 	}
 

@@ -1,11 +1,13 @@
 package cli
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -91,7 +93,36 @@ func (c *Command) readInput(path string) (name string, data []byte, tooBig bool,
 	if len(data) > localconf.MaxSize {
 		return name, data[:0], true, nil
 	}
+	if isPlanFile(data) {
+		return name, nil, false, fmt.Errorf("%s is a plan written by 'stackplan plan --out', not a configuration: 'stackplan show %s' prints it, 'stackplan apply %s' applies it", name, path, path)
+	}
 	return name, data, false, nil
+}
+
+// isPlanFile tells a saved plan (a JSON object with a format_version)
+// from a configuration, which never starts with "{" and names it.
+func isPlanFile(data []byte) bool {
+	head := bytes.TrimSpace(data[:min(len(data), 4096)])
+	return bytes.HasPrefix(head, []byte("{")) && bytes.Contains(head, []byte(`"format_version"`))
+}
+
+// hclStart matches the first line of a stack.hcl: one of its blocks, or
+// the "{" of its JSON syntax. No local.conf line looks like this: bash
+// has no "NAME {" or "NAME "LABEL" {" statement.
+var hclStart = regexp.MustCompile(`^(\{|(localrc|localrc_append|services|bash)\s*\{|(plugin|node|config)\s+"[^"]*"(\s+"[^"]*")?\s*\{)`)
+
+// looksLikeHCL sniffs standard input, which has no file name to tell its
+// kind by: its first line that is not blank or a comment starts a
+// stack.hcl block.
+func looksLikeHCL(data []byte) bool {
+	for line := range strings.Lines(string(data)) {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") || strings.HasPrefix(line, "//") {
+			continue
+		}
+		return hclStart.MatchString(line)
+	}
+	return false
 }
 
 // compiled is a configuration (one file, or local.conf fragments) compiled
@@ -155,8 +186,8 @@ func (c *Command) compileFiles(paths []string, opts localconf.Options) (*compile
 // also returns the source of every file the diagnostics may be about (the
 // inputs and the settings files read), secrets masked.
 func (c *Command) compile(cfg *schema.Config, front hcl.Diagnostics, opts localconf.Options) (*plan.Plan, hcl.Diagnostics, map[string][]byte) {
-	settings := c.settingsFor(cfg)
-	p, diags := compiler.Compile(cfg, front, compiler.Options{ToolVersion: Version, Remotes: c.remotesFor(cfg), Checkouts: c.checkoutsFor(cfg), Env: opts.Env,
+	settings, fetchDiags := c.readSettings(cfg)
+	p, diags := compiler.Compile(cfg, append(front, fetchDiags...), compiler.Options{ToolVersion: Version, Remotes: c.remotesFor(cfg), Checkouts: c.checkoutsFor(cfg), Env: opts.Env,
 		Settings: settings, Sort: c.sortPlugins})
 	red := compiler.RedactorFor(cfg)
 	sources := compiler.Sources(cfg, settings)

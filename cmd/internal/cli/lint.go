@@ -3,9 +3,9 @@ package cli
 import (
 	"fmt"
 	"maps"
+	"text/tabwriter"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/spf13/pflag"
 
 	"github.com/stackplan/stackplan/cmd/internal/diagview"
 	"github.com/stackplan/stackplan/schema"
@@ -23,26 +23,20 @@ type lintArgs struct {
 
 func (c *Command) runLint(args []string) int {
 	var a lintArgs
-	fs := pflag.NewFlagSet("lint", pflag.ContinueOnError)
-	fs.SetOutput(c.Stderr)
+	fs := c.newFlagSet("lint", "Usage: stackplan lint [flags] FILE...\n\nReports every finding of every FILE (- reads standard input).\nExit status: 0 clean, 1 findings, 2 usage error, 3 internal failure.")
 	a.config.register(fs)
 	a.online.register(fs)
 	a.deps.register(fs, false, true)
 	fs.StringVarP(&a.format, "format", "f", "pretty", "output format: pretty, compact, json, sarif or github")
 	fs.BoolVar(&a.combine, "combine", false, "lint the files as fragments of one local.conf, combined in order (default: each file on its own)")
-	fs.StringVar(&a.failLevel, "fail-level", "error", "exit 1 when a finding is at or above this severity: error or warning")
+	fs.StringVar(&a.failLevel, "fail-level", "warning", "exit 1 when a finding is at or above this severity: warning (any finding, as actionlint and shellcheck do) or error")
 	fs.StringVar(&a.color, "color", "auto", "colour: auto, always or never (auto honours NO_COLOR and FORCE_COLOR)")
-	fs.Usage = func() {
-		fmt.Fprintln(c.Stderr, "Usage: stackplan lint [flags] FILE...\n\nReports every finding of every FILE (- reads standard input).\nExit status: 0 clean, 1 findings, 2 usage error, 3 internal failure.\n\nFlags:")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return usageError(err)
+	if code, ok := c.parseFlags(fs, args); !ok {
+		return code
 	}
 	format, err := diagview.ParseFormat(a.format)
 	if err != nil {
-		fmt.Fprintf(c.Stderr, "stackplan lint: %v\n", err)
-		return ExitUsage
+		return c.usageFailure("lint", "%v", err)
 	}
 	var failOn hcl.DiagnosticSeverity
 	switch a.failLevel {
@@ -51,8 +45,7 @@ func (c *Command) runLint(args []string) int {
 	case "warning":
 		failOn = hcl.DiagWarning
 	default:
-		fmt.Fprintf(c.Stderr, "stackplan lint: --fail-level %q: expected error or warning\n", a.failLevel)
-		return ExitUsage
+		return c.usageFailure("lint", "--fail-level %q: expected error or warning", a.failLevel)
 	}
 	files := fs.Args()
 	if len(files) == 0 {
@@ -124,12 +117,21 @@ func (c *Command) runLint(args []string) int {
 }
 
 func (c *Command) runRules(args []string) int {
+	fs := c.newFlagSet("rules", "Usage: stackplan rules\n\nLists every rule lint applies: its name, its severity and what it finds.\ndocs/rules.md explains each one with a bad and a good example.")
+	if code, ok := c.parseFlags(fs, args); !ok {
+		return code
+	}
+	if code, ok := c.noArgs(fs); !ok {
+		return code
+	}
+	tw := tabwriter.NewWriter(c.Stdout, 0, 0, 1, ' ', 0)
 	for _, r := range schema.Rules() {
 		sev := "error"
 		if r.Severity == hcl.DiagWarning {
 			sev = "warning"
 		}
-		fmt.Fprintf(c.Stdout, "%-24s %-8s %s\n", r.ID, sev, r.Summary)
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", r.ID, sev, r.Summary)
 	}
+	tw.Flush()
 	return ExitOK
 }

@@ -2,10 +2,10 @@ package cli
 
 import (
 	"fmt"
-
-	"github.com/spf13/pflag"
+	"path/filepath"
 
 	"github.com/stackplan/stackplan/cmd/internal/diagview"
+	"github.com/stackplan/stackplan/plan"
 	"github.com/stackplan/stackplan/plan/planfile"
 )
 
@@ -22,8 +22,7 @@ type planArgs struct {
 
 func (c *Command) runPlan(args []string) int {
 	var a planArgs
-	fs := pflag.NewFlagSet("plan", pflag.ContinueOnError)
-	fs.SetOutput(c.Stderr)
+	fs := c.newFlagSet("plan", "Usage: stackplan plan [flags] [FILE...]\n\nCompiles FILE (default: ./local.conf) and shows the plan. Several local.conf files are\ncombined in order as fragments of one, as CI jobs assemble theirs.")
 	a.config.register(fs)
 	a.online.register(fs)
 	a.zuul.register(fs)
@@ -32,12 +31,8 @@ func (c *Command) runPlan(args []string) int {
 	fs.StringVar(&a.out, "out", "", "write the plan to `FILE` for a later apply (never when it has errors)")
 	fs.BoolVarP(&a.verbose, "verbose", "v", false, "list every step")
 	fs.StringVar(&a.color, "color", "auto", "colour diagnostics: auto, always or never")
-	fs.Usage = func() {
-		fmt.Fprintln(c.Stderr, "Usage: stackplan plan [flags] [FILE...]\n\nCompiles FILE (default: ./local.conf) and shows the plan. Several local.conf files are\ncombined in order as fragments of one, as CI jobs assemble theirs.\n\nFlags:")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return usageError(err)
+	if code, ok := c.parseFlags(fs, args); !ok {
+		return code
 	}
 	if a.zuul.given() {
 		return c.planZuul(&a, fs.Args())
@@ -96,6 +91,10 @@ func (c *Command) runPlan(args []string) int {
 	}
 	if a.out != "" {
 		p.Diagnostics = nil // warnings were shown; a plan file records what to do
+		if err := inputsRelativeTo(p, a.out); err != nil {
+			fmt.Fprintf(c.Stderr, "stackplan plan: %v\n", err)
+			return ExitInternal
+		}
 		if err := planfile.Write(a.out, p); err != nil {
 			fmt.Fprintf(c.Stderr, "stackplan plan: %v\n", err)
 			return ExitInternal
@@ -107,9 +106,35 @@ func (c *Command) runPlan(args []string) int {
 	return ExitOK
 }
 
-func usageError(err error) int {
-	if err == pflag.ErrHelp {
-		return ExitOK
+// inputsRelativeTo rewrites the plan's input paths relative to the
+// directory of the plan file out, so that the plan applies from any
+// directory, as long as the plan and its inputs move together.
+func inputsRelativeTo(p *plan.Plan, out string) error {
+	dir, err := filepath.Abs(filepath.Dir(out))
+	if err != nil {
+		return err
 	}
-	return ExitUsage
+	for i, in := range p.Inputs {
+		if in.Path == stdinName {
+			continue
+		}
+		abs, err := filepath.Abs(in.Path)
+		if err != nil {
+			return err
+		}
+		if rel, err := filepath.Rel(dir, abs); err == nil {
+			abs = rel
+		}
+		p.Inputs[i].Path = abs
+	}
+	return nil
+}
+
+// inputOfPlan is where the input path recorded in the plan file planPath
+// is: relative to the plan file's directory, or absolute.
+func inputOfPlan(planPath, input string) string {
+	if filepath.IsAbs(input) {
+		return input
+	}
+	return filepath.Join(filepath.Dir(planPath), input)
 }

@@ -78,14 +78,44 @@ func writePlanText(w io.Writer, p *plan.Plan, verbose bool) {
 		tw.Flush()
 	}
 
-	if s := p.Services; s.KnownAtApply {
+	writeServices(w, p.Services)
+}
+
+// writeServices lists the enabled services by name, wrapped, as DevStack's
+// ENABLED_SERVICES holds them after localrc, then the disabled ones.
+func writeServices(w io.Writer, s plan.Services) {
+	if s.KnownAtApply {
 		fmt.Fprintln(w, "\nServices: known at apply")
 	} else {
-		fmt.Fprintf(w, "\nServices: %d enabled", len(s.Enabled))
-		if len(s.Disabled) > 0 {
-			fmt.Fprintf(w, ", disabled: %s", strings.Join(s.Disabled, ", "))
+		fmt.Fprintf(w, "\nServices, %d enabled:\n", len(s.Enabled))
+		writeWrapped(w, s.Enabled)
+	}
+	if len(s.Disabled) > 0 {
+		fmt.Fprintf(w, "Disabled: %s\n", strings.Join(s.Disabled, ", "))
+	}
+}
+
+// writeWrapped writes names comma-separated on indented lines of at most
+// 80 columns, never splitting a name.
+func writeWrapped(w io.Writer, names []string) {
+	const indent, width = "  ", 80
+	line := indent
+	for i, n := range names {
+		item := n
+		if i < len(names)-1 {
+			item += ","
 		}
-		fmt.Fprintln(w)
+		if line != indent && len(line)+1+len(item) > width {
+			fmt.Fprintln(w, line)
+			line = indent
+		}
+		if line != indent {
+			line += " "
+		}
+		line += item
+	}
+	if line != indent {
+		fmt.Fprintln(w, line)
 	}
 }
 

@@ -10,8 +10,9 @@ import (
 
 // TestPreCommit runs the real pre-commit (Debian's package) with this
 // repository's .pre-commit-hooks.yaml on a temporary repository: a good
-// local.conf passes, a bad one fails with its finding. pre-commit builds the
-// hook from the committed HEAD, as users get it from a tag.
+// local.conf passes, a bad one fails with its finding, one with a warning
+// fails too, and templates are left out. pre-commit builds the hook from
+// the committed HEAD, as users get it from a tag.
 func TestPreCommit(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the hook with go install: skipped with -short")
@@ -40,6 +41,9 @@ func TestPreCommit(t *testing.T) {
 	write(t, work, ".pre-commit-config.yaml", "repos:\n  - repo: "+root+"\n    rev: "+head+"\n    hooks:\n      - id: stackplan-lint\n")
 	write(t, work, "devstack/local.conf", "[[local|localrc]]\nenable_plugin octavia https://opendev.org/openstack/octavia\n")
 	write(t, work, "README.txt", "enable_plugin ../x ext::sh is not a config file\n")
+	// Templates are not configurations until rendered: the hook leaves them out.
+	write(t, work, "templates/local.conf.j2", "[[local|localrc]]\n{% for p in plugins %}\nenable_plugin {{ p }} ../x\n{% endfor %}\n")
+	write(t, work, "templates/localrc.tmpl", "enable_plugin ../x ext::sh\n")
 	run(t, work, env, "git", "add", ".")
 
 	out, err := runErr(work, env, "pre-commit", "run", "--all-files")
@@ -51,19 +55,34 @@ func TestPreCommit(t *testing.T) {
 	}
 
 	write(t, work, "ci/compute.local.conf", "[[local|localrc]]\nenable_plugin ../escape https://opendev.org/x/escape\n")
-	run(t, work, env, "git", "add", ".")
-	out, err = runErr(work, env, "pre-commit", "run", "--all-files")
-	if err == nil {
-		t.Fatalf("pre-commit passed a bad local.conf:\n%s", out)
+	out = preCommitFails(t, work, env, "ci/compute.local.conf:2:15: error:", "[invalid-plugin-name]")
+	for _, skipped := range []string{"README.txt", "local.conf.j2", "localrc.tmpl"} {
+		if strings.Contains(out, skipped) {
+			t.Errorf("the hook checked %s, which its files pattern should skip:\n%s", skipped, out)
+		}
 	}
-	for _, want := range []string{"ci/compute.local.conf:2:15: error:", "[invalid-plugin-name]", "Failed"} {
+
+	// Warnings fail the hook, as they fail lint by default.
+	run(t, work, env, "git", "rm", "-q", "-f", "ci/compute.local.conf")
+	write(t, work, "ci/warn.local.conf", "[[local|localrc]]\nenable_plugin heat https://opendev.org/openstack/heat master extra\n")
+	preCommitFails(t, work, env, "ci/warn.local.conf:2:62: warning:", "[extra-arguments]")
+}
+
+// preCommitFails stages the work tree, runs the hooks on every file and
+// checks that they fail with each of wants in their output.
+func preCommitFails(t *testing.T, work string, env []string, wants ...string) string {
+	t.Helper()
+	run(t, work, env, "git", "add", ".")
+	out, err := runErr(work, env, "pre-commit", "run", "--all-files")
+	if err == nil {
+		t.Fatalf("pre-commit passed:\n%s", out)
+	}
+	for _, want := range append(wants, "Failed") {
 		if !strings.Contains(out, want) {
 			t.Errorf("pre-commit output lacks %q:\n%s", want, out)
 		}
 	}
-	if strings.Contains(out, "README.txt") {
-		t.Errorf("the hook checked a file its files pattern should skip:\n%s", out)
-	}
+	return out
 }
 
 func write(t *testing.T, dir, name, content string) {
