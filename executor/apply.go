@@ -386,7 +386,8 @@ func short(h string) string {
 
 func (a *applier) cloner() git.Cloner {
 	if a.opts.Cloner == nil {
-		a.opts.Cloner = &git.Auto{}
+		// apply may use the credential helpers of the user's git configuration.
+		a.opts.Cloner = &git.Auto{Git: &git.SystemGit{Credentials: true}}
 	}
 	return a.opts.Cloner
 }
