@@ -185,3 +185,16 @@ func validateServices(cfg *schema.Config) hcl.Diagnostics {
 	}
 	return diags
 }
+
+// bashStartupAssignments refuses localrc assignments to variables that
+// change how bash starts: exported, a BASH_ENV or SHELLOPTS would make
+// every bash a plugin starts run code the plan does not show.
+func bashStartupAssignments(cfg *schema.Config) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, a := range cfg.Assignments {
+		if err := schema.CheckEnvName(a.Name); err != nil {
+			diags = append(diags, schema.RuleBashStartup.Diag(fmt.Sprintf("localrc sets %s", a.Name), err.Error()+".", a.Range))
+		}
+	}
+	return diags
+}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/stackplan/stackplan/executor/git"
 	"github.com/stackplan/stackplan/plan"
+	"github.com/stackplan/stackplan/schema"
 )
 
 // applier holds one Apply's state.
@@ -71,6 +72,12 @@ func (a *applier) run(ctx context.Context) error {
 	}
 	if err := p.Validate(); err != nil {
 		return fmt.Errorf("invalid plan: %w", err)
+	}
+	for _, kv := range opts.Env {
+		k, _, _ := strings.Cut(kv, "=")
+		if err := schema.CheckEnvName(k); err != nil {
+			return fmt.Errorf("the environment of the bash sessions: %w", err)
+		}
 	}
 	if opts.Only != "" && opts.Only != "clone" {
 		return fmt.Errorf("unknown stage %q (only \"clone\" can be run alone)", opts.Only)
@@ -523,7 +530,7 @@ func (a *applier) runLifecycle(ctx context.Context, lc plan.Lifecycle, run map[s
 		if sess := sessions[s.Nested]; sess != nil {
 			return sess, nil
 		}
-		sess, err := startSession(ctx, a.opts.Env, cwd, a.output)
+		sess, err := startSession(ctx, sessionEnv(a.opts.Env), cwd, a.output)
 		if err != nil {
 			return nil, err
 		}
@@ -624,6 +631,18 @@ func (a *applier) runLifecycle(ctx context.Context, lc plan.Lifecycle, run map[s
 	}
 	a.setCurrent("")
 	return nil
+}
+
+// sessionEnv is the environment of a bash session: env, or when nil this
+// process's without the variables that change how bash starts.
+func sessionEnv(env []string) []string {
+	if env != nil {
+		return env
+	}
+	return slices.DeleteFunc(os.Environ(), func(kv string) bool {
+		k, _, _ := strings.Cut(kv, "=")
+		return schema.IsBashStartupVar(k)
+	})
 }
 
 // afterLocalrc refuses plugins localrc enabled outside the plan or from

@@ -77,6 +77,7 @@ var (
 	RuleRefNotFound        = register("ref-not-found", sevError, "a plugin ref its remote does not have (plan --online)")
 	RuleRemoteUnreachable  = register("remote-unreachable", sevWarning, "a plugin remote that could not be asked for its refs (plan --online)")
 	RuleStaleCheckout      = register("stale-checkout", sevWarning, "an existing checkout that DevStack would use as it is although it differs from the config, or that RECLONE would meet with local work")
+	RuleBashStartup        = register("bash-startup-variable", sevError, "a variable that changes how bash starts (BASH_ENV, ENV, SHELLOPTS, BASHOPTS, PROMPT_COMMAND, PS4, ...), which runs code the plan does not show")
 	RuleDisabledReenabled  = register("disabled-service-reenabled", sevError, "ENABLED_SERVICES edited directly to bring back a disabled service: DevStack dies")
 
 	// Plugins.

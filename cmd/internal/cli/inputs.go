@@ -46,6 +46,9 @@ func (f *configFlags) options(c *Command) (localconf.Options, error) {
 		if k == "" {
 			return opts, fmt.Errorf("--env %q: expected KEY=VALUE or KEY", kv)
 		}
+		if err := schema.CheckEnvName(k); err != nil {
+			return opts, fmt.Errorf("--env %s: %w", k, err)
+		}
 		if !hasValue {
 			var ok bool
 			if v, ok = c.getenv(k); !ok {
