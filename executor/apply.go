@@ -3,6 +3,8 @@ package executor
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/stackplan/stackplan/executor/git"
@@ -31,13 +34,17 @@ type applier struct {
 	digest  string
 	journal *Journal
 	jmu     sync.Mutex
-	log     io.Writer
-	logMu   sync.Mutex
-	red     redactor
-	res     Result
-	curStep string
-	curMu   sync.Mutex
-	pending map[string][]byte
+	// journalErr is the first failure to write the journal: the apply
+	// stops, as its progress can no longer be recorded.
+	journalErr error
+	lock       *heldLock
+	log        io.Writer
+	logMu      sync.Mutex
+	red        redactor
+	res        Result
+	curStep    string
+	curMu      sync.Mutex
+	pending    map[string][]byte
 }
 
 // Apply carries out p (devstack-plugins.md §4, §5): the clone stage, then
@@ -134,18 +141,20 @@ func (a *applier) run(ctx context.Context) error {
 		return nil
 	}
 
-	if err := os.MkdirAll(a.state, 0o755); err != nil {
+	if err := makeStateDir(a.state); err != nil {
 		return err
 	}
-	unlock, err := lock(a.state)
-	if err != nil {
+	if a.lock, err = takeLock(a.state); err != nil {
 		return err
 	}
-	defer unlock()
+	defer a.lock.Unlock()
 
-	a.journal = ReadJournal(a.state)
-	if a.journal.PlanDigest != a.digest || opts.Force {
-		a.journal = ReadJournal("")
+	a.journal, err = readJournal(a.state)
+	if err != nil && !opts.Force {
+		return err
+	}
+	if err != nil || a.journal.PlanDigest != a.digest || opts.Force {
+		a.journal = newJournal()
 		a.journal.PlanDigest = a.digest
 		a.journal.Started = a.now()
 	}
@@ -189,6 +198,9 @@ func (a *applier) run(ctx context.Context) error {
 	if err := a.cloneStage(ctx, clones, total, &index); err != nil {
 		return err
 	}
+	if err := a.journalError(); err != nil {
+		return err
+	}
 	if opts.Only == "clone" {
 		a.res.Finished = a.finished(selected)
 		return nil
@@ -209,7 +221,18 @@ func (a *applier) run(ctx context.Context) error {
 		}
 	}
 	a.res.Finished = a.finished(selected)
-	return nil
+	return a.journalError()
+}
+
+// journalError is the first failure to write the journal, as an error
+// that says what it means for the next apply.
+func (a *applier) journalError() error {
+	a.jmu.Lock()
+	defer a.jmu.Unlock()
+	if a.journalErr == nil {
+		return nil
+	}
+	return fmt.Errorf("%w: writing the journal in %s failed: %v; the progress of this apply is not recorded, and the next apply would run its steps again", ErrJournal, a.state, a.journalErr)
 }
 
 func (a *applier) finished(selected []plan.Step) bool {
@@ -293,23 +316,42 @@ func (a *applier) skip(s plan.Step, reason string, total int) {
 }
 
 func (a *applier) openLog() error {
-	dir := a.opts.LogDir
-	if dir == "" {
-		dir = filepath.Join(a.state, "logs")
+	pattern := "apply-" + a.now().UTC().Format("20060102T150405") + "-*.log"
+	if dir := a.opts.LogDir; dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+		f, err := os.CreateTemp(dir, pattern)
+		if err != nil {
+			return err
+		}
+		if err := f.Chmod(0o600); err != nil {
+			f.Close()
+			return err
+		}
+		a.log, a.res.LogFile = f, f.Name()
+		return nil
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, "apply-"+a.now().UTC().Format("20060102T150405")+"-*.log")
+	// DEST/.stackplan/logs: never through a symbolic link.
+	root, err := openStateDir(a.state)
 	if err != nil {
 		return err
 	}
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
+	defer root.Close()
+	if err := root.Mkdir(logsName, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
 		return err
 	}
-	a.log = f
-	a.res.LogFile = f.Name()
+	if st, err := root.Lstat(logsName); err != nil || !st.IsDir() {
+		return fmt.Errorf("%s is not a directory (a symbolic link?); stackplan writes its logs only under DEST", filepath.Join(a.state, logsName))
+	}
+	var suffix [4]byte
+	rand.Read(suffix[:])
+	name := filepath.Join(logsName, strings.Replace(pattern, "*", hex.EncodeToString(suffix[:]), 1))
+	f, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o600)
+	if err != nil {
+		return err
+	}
+	a.log, a.res.LogFile = f, filepath.Join(a.state, name)
 	return nil
 }
 
@@ -332,16 +374,21 @@ func (a *applier) logf(format string, args ...any) {
 	}
 }
 
+// writeJournal writes the journal; the first failure is kept, and stops
+// the apply (journalError).
 func (a *applier) writeJournal() {
 	a.jmu.Lock()
 	defer a.jmu.Unlock()
 	a.journal.Updated = a.now()
 	if err := a.journal.write(a.state); err != nil {
 		a.logf("writing the journal: %v", err)
+		if a.journalErr == nil {
+			a.journalErr = err
+		}
 	}
 }
 
-func (a *applier) markDone(id string, code int, running string) {
+func (a *applier) markDone(id string, code int, running string) error {
 	a.jmu.Lock()
 	if id != "" {
 		a.journal.Done[id] = JournalStep{Finished: a.now(), ExitCode: code}
@@ -349,13 +396,15 @@ func (a *applier) markDone(id string, code int, running string) {
 	a.journal.Running = running
 	a.jmu.Unlock()
 	a.writeJournal()
+	return a.journalError()
 }
 
-func (a *applier) setRunning(id string) {
+func (a *applier) setRunning(id string) error {
 	a.jmu.Lock()
 	a.journal.Running = id
 	a.jmu.Unlock()
 	a.writeJournal()
+	return a.journalError()
 }
 
 // verifyKept checks that the checkouts of clone steps the journal says are
@@ -469,7 +518,11 @@ func (a *applier) cloneStage(ctx context.Context, steps []plan.Step, total int, 
 			a.jmu.Lock()
 			a.journal.Commits[pl.Name] = out.Commit
 			a.jmu.Unlock()
-			a.markDone(s.ID, 0, "")
+			if err := a.markDone(s.ID, 0, ""); err != nil {
+				errs[i] = err
+				a.hooks.StepFailed(StepEvent{Step: s, Index: idx, Total: total, Start: start, End: end, ExitCode: -1, Err: err})
+				return
+			}
 			a.hooks.CloneProgress(CloneEvent{StepID: s.ID, Plugin: pl.Name, Dir: dir, Stage: CloneDone, Result: r, Time: end})
 			a.hooks.StepComplete(StepEvent{Step: s, Index: idx, Total: total, Start: start, End: end})
 		}()
@@ -530,7 +583,7 @@ func (a *applier) runLifecycle(ctx context.Context, lc plan.Lifecycle, run map[s
 		if sess := sessions[s.Nested]; sess != nil {
 			return sess, nil
 		}
-		sess, err := startSession(ctx, sessionEnv(a.opts.Env), cwd, a.output)
+		sess, err := startSession(ctx, sessionEnv(a.opts.Env), cwd, a.output, a.lock.f)
 		if err != nil {
 			return nil, err
 		}
@@ -568,7 +621,9 @@ func (a *applier) runLifecycle(ctx context.Context, lc plan.Lifecycle, run map[s
 		if !replay {
 			*index++
 			ev.Index = *index
-			a.setRunning(s.ID)
+			if err := a.setRunning(s.ID); err != nil {
+				return err
+			}
 		}
 		sess, err := sessionFor(s)
 		if err != nil {
@@ -621,7 +676,9 @@ func (a *applier) runLifecycle(ctx context.Context, lc plan.Lifecycle, run map[s
 		}
 		a.res.Steps = append(a.res.Steps, sr)
 		if !replay {
-			a.markDone(s.ID, code, "")
+			if err := a.markDone(s.ID, code, ""); err != nil {
+				return &StepError{StepID: s.ID, Plugin: s.Plugin, ExitCode: code, Err: err}
+			}
 		}
 		if s.Kind == plan.KindLocalrc && lc == plan.Stack {
 			if err := sess.errexit(ctx); err != nil {

@@ -126,6 +126,11 @@ type Result struct {
 // A CLI should report it and exit successfully.
 var ErrAlreadyApplied = errors.New("this plan was already applied to this destination (use --force to apply it again)")
 
+// ErrJournal is wrapped by the error of an apply that could not write its
+// journal (a full disk): it stops at once rather than run steps it cannot
+// record.
+var ErrJournal = errors.New("the journal cannot be written")
+
 // ErrLocked is returned when another apply holds the destination's lock.
 var ErrLocked = errors.New("another stackplan apply is running on this destination")
 
