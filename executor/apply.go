@@ -804,6 +804,11 @@ func hookFile(k plan.Kind) string {
 	return ""
 }
 
+// PluginFile resolves dir/rel, a file of a plugin's checkout, without
+// following a symbolic link out of dir: what apply sources, and what
+// lint --fetch and plan read.
+func PluginFile(dir, rel string) (string, bool, error) { return pluginFile(dir, rel) }
+
 // pluginFile resolves dir/rel without following a symlink out of dir.
 // A missing file is not an error (DevStack tests each with -f).
 func pluginFile(dir, rel string) (string, bool, error) {

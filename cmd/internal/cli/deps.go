@@ -18,6 +18,7 @@ import (
 	"github.com/stackplan/stackplan/compiler"
 	"github.com/stackplan/stackplan/compiler/localconf"
 	"github.com/stackplan/stackplan/compiler/pluginsettings"
+	"github.com/stackplan/stackplan/executor"
 	"github.com/stackplan/stackplan/executor/git"
 	"github.com/stackplan/stackplan/plan/planfile"
 	"github.com/stackplan/stackplan/schema"
@@ -93,7 +94,7 @@ func (r *settingsReader) read(c *Command, cfg *schema.Config) map[string]*plugin
 	defer r.mu.Unlock()
 	out := map[string]*pluginsettings.Declarations{}
 	type job struct {
-		name, file string
+		name, dir  string
 		req        git.Request
 		clone      string
 	}
@@ -106,9 +107,8 @@ func (r *settingsReader) read(c *Command, cfg *schema.Config) map[string]*plugin
 		}
 		seen[name] = true
 		if p.Dir.Known() {
-			file := filepath.Join(p.Dir.String(), "devstack", "settings")
-			if st, err := os.Stat(file); err == nil && st.Mode().IsRegular() {
-				jobs = append(jobs, job{name: name, file: file})
+			if _, found, _ := executor.PluginFile(p.Dir.String(), settingsFile); found {
+				jobs = append(jobs, job{name: name, dir: p.Dir.String()})
 				continue
 			}
 		}
@@ -116,7 +116,7 @@ func (r *settingsReader) read(c *Command, cfg *schema.Config) map[string]*plugin
 			continue
 		}
 		dir := filepath.Join(r.cacheDir, cacheKey(name, p.URL.String(), p.Ref.String()))
-		j := job{name: name, file: filepath.Join(dir, "devstack", "settings")}
+		j := job{name: name, dir: dir}
 		if r.fetch && !r.fetched[dir] {
 			r.fetched[dir] = true
 			if prob, _ := schema.CheckURL(p.URL.String()); prob == schema.URLOK {
@@ -146,14 +146,25 @@ func (r *settingsReader) read(c *Command, cfg *schema.Config) map[string]*plugin
 		if errs[i] != nil {
 			fmt.Fprintf(r.stderr, "stackplan: --fetch: %v\n", errs[i])
 		}
-		data, err := os.ReadFile(j.file)
+		// Never through a symbolic link that leaves the checkout.
+		file, found, err := executor.PluginFile(j.dir, settingsFile)
 		if err != nil {
+			fmt.Fprintf(r.stderr, "stackplan: %v\n", err)
+		}
+		if !found {
 			continue // no settings: the plugin declares nothing
 		}
-		out[j.name] = pluginsettings.Parse(c.displayPath(j.file), data)
+		data, err := os.ReadFile(file)
+		if err != nil {
+			continue
+		}
+		out[j.name] = pluginsettings.Parse(c.displayPath(filepath.Join(j.dir, settingsFile)), data)
 	}
 	return out
 }
+
+// settingsFile is where a plugin declares its requirements.
+const settingsFile = "devstack/settings"
 
 // fixFiles rewrites each file so that every plugin's enable_plugin line
 // comes after those of the plugins it requires, moving those lines only.
