@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -168,11 +169,34 @@ func Ensure(ctx context.Context, c Cloner, req Request, dir string, pol Policy) 
 		os.RemoveAll(tmp)
 		return fail("clone", err)
 	}
+	// os.MkdirTemp made it 0700; git clone would give the umask's mode,
+	// which services running as other users need to read the checkout.
+	if err := os.Chmod(tmp, 0o777&^umask()); err != nil {
+		os.RemoveAll(tmp)
+		return fail("clone", err)
+	}
 	if err := os.Rename(tmp, dir); err != nil {
 		os.RemoveAll(tmp)
 		return fail("clone", err)
 	}
 	return Outcome{Action: Cloned, Commit: commit, Cloner: c.Name()}, nil
+}
+
+// umask is the process's file mode creation mask, read without changing
+// it (syscall.Umask would, for every thread, for a moment); 022 when the
+// kernel does not say.
+func umask() os.FileMode {
+	data, err := os.ReadFile("/proc/self/status")
+	if err == nil {
+		for line := range strings.SplitSeq(string(data), "\n") {
+			if v, ok := strings.CutPrefix(line, "Umask:"); ok {
+				if m, err := strconv.ParseUint(strings.TrimSpace(v), 8, 32); err == nil {
+					return os.FileMode(m)
+				}
+			}
+		}
+	}
+	return 0o022
 }
 
 func removeStaleTemps(parent, name string) {

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/stackplan/stackplan/executor/git"
@@ -554,6 +555,27 @@ func TestSymlinksKeptAsCommitted(t *testing.T) {
 					t.Errorf("%s %s: %s -> %q (%v), want %q", c.Name(), url, name, got, err, want)
 				}
 			}
+		}
+	}
+}
+
+// A new checkout has the mode git clone gives its directory under the
+// umask, not os.MkdirTemp's 0700: services running as other users read it.
+func TestCheckoutModeFollowsUmask(t *testing.T) {
+	f := newFixture(t)
+	old := syscall.Umask(0o027)
+	defer syscall.Umask(old)
+	for _, c := range cloners() {
+		dest := filepath.Join(t.TempDir(), "plugin")
+		if _, err := git.Ensure(context.Background(), c, git.Request{Name: "plugin", URL: "file://" + filepath.Join(f.root, f.name), Ref: "master"}, dest, git.Policy{}); err != nil {
+			t.Fatal(err)
+		}
+		st, err := os.Stat(dest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := st.Mode().Perm(); got != 0o750 {
+			t.Errorf("%s: checkout mode %o, want 750 (umask 027)", c.Name(), got)
 		}
 	}
 }

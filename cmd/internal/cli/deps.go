@@ -201,7 +201,13 @@ func (c *Command) fixFiles(files []string, opts localconf.Options) bool {
 		if st, err := os.Stat(f); err == nil {
 			mode = st.Mode().Perm()
 		}
-		if err := planfile.WriteFileAtomic(f, fixed, mode); err != nil {
+		// Through a symbolic link, rewrite its target: renaming over the
+		// link would replace it with a copy.
+		target := f
+		if real, err := filepath.EvalSymlinks(f); err == nil {
+			target = real
+		}
+		if err := planfile.WriteFileAtomic(target, fixed, mode); err != nil {
 			fmt.Fprintf(c.Stderr, "stackplan lint: %v\n", err)
 			ok = false
 			continue
