@@ -40,6 +40,14 @@ func validatePlugin(p schema.Plugin) hcl.Diagnostics {
 				"enable_plugin takes NAME URL [REF]; DevStack ignores the rest.",
 				hcl.RangeBetween(p.Extra[0].Range, last)))
 		}
+		if p.Dir.Known() {
+			if err := schema.CheckDest(path.Dir(p.Dir.String())); err != nil {
+				diags = append(diags, schema.RuleUnsafeDest.Diag(
+					fmt.Sprintf("the directory of plugin %s is under an unsafe DEST", p.Name.Text),
+					err.Error()+"; apply refuses it. Choose a DEST without them.",
+					p.Name.Range))
+			}
+		}
 		if p.Dir.Known() && !path.IsAbs(p.Dir.String()) {
 			diags = append(diags, schema.RuleRelativeDest.Diag(
 				fmt.Sprintf("plugin directory %q is not absolute", p.Dir.String()),

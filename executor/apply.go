@@ -96,6 +96,9 @@ func (a *applier) run(ctx context.Context) error {
 	if !filepath.IsAbs(a.dest) {
 		return fmt.Errorf("destination %q is not an absolute path", a.dest)
 	}
+	if err := schema.CheckDest(a.dest); err != nil {
+		return err
+	}
 	a.dirs = map[string]string{}
 	for _, pl := range p.Plugins {
 		d := pl.Dir

@@ -87,6 +87,7 @@ var (
 	RuleMissingURL      = register("missing-url", sevError, "enable_plugin without a URL")
 	RuleExtraArguments  = register("extra-arguments", sevWarning, "arguments after the ref, which DevStack ignores")
 	RuleRelativeDest    = register("relative-dest", sevError, "a plugin directory that is not an absolute path, because DEST is relative")
+	RuleUnsafeDest      = register("unsafe-dest", sevError, "a DEST holding whitespace, control or glob characters, which DevStack's unquoted $DEST splits or expands")
 	RuleURLScheme       = register("url-scheme", sevError, "a URL transport outside https, http, git, ssh, scp-like, file and local paths")
 	RuleURLCredentials  = register("url-credentials", sevError, "credentials inside a plugin URL")
 	RuleInvalidRef      = register("invalid-ref", sevError, "a git ref that git or DevStack cannot use")
