@@ -28,6 +28,14 @@ if [[ $1 == stack && $2 == install && -e "$TRACE.hang-$NAME_ME" ]]; then
     echo "hanging $NAME_ME"
     sleep 600
 fi
+if [[ $1 == stack && $2 == install && -e "$TRACE.slow-$NAME_ME" ]]; then
+    touch "$TRACE.started-$NAME_ME"
+    sleep 3
+    echo "late $NAME_ME" >> "$TRACE.late"
+fi
+if [[ $1 == stack && $2 == install && -e "$TRACE.bg-$NAME_ME" ]]; then
+    sleep 30 &
+fi
 if [[ $1 == unstack ]]; then false; fi
 `
 
