@@ -45,6 +45,11 @@ type applier struct {
 	curStep    string
 	curMu      sync.Mutex
 	pending    map[string][]byte
+	// holding keeps the output of a step that may define secrets
+	// (localrc, override-defaults, settings) in held until the secrets it
+	// defined are known: they are masked from the moment they exist.
+	holding bool
+	held    []heldOutput
 }
 
 // Apply carries out p (devstack-plugins.md §4, §5): the clone stage, then
@@ -635,12 +640,19 @@ func (a *applier) runLifecycle(ctx context.Context, lc plan.Lifecycle, run map[s
 		a.setCurrent(s.ID)
 		a.hooks.StepStart(ev)
 		a.logf("%s: start%s", s.ID, map[bool]string{true: " (replay)"}[replay])
+		a.holdOutput(isStateStep(s.Kind))
 		code, target, err := a.execStep(ctx, sess, s)
 		a.flushOutput()
 		ev.End, ev.ExitCode, ev.Target = a.now(), code, target
 		if err == nil && s.Kind == plan.KindLocalrc {
 			err = a.afterLocalrc(ctx, sess, lc)
 		}
+		if isStateStep(s.Kind) && s.Kind != plan.KindLocalrc {
+			if lerr := a.learnSecrets(ctx, sess); err == nil {
+				err = lerr
+			}
+		}
+		a.holdOutput(false)
 		var shellEnded *errShellExited
 		ended := errors.As(err, &shellEnded)
 		stops := err != nil && (lc == plan.Stack || ended || ctx.Err() != nil || s.Kind == plan.KindLocalrc || s.Kind == plan.KindMerge)
@@ -730,6 +742,17 @@ func (a *applier) afterLocalrc(ctx context.Context, sess *session, lc plan.Lifec
 			return fmt.Errorf("%w: localrc now enables plugin %s at %s, the plan says %s; make the plan again", ErrStale, pl.Name, ref, pl.Ref)
 		}
 	}
+	for _, kv := range a.opts.Env {
+		if k, v, ok := strings.Cut(kv, "="); ok && isSecretName(k) {
+			a.red.add(v)
+		}
+	}
+	return a.learnSecrets(ctx, sess)
+}
+
+// learnSecrets adds the values of the session's secret-named variables
+// (those localrc and the plugins' settings define) to what is masked.
+func (a *applier) learnSecrets(ctx context.Context, sess *session) error {
 	all, err := sess.names(ctx)
 	if err != nil {
 		return err
@@ -740,21 +763,36 @@ func (a *applier) afterLocalrc(ctx context.Context, sess *session, lc plan.Lifec
 			secret = append(secret, n)
 		}
 	}
-	if len(secret) > 0 {
-		vals, err := sess.vars(ctx, secret)
-		if err != nil {
-			return err
-		}
-		for _, v := range vals {
-			a.red.add(v)
-		}
+	if len(secret) == 0 {
+		return nil
 	}
-	for _, kv := range a.opts.Env {
-		if k, v, ok := strings.Cut(kv, "="); ok && isSecretName(k) {
-			a.red.add(v)
-		}
+	vals, err := sess.vars(ctx, secret)
+	if err != nil {
+		return err
+	}
+	for _, v := range vals {
+		a.red.add(v)
 	}
 	return nil
+}
+
+// heldOutput is output kept back while a step may still define secrets.
+type heldOutput struct {
+	id, stream string
+	data       []byte
+}
+
+// holdOutput starts keeping output back, or stops and emits what was kept,
+// masked with the secrets known by then.
+func (a *applier) holdOutput(on bool) {
+	a.curMu.Lock()
+	a.holding = on
+	held := a.held
+	a.held = nil
+	a.curMu.Unlock()
+	for _, h := range held {
+		a.emit(h.id, h.stream, h.data)
+	}
 }
 
 // execStep runs one step in the session. It returns the step's exit status.
@@ -881,6 +919,10 @@ func (a *applier) output(stream string, data []byte) {
 	a.curMu.Lock()
 	ready := a.completeLines(stream, data)
 	id := a.curStep
+	if a.holding && len(ready) > 0 {
+		a.held = append(a.held, heldOutput{id, stream, ready})
+		ready = nil
+	}
 	a.curMu.Unlock()
 	if len(ready) > 0 {
 		a.emit(id, stream, ready)
@@ -903,7 +945,11 @@ func (a *applier) flushOutput() {
 	var out [][2]string
 	for _, stream := range []string{"stdout", "stderr"} {
 		if b := a.pending[stream]; len(b) > 0 {
-			out = append(out, [2]string{stream, string(b)})
+			if a.holding {
+				a.held = append(a.held, heldOutput{id, stream, b})
+			} else {
+				out = append(out, [2]string{stream, string(b)})
+			}
 			a.pending[stream] = nil
 		}
 	}

@@ -3,6 +3,7 @@ package schema
 import (
 	"bytes"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -45,6 +46,9 @@ func (r *Redactor) AddSecret(value string) {
 	r.secrets = append(r.secrets, value)
 	sort.SliceStable(r.secrets, func(i, j int) bool { return len(r.secrets[i]) > len(r.secrets[j]) })
 }
+
+// Secrets returns the secret values registered, longest first.
+func (r *Redactor) Secrets() []string { return slices.Clone(r.secrets) }
 
 // SecretsOf registers every secret of cfg: the values of secret-named
 // assignments and environment variables, and where those values are

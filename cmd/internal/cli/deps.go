@@ -94,9 +94,9 @@ func (r *settingsReader) read(c *Command, cfg *schema.Config) map[string]*plugin
 	defer r.mu.Unlock()
 	out := map[string]*pluginsettings.Declarations{}
 	type job struct {
-		name, dir  string
-		req        git.Request
-		clone      string
+		name, dir string
+		req       git.Request
+		clone     string
 	}
 	var jobs []job
 	seen := map[string]bool{}
