@@ -29,8 +29,9 @@ if [[ $1 == stack && $2 == install && -e "$TRACE.hang-$NAME_ME" ]]; then
     sleep 600
 fi
 if [[ $1 == stack && $2 == install && -e "$TRACE.slow-$NAME_ME" ]]; then
+    sleep 3 &
     touch "$TRACE.started-$NAME_ME"
-    sleep 3
+    wait $!
     echo "late $NAME_ME" >> "$TRACE.late"
 fi
 if [[ $1 == stack && $2 == install && -e "$TRACE.bg-$NAME_ME" ]]; then

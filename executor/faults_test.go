@@ -282,6 +282,7 @@ func injectFault(t *testing.T, rng *rand.Rand, e *env, p *plan.Plan, kind string
 		}
 		child.Process.Kill()
 		child.Wait()
+		os.Remove(e.trace + ".slow-alpha")
 		if _, aerr := Apply(context.Background(), p, opts, nil); !errors.Is(aerr, ErrLocked) && err == nil {
 			err = fmt.Errorf("an apply right after the kill was not refused while the step's processes run: %v", aerr)
 		}
