@@ -40,7 +40,7 @@ func validatePlugin(p schema.Plugin) hcl.Diagnostics {
 				"enable_plugin takes NAME URL [REF]; DevStack ignores the rest.",
 				hcl.RangeBetween(p.Extra[0].Range, last)))
 		}
-		if p.Dir.Known() {
+		if p.Dir.Known() && p.Name.Known() && schema.CheckName(p.Name.String()) == nil {
 			if err := schema.CheckDest(path.Dir(p.Dir.String())); err != nil {
 				diags = append(diags, schema.RuleUnsafeDest.Diag(
 					fmt.Sprintf("the directory of plugin %s is under an unsafe DEST", p.Name.Text),

@@ -579,3 +579,17 @@ func TestCheckoutModeFollowsUmask(t *testing.T) {
 		}
 	}
 }
+
+// A clone larger than Request.MaxBytes (plan --fetch) fails, naming the
+// bound, and leaves nothing.
+func TestCloneSizeBound(t *testing.T) {
+	f := newFixture(t)
+	for _, c := range cloners() {
+		dest := filepath.Join(t.TempDir(), "plugin")
+		_, err := git.Ensure(context.Background(), c, git.Request{Name: "plugin", URL: "file://" + filepath.Join(f.root, f.name), Ref: "master", MaxBytes: 1024}, dest, git.Policy{})
+		if !errors.Is(err, git.ErrTooLarge) {
+			t.Fatalf("%s: got %v, want ErrTooLarge", c.Name(), err)
+		}
+		assertEmptyDir(t, filepath.Dir(dest))
+	}
+}

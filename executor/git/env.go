@@ -2,6 +2,9 @@ package git
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +19,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/storer"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/go-git/go-git/v5/plumbing/transport/client"
+	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 	"github.com/go-git/go-git/v5/plumbing/transport/server"
 	"github.com/go-git/go-git/v5/storage/filesystem"
 
@@ -36,6 +40,49 @@ func init() {
 	// environment. Serve local repositories in-process instead: go-git then
 	// starts no program at all, whatever the URL.
 	client.InstallProtocol("file", server.NewClient(localLoader{}))
+	// A remote's list of refs is read with bounded memory (plan --online,
+	// and every go-git fetch over http).
+	limited := githttp.NewClient(&http.Client{Transport: advertisementLimit{http.DefaultTransport}})
+	client.InstallProtocol("http", limited)
+	client.InstallProtocol("https", limited)
+}
+
+// MaxAdvertisement is the most bytes of refs a remote may advertise over
+// http(s) to go-git. A hostile remote otherwise streams refs until the
+// timeout, all of them kept in memory. Gerrit's refs/changes of a large
+// project take a few tens of megabytes.
+const MaxAdvertisement = 64 << 20
+
+// ErrAdvertisementTooLarge is returned when a remote advertises more than
+// MaxAdvertisement bytes of refs.
+var ErrAdvertisementTooLarge = fmt.Errorf("the remote advertises more than %d MiB of refs", MaxAdvertisement>>20)
+
+// advertisementLimit bounds the body of info/refs responses.
+type advertisementLimit struct{ base http.RoundTripper }
+
+func (t advertisementLimit) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(r)
+	if err == nil && strings.HasSuffix(r.URL.Path, "/info/refs") {
+		resp.Body = &limitedBody{ReadCloser: resp.Body, left: MaxAdvertisement}
+	}
+	return resp, err
+}
+
+type limitedBody struct {
+	io.ReadCloser
+	left int64
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		return 0, ErrAdvertisementTooLarge
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.ReadCloser.Read(p)
+	b.left -= int64(n)
+	return n, err
 }
 
 // localLoader finds the repository of a local path for go-git's in-process

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"bytes"
+	"cmp"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -11,6 +13,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/spf13/pflag"
 	"golang.org/x/sync/errgroup"
@@ -27,15 +30,21 @@ import (
 // depsFlags say where plugin requirements (plugin_requires in each plugin's
 // devstack/settings) are read from, and what to do with them.
 type depsFlags struct {
-	fetch    bool
-	cacheDir string
-	sort     bool
-	fix      bool
+	fetch        bool
+	fetchTimeout time.Duration
+	cacheDir     string
+	sort         bool
+	fix          bool
 }
+
+// maxFetchBytes bounds each clone --fetch makes: a plugin's checkout,
+// shallow, is a few megabytes.
+const maxFetchBytes = 256 << 20
 
 // register adds --fetch and --cache-dir, and --sort (plan, graph) or --fix (lint).
 func (f *depsFlags) register(fs *pflag.FlagSet, sortFlag, fixFlag bool) {
 	fs.BoolVar(&f.fetch, "fetch", false, "shallow-clone plugins that have no checkout into the cache to read their devstack/settings")
+	fs.DurationVar(&f.fetchTimeout, "fetch-timeout", 20*time.Second, "give up on a --fetch clone after this long (each is also bounded to 256 MiB)")
 	fs.StringVar(&f.cacheDir, "cache-dir", "", "`DIR` holding the plugin clones read for requirements (default $XDG_CACHE_HOME/stackplan or ~/.cache/stackplan)")
 	if sortFlag {
 		fs.BoolVar(&f.sort, "sort", false, "order the plugins by their requirements, keeping the written order wherever they allow")
@@ -56,7 +65,7 @@ func (f *depsFlags) use(c *Command) {
 	if dir != "" {
 		dir = filepath.Join(dir, "plugins")
 	}
-	r := &settingsReader{cacheDir: dir, fetch: f.fetch, stderr: c.Stderr, fetched: map[string]bool{}}
+	r := &settingsReader{cacheDir: dir, fetch: f.fetch, timeout: f.fetchTimeout, stderr: c.Stderr, fetched: map[string]bool{}}
 	c.settings = func(cfg *schema.Config) map[string]*pluginsettings.Declarations { return r.read(c, cfg) }
 	c.sortPlugins = f.sort
 }
@@ -75,6 +84,7 @@ func (c *Command) settingsFor(cfg *schema.Config) map[string]*pluginsettings.Dec
 type settingsReader struct {
 	cacheDir string
 	fetch    bool
+	timeout  time.Duration
 	stderr   io.Writer
 	mu       sync.Mutex
 	// fetched holds the cache directories already fetched in this run.
@@ -120,7 +130,7 @@ func (r *settingsReader) read(c *Command, cfg *schema.Config) map[string]*plugin
 		if r.fetch && !r.fetched[dir] {
 			r.fetched[dir] = true
 			if prob, _ := schema.CheckURL(p.URL.String()); prob == schema.URLOK {
-				j.req = git.Request{Name: name, URL: p.URL.String(), Ref: p.Ref.String(), Depth: 1}
+				j.req = git.Request{Name: name, URL: p.URL.String(), Ref: p.Ref.String(), Depth: 1, MaxBytes: maxFetchBytes}
 				j.clone = dir
 			}
 		}
@@ -137,7 +147,12 @@ func (r *settingsReader) read(c *Command, cfg *schema.Config) map[string]*plugin
 			continue
 		}
 		g.Go(func() error {
-			_, errs[i] = git.Ensure(c.ctx(), cloner, j.req, j.clone, git.Policy{Reclone: true})
+			ctx, cancel := context.WithTimeout(c.ctx(), cmp.Or(r.timeout, 20*time.Second))
+			defer cancel()
+			_, errs[i] = git.Ensure(ctx, cloner, j.req, j.clone, git.Policy{Reclone: true})
+			if errs[i] != nil && ctx.Err() == context.DeadlineExceeded && c.ctx().Err() == nil {
+				errs[i] = fmt.Errorf("plugin %s: no clone within %s", j.name, r.timeout)
+			}
 			return nil
 		})
 	}
