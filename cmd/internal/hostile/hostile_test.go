@@ -2,6 +2,7 @@ package hostile
 
 import (
 	"bytes"
+	"crypto/rand"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -40,6 +41,7 @@ const casesDir = "../../../testdata/hostile"
 //	lint: FLAGS           extra flags for lint only
 //	plan: FLAGS           extra flags for lint and plan, not apply (--fetch, --online)
 //	exec: PATH            make a file executable (a hook or program a payload names)
+//	random: PATH SIZE     write SIZE random bytes to PATH (a plugin too large for go-git, so git clones it)
 //	env: KEY=VALUE        set in the process environment for the whole case
 //	secret: VALUE         must appear in no output, plan, log or journal
 //	input: FILE           the configuration to run (default local.conf)
@@ -73,6 +75,7 @@ type hostileCase struct {
 	args, lint []string
 	planArgs   []string
 	execs      []string
+	randoms    [][2]string
 	env        []string
 	secrets    []string
 	input      string
@@ -130,6 +133,12 @@ func loadCases(t *testing.T) []*hostileCase {
 				c.planArgs = append(c.planArgs, strings.Fields(val)...)
 			case "exec":
 				c.execs = append(c.execs, val)
+			case "random":
+				path, size, ok := strings.Cut(val, " ")
+				if !ok {
+					bad()
+				}
+				c.randoms = append(c.randoms, [2]string{path, size})
 			case "env":
 				c.env = append(c.env, val)
 			case "secret":
@@ -209,6 +218,15 @@ func (c *hostileCase) run(t *testing.T) {
 		if err := os.Symlink(expand(l[1]), from); err != nil {
 			t.Fatal(err)
 		}
+	}
+	for _, r := range c.randoms {
+		n, err := strconv.Atoi(r[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		data := make([]byte, n)
+		rand.Read(data)
+		writeFile(t, filepath.Join(work, expand(r[0])), data)
 	}
 	for _, x := range c.execs {
 		if err := os.Chmod(filepath.Join(work, expand(x)), 0o755); err != nil {
