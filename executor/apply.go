@@ -468,6 +468,7 @@ func (a *applier) cloneStage(ctx context.Context, steps []plan.Step, total int, 
 		workers = 4
 	}
 	c := a.cloner()
+	ctx = git.WithInherited(ctx, a.lock.f)
 	results := make([]*CloneResult, len(steps))
 	errs := make([]error, len(steps))
 	sem := make(chan struct{}, workers)

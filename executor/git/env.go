@@ -242,3 +242,20 @@ func gitEnviron(user [][2]string, base []string, dir string, extra [][2]string) 
 	}
 	return env
 }
+
+type inheritKey struct{}
+
+// WithInherited returns a context under which every git process started
+// inherits f (as a descriptor above 2), and so do its helpers: apply
+// passes its lock, so that the lock stays held while a git helper of a
+// killed apply (git-remote-https, index-pack) still writes its clone.
+func WithInherited(ctx context.Context, f *os.File) context.Context {
+	return context.WithValue(ctx, inheritKey{}, f)
+}
+
+func inherited(ctx context.Context) []*os.File {
+	if f, ok := ctx.Value(inheritKey{}).(*os.File); ok && f != nil {
+		return []*os.File{f}
+	}
+	return nil
+}

@@ -96,6 +96,7 @@ func (g *SystemGit) command(ctx context.Context, dir string, progress func(strin
 		base = os.Environ()
 	}
 	cmd.Env = gitEnviron(g.userConfig(bin, base), base, dir, g.config)
+	cmd.ExtraFiles = inherited(ctx)
 	// Own process group, so cancellation kills git's helpers (remote-https,
 	// ssh, upload-pack of local clones) too; killed when stackplan dies.
 	cmd.SysProcAttr = proc.Attr()
