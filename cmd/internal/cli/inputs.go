@@ -106,6 +106,9 @@ type compiled struct {
 	cfg     *schema.Config
 	plan    *plan.Plan
 	diags   hcl.Diagnostics
+	// exposed are secret values that flow into DEST or a plugin field, so
+	// that the plan holds them in clear.
+	exposed []string
 }
 
 // compileFile reads, parses and compiles one file. A file that cannot be
@@ -149,7 +152,9 @@ func (c *Command) compileFiles(paths []string, opts localconf.Options) (*compile
 		cfg, parsed = localconf.ParseFragments(frags, opts)
 	}
 	p, diags, sources := c.compile(cfg, append(front, parsed...), opts)
-	return &compiled{sources: sources, cfg: cfg, plan: p, diags: diags}, nil
+	exposed := exposedSecrets(cfg)
+	c.maskOutput(exposed)
+	return &compiled{sources: sources, cfg: cfg, plan: p, diags: diags, exposed: exposed}, nil
 }
 
 // compile compiles one configuration (a file's, or a node's) with what the
