@@ -74,6 +74,7 @@ func Compile(cfg *schema.Config, front hcl.Diagnostics, opts Options) (*plan.Pla
 	diags := slices.Clone(front)
 	diags = append(diags, validatePlugins(cfg, red)...)
 	diags = append(diags, validateBranches(cfg)...)
+	diags = append(diags, bashStartupAssignments(cfg)...)
 	diags = append(diags, validateServices(cfg)...)
 	diags = append(diags, validateSections(cfg)...)
 	diags = append(diags, resolveRefs(cfg, p.Plugins, opts.Remotes)...)

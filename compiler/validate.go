@@ -41,6 +41,14 @@ func validatePlugin(p schema.Plugin) hcl.Diagnostics {
 				"enable_plugin takes NAME URL [REF]; DevStack ignores the rest.",
 				hcl.RangeBetween(p.Extra[0].Range, last)))
 		}
+		if p.Dir.Known() && p.Name.Known() && schema.CheckName(p.Name.String()) == nil {
+			if err := schema.CheckDest(path.Dir(p.Dir.String())); err != nil {
+				diags = append(diags, schema.RuleUnsafeDest.Diag(
+					fmt.Sprintf("the directory of plugin %s is under an unsafe DEST", p.Name.Text),
+					err.Error()+"; apply refuses it. Choose a DEST without them.",
+					p.Name.Range))
+			}
+		}
 		if p.Dir.Known() && !path.IsAbs(p.Dir.String()) {
 			diags = append(diags, schema.RuleRelativeDest.Diag(
 				fmt.Sprintf("plugin directory %q is not absolute", p.Dir.String()),
@@ -187,6 +195,19 @@ func validateServices(cfg *schema.Config) hcl.Diagnostics {
 				fmt.Sprintf("service %s is disabled, but ENABLED_SERVICES brings it back", s),
 				fmt.Sprintf("DevStack dies after the settings phase with \"ENABLED_SERVICES directly modified to overcome 'disable_service %s'\". Remove the disable_service or the direct edit.", s),
 				lastEdit.Range))
+		}
+	}
+	return diags
+}
+
+// bashStartupAssignments refuses localrc assignments to variables that
+// change how bash starts: exported, a BASH_ENV or SHELLOPTS would make
+// every bash a plugin starts run code the plan does not show.
+func bashStartupAssignments(cfg *schema.Config) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, a := range cfg.Assignments {
+		if err := schema.CheckEnvName(a.Name); err != nil {
+			diags = append(diags, schema.RuleBashStartup.Diag(fmt.Sprintf("localrc sets %s", a.Name), err.Error()+".", a.Range))
 		}
 	}
 	return diags

@@ -3,6 +3,8 @@ package executor
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -12,10 +14,12 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/stackplan/stackplan/executor/git"
 	"github.com/stackplan/stackplan/plan"
+	"github.com/stackplan/stackplan/schema"
 )
 
 // applier holds one Apply's state.
@@ -30,17 +34,26 @@ type applier struct {
 	digest  string
 	journal *Journal
 	jmu     sync.Mutex
-	log     io.Writer
-	logMu   sync.Mutex
-	red     redactor
-	res     Result
-	curStep string
-	curMu   sync.Mutex
-	pending map[string][]byte
+	// journalErr is the first failure to write the journal: the apply
+	// stops, as its progress can no longer be recorded.
+	journalErr error
+	lock       *heldLock
+	log        io.Writer
+	logMu      sync.Mutex
+	red        redactor
+	res        Result
+	curStep    string
+	curMu      sync.Mutex
+	pending    map[string][]byte
 	// skipGroup marks the meta-section groups whose merging stopped at a
 	// file name that expanded to nothing, as DevStack's merge_config_group
 	// warns and breaks out of the group's loop.
 	skipGroup map[string]bool
+	// holding keeps the output of a step that may define secrets
+	// (localrc, override-defaults, settings) in held until the secrets it
+	// defined are known: they are masked from the moment they exist.
+	holding bool
+	held    []heldOutput
 }
 
 // Apply carries out p (docs/devstack.md §4, §5): the clone stage, then
@@ -84,6 +97,12 @@ func (a *applier) run(ctx context.Context) error {
 	if err := p.Validate(); err != nil {
 		return fmt.Errorf("invalid plan: %w", err)
 	}
+	for _, kv := range opts.Env {
+		k, _, _ := strings.Cut(kv, "=")
+		if err := schema.CheckEnvName(k); err != nil {
+			return fmt.Errorf("the environment of the bash sessions: %w", err)
+		}
+	}
 	if opts.Only != "" && opts.Only != "clone" {
 		return &OptionsError{fmt.Errorf("--only %s: unknown stage (only \"clone\" can be run alone)", opts.Only)}
 	}
@@ -93,6 +112,9 @@ func (a *applier) run(ctx context.Context) error {
 	}
 	if !filepath.IsAbs(a.dest) {
 		return fmt.Errorf("destination %q is not an absolute path", a.dest)
+	}
+	if err := schema.CheckDest(a.dest); err != nil {
+		return err
 	}
 	a.dirs = map[string]string{}
 	for _, pl := range p.Plugins {
@@ -139,18 +161,20 @@ func (a *applier) run(ctx context.Context) error {
 		return nil
 	}
 
-	if err := os.MkdirAll(a.state, 0o755); err != nil {
+	if err := makeStateDir(a.state); err != nil {
 		return err
 	}
-	unlock, err := lock(a.state, a.now())
-	if err != nil {
+	if a.lock, err = takeLock(a.state, a.now()); err != nil {
 		return err
 	}
-	defer unlock()
+	defer a.lock.Unlock()
 
-	a.journal = ReadJournal(a.state)
-	if a.journal.PlanDigest != a.digest || opts.Force {
-		a.journal = ReadJournal("")
+	a.journal, err = readJournal(a.state)
+	if err != nil && !opts.Force {
+		return err
+	}
+	if err != nil || a.journal.PlanDigest != a.digest || opts.Force {
+		a.journal = newJournal()
 		a.journal.PlanDigest = a.digest
 		a.journal.Started = a.now()
 	}
@@ -194,6 +218,9 @@ func (a *applier) run(ctx context.Context) error {
 	if err := a.cloneStage(ctx, clones, total, &index); err != nil {
 		return err
 	}
+	if err := a.journalError(); err != nil {
+		return err
+	}
 	if opts.Only == "clone" {
 		a.res.Finished = a.finished(selected)
 		return nil
@@ -214,7 +241,18 @@ func (a *applier) run(ctx context.Context) error {
 		}
 	}
 	a.res.Finished = a.finished(selected)
-	return nil
+	return a.journalError()
+}
+
+// journalError is the first failure to write the journal, as an error
+// that says what it means for the next apply.
+func (a *applier) journalError() error {
+	a.jmu.Lock()
+	defer a.jmu.Unlock()
+	if a.journalErr == nil {
+		return nil
+	}
+	return fmt.Errorf("%w: writing the journal in %s failed: %v; the progress of this apply is not recorded, and the next apply would run its steps again", ErrJournal, a.state, a.journalErr)
 }
 
 func (a *applier) finished(selected []plan.Step) bool {
@@ -298,23 +336,42 @@ func (a *applier) skip(s plan.Step, reason string, total int) {
 }
 
 func (a *applier) openLog() error {
-	dir := a.opts.LogDir
-	if dir == "" {
-		dir = filepath.Join(a.state, "logs")
+	pattern := "apply-" + a.now().UTC().Format("20060102T150405") + "-*.log"
+	if dir := a.opts.LogDir; dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+		f, err := os.CreateTemp(dir, pattern)
+		if err != nil {
+			return err
+		}
+		if err := f.Chmod(0o600); err != nil {
+			f.Close()
+			return err
+		}
+		a.log, a.res.LogFile = f, f.Name()
+		return nil
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, "apply-"+a.now().UTC().Format("20060102T150405")+"-*.log")
+	// DEST/.stackplan/logs: never through a symbolic link.
+	root, err := openStateDir(a.state)
 	if err != nil {
 		return err
 	}
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
+	defer root.Close()
+	if err := root.Mkdir(logsName, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
 		return err
 	}
-	a.log = f
-	a.res.LogFile = f.Name()
+	if st, err := root.Lstat(logsName); err != nil || !st.IsDir() {
+		return fmt.Errorf("%s is not a directory (a symbolic link?); stackplan writes its logs only under DEST", filepath.Join(a.state, logsName))
+	}
+	var suffix [4]byte
+	rand.Read(suffix[:])
+	name := filepath.Join(logsName, strings.Replace(pattern, "*", hex.EncodeToString(suffix[:]), 1))
+	f, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o600)
+	if err != nil {
+		return err
+	}
+	a.log, a.res.LogFile = f, filepath.Join(a.state, name)
 	return nil
 }
 
@@ -337,16 +394,21 @@ func (a *applier) logf(format string, args ...any) {
 	}
 }
 
+// writeJournal writes the journal; the first failure is kept, and stops
+// the apply (journalError).
 func (a *applier) writeJournal() {
 	a.jmu.Lock()
 	defer a.jmu.Unlock()
 	a.journal.Updated = a.now()
 	if err := a.journal.write(a.state); err != nil {
 		a.logf("writing the journal: %v", err)
+		if a.journalErr == nil {
+			a.journalErr = err
+		}
 	}
 }
 
-func (a *applier) markDone(id string, code int, running string) {
+func (a *applier) markDone(id string, code int, running string) error {
 	a.jmu.Lock()
 	if id != "" {
 		a.journal.Done[id] = JournalStep{Finished: a.now(), ExitCode: code}
@@ -354,13 +416,15 @@ func (a *applier) markDone(id string, code int, running string) {
 	a.journal.Running = running
 	a.jmu.Unlock()
 	a.writeJournal()
+	return a.journalError()
 }
 
-func (a *applier) setRunning(id string) {
+func (a *applier) setRunning(id string) error {
 	a.jmu.Lock()
 	a.journal.Running = id
 	a.jmu.Unlock()
 	a.writeJournal()
+	return a.journalError()
 }
 
 // verifyKept checks that the checkouts of clone steps the journal says are
@@ -398,7 +462,8 @@ func short(h string) string {
 
 func (a *applier) cloner() git.Cloner {
 	if a.opts.Cloner == nil {
-		a.opts.Cloner = &git.Auto{}
+		// apply may use the credential helpers of the user's git configuration.
+		a.opts.Cloner = &git.Auto{Git: &git.SystemGit{Credentials: true}}
 	}
 	return a.opts.Cloner
 }
@@ -415,6 +480,7 @@ func (a *applier) cloneStage(ctx context.Context, steps []plan.Step, total int, 
 		workers = 4
 	}
 	c := a.cloner()
+	ctx = git.WithInherited(ctx, a.lock.f)
 	results := make([]*CloneResult, len(steps))
 	errs := make([]error, len(steps))
 	sem := make(chan struct{}, workers)
@@ -473,7 +539,11 @@ func (a *applier) cloneStage(ctx context.Context, steps []plan.Step, total int, 
 			a.jmu.Lock()
 			a.journal.Commits[pl.Name] = out.Commit
 			a.jmu.Unlock()
-			a.markDone(s.ID, 0, "")
+			if err := a.markDone(s.ID, 0, ""); err != nil {
+				errs[i] = err
+				a.hooks.StepFailed(StepEvent{Step: s, Index: idx, Total: total, Start: start, End: end, ExitCode: -1, Err: err})
+				return
+			}
 			a.hooks.CloneProgress(CloneEvent{StepID: s.ID, Plugin: pl.Name, Dir: dir, Stage: CloneDone, Result: r, Time: end})
 			a.hooks.StepComplete(StepEvent{Step: s, Index: idx, Total: total, Start: start, End: end})
 		}()
@@ -534,7 +604,7 @@ func (a *applier) runLifecycle(ctx context.Context, lc plan.Lifecycle, run map[s
 		if sess := sessions[s.Nested]; sess != nil {
 			return sess, nil
 		}
-		sess, err := startSession(ctx, a.opts.Env, cwd, a.output)
+		sess, err := startSession(ctx, sessionEnv(a.opts.Env), cwd, a.output, a.lock.f)
 		if err != nil {
 			return nil, err
 		}
@@ -572,7 +642,9 @@ func (a *applier) runLifecycle(ctx context.Context, lc plan.Lifecycle, run map[s
 		if !replay {
 			*index++
 			ev.Index = *index
-			a.setRunning(s.ID)
+			if err := a.setRunning(s.ID); err != nil {
+				return err
+			}
 		}
 		sess, err := sessionFor(s)
 		if err != nil {
@@ -581,12 +653,19 @@ func (a *applier) runLifecycle(ctx context.Context, lc plan.Lifecycle, run map[s
 		a.setCurrent(s.ID)
 		a.hooks.StepStart(ev)
 		a.logf("%s: start%s", s.ID, map[bool]string{true: " (replay)"}[replay])
+		a.holdOutput(isStateStep(s.Kind))
 		code, target, err := a.execStep(ctx, sess, s)
 		a.flushOutput()
 		ev.End, ev.ExitCode, ev.Target = a.now(), code, target
 		if err == nil && s.Kind == plan.KindLocalrc {
 			err = a.afterLocalrc(ctx, sess, lc)
 		}
+		if isStateStep(s.Kind) && s.Kind != plan.KindLocalrc {
+			if lerr := a.learnSecrets(ctx, sess); err == nil {
+				err = lerr
+			}
+		}
+		a.holdOutput(false)
 		var shellEnded *errShellExited
 		ended := errors.As(err, &shellEnded)
 		stops := err != nil && (lc == plan.Stack || ended || ctx.Err() != nil || s.Kind == plan.KindLocalrc || s.Kind == plan.KindMerge)
@@ -625,7 +704,9 @@ func (a *applier) runLifecycle(ctx context.Context, lc plan.Lifecycle, run map[s
 		}
 		a.res.Steps = append(a.res.Steps, sr)
 		if !replay {
-			a.markDone(s.ID, code, "")
+			if err := a.markDone(s.ID, code, ""); err != nil {
+				return &StepError{StepID: s.ID, Plugin: s.Plugin, ExitCode: code, Err: err}
+			}
 		}
 		if s.Kind == plan.KindLocalrc && lc == plan.Stack {
 			if err := sess.errexit(ctx); err != nil {
@@ -635,6 +716,18 @@ func (a *applier) runLifecycle(ctx context.Context, lc plan.Lifecycle, run map[s
 	}
 	a.setCurrent("")
 	return nil
+}
+
+// sessionEnv is the environment of a bash session: env, or when nil this
+// process's without the variables that change how bash starts.
+func sessionEnv(env []string) []string {
+	if env != nil {
+		return env
+	}
+	return slices.DeleteFunc(os.Environ(), func(kv string) bool {
+		k, _, _ := strings.Cut(kv, "=")
+		return schema.IsBashStartupVar(k)
+	})
 }
 
 // afterLocalrc refuses plugins localrc enabled outside the plan or from
@@ -662,6 +755,17 @@ func (a *applier) afterLocalrc(ctx context.Context, sess *session, lc plan.Lifec
 			return fmt.Errorf("%w: localrc now enables plugin %s at %s, the plan says %s; make the plan again", ErrStale, pl.Name, ref, pl.Ref)
 		}
 	}
+	for _, kv := range a.opts.Env {
+		if k, v, ok := strings.Cut(kv, "="); ok && isSecretName(k) {
+			a.red.add(v)
+		}
+	}
+	return a.learnSecrets(ctx, sess)
+}
+
+// learnSecrets adds the values of the session's secret-named variables
+// (those localrc and the plugins' settings define) to what is masked.
+func (a *applier) learnSecrets(ctx context.Context, sess *session) error {
 	all, err := sess.names(ctx)
 	if err != nil {
 		return err
@@ -672,21 +776,36 @@ func (a *applier) afterLocalrc(ctx context.Context, sess *session, lc plan.Lifec
 			secret = append(secret, n)
 		}
 	}
-	if len(secret) > 0 {
-		vals, err := sess.vars(ctx, secret)
-		if err != nil {
-			return err
-		}
-		for _, v := range vals {
-			a.red.add(v)
-		}
+	if len(secret) == 0 {
+		return nil
 	}
-	for _, kv := range a.opts.Env {
-		if k, v, ok := strings.Cut(kv, "="); ok && isSecretName(k) {
-			a.red.add(v)
-		}
+	vals, err := sess.vars(ctx, secret)
+	if err != nil {
+		return err
+	}
+	for _, v := range vals {
+		a.red.add(v)
 	}
 	return nil
+}
+
+// heldOutput is output kept back while a step may still define secrets.
+type heldOutput struct {
+	id, stream string
+	data       []byte
+}
+
+// holdOutput starts keeping output back, or stops and emits what was kept,
+// masked with the secrets known by then.
+func (a *applier) holdOutput(on bool) {
+	a.curMu.Lock()
+	a.holding = on
+	held := a.held
+	a.held = nil
+	a.curMu.Unlock()
+	for _, h := range held {
+		a.emit(h.id, h.stream, h.data)
+	}
 }
 
 // execStep runs one step in the session. It returns the step's exit status.
@@ -738,6 +857,11 @@ func hookFile(k plan.Kind) string {
 	}
 	return ""
 }
+
+// PluginFile resolves dir/rel, a file of a plugin's checkout, without
+// following a symbolic link out of dir: what apply sources, and what
+// lint --fetch and plan read.
+func PluginFile(dir, rel string) (string, bool, error) { return pluginFile(dir, rel) }
 
 // pluginFile resolves dir/rel without following a symlink out of dir.
 // A missing file is not an error (DevStack tests each with -f).
@@ -817,6 +941,10 @@ func (a *applier) output(stream string, data []byte) {
 	a.curMu.Lock()
 	ready := a.completeLines(stream, data)
 	id := a.curStep
+	if a.holding && len(ready) > 0 {
+		a.held = append(a.held, heldOutput{id, stream, ready})
+		ready = nil
+	}
 	a.curMu.Unlock()
 	if len(ready) > 0 {
 		a.emit(id, stream, ready)
@@ -839,7 +967,11 @@ func (a *applier) flushOutput() {
 	var out [][2]string
 	for _, stream := range []string{"stdout", "stderr"} {
 		if b := a.pending[stream]; len(b) > 0 {
-			out = append(out, [2]string{stream, string(b)})
+			if a.holding {
+				a.held = append(a.held, heldOutput{id, stream, b})
+			} else {
+				out = append(out, [2]string{stream, string(b)})
+			}
 			a.pending[stream] = nil
 		}
 	}

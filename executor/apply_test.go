@@ -31,6 +31,15 @@ if [[ $1 == stack && $2 == install && -e "$TRACE.hang-$NAME_ME" ]]; then
     echo "hanging $NAME_ME"
     sleep 600
 fi
+if [[ $1 == stack && $2 == install && -e "$TRACE.slow-$NAME_ME" ]]; then
+    sleep 3 &
+    touch "$TRACE.started-$NAME_ME"
+    wait $!
+    echo "late $NAME_ME" >> "$TRACE.late"
+fi
+if [[ $1 == stack && $2 == install && -e "$TRACE.bg-$NAME_ME" ]]; then
+    sleep 30 &
+fi
 if [[ $1 == unstack ]]; then false; fi
 `
 
@@ -390,7 +399,7 @@ func TestLockDryRunOnlyCloneAndStep(t *testing.T) {
 	state := filepath.Join(e.dest, StateDirName)
 	os.MkdirAll(state, 0o755)
 	started := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	unlock, err := lock(state, started)
+	held, err := takeLock(state, started)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -403,7 +412,7 @@ func TestLockDryRunOnlyCloneAndStep(t *testing.T) {
 	if want := fmt.Sprintf("(pid %d on host %s, started 2026-01-02T03:04:05Z)", os.Getpid(), host); !strings.HasSuffix(err.Error(), want) {
 		t.Fatalf("the lock error does not name its holder %q: %v", want, err)
 	}
-	unlock()
+	held.Unlock()
 
 	o := e.opts()
 	o.DryRun = true

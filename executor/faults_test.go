@@ -8,6 +8,7 @@ package executor
 
 import (
 	"context"
+	"encoding/gob"
 	"errors"
 	"flag"
 	"fmt"
@@ -30,7 +31,81 @@ var (
 )
 
 // faultKinds are the faults the loop injects.
-var faultKinds = []string{"server-dies", "slow-server", "cancel", "concurrent", "failing-step", "full-disk"}
+var faultKinds = []string{"server-dies", "slow-server", "cancel", "concurrent", "failing-step", "full-disk",
+	"kill9-clone", "kill9-step", "journal-full", "background-process"}
+
+// faultOnly, when set, injects only these kinds (comma-separated).
+var faultOnly = flag.String("fault.only", "", "inject only these fault kinds (comma-separated)")
+
+// childPlanEnv names the file (a gob of plan and options) that
+// TestFaultChild applies: the apply that kill9-* faults kill -9.
+const childPlanEnv = "STACKPLAN_FAULT_CHILD"
+
+type childJob struct {
+	Plan *plan.Plan
+	Env  []string
+}
+
+// TestFaultChild is the apply of another process, killed by kill -9.
+func TestFaultChild(t *testing.T) {
+	path := os.Getenv(childPlanEnv)
+	if path == "" {
+		t.Skip("run by the kill9 faults only")
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var job childJob
+	if err := gob.NewDecoder(f).Decode(&job); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Apply(context.Background(), job.Plan, Options{Env: job.Env, Cloner: &git.SystemGit{}}, nil); err != nil {
+		t.Log(err)
+	}
+}
+
+// startChild starts an apply of p in another process.
+func startChild(t *testing.T, e *env, p *plan.Plan) *exec.Cmd {
+	path := filepath.Join(t.TempDir(), "job.gob")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := gob.NewEncoder(f).Encode(childJob{Plan: p, Env: e.opts().Env}); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestFaultChild$", "-test.count=1")
+	cmd.Env = append(os.Environ(), childPlanEnv+"="+path)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd
+}
+
+// waitFor polls cond for up to d.
+func waitFor(d time.Duration, cond func() bool) bool {
+	for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		if cond() {
+			return true
+		}
+	}
+	return cond()
+}
+
+// processesIn lists the processes whose working directory is under dir.
+func processesIn(dir string) []string {
+	procs, _ := os.ReadDir("/proc")
+	var out []string
+	for _, p := range procs {
+		if cwd, err := os.Readlink(filepath.Join("/proc", p.Name(), "cwd")); err == nil && (cwd == dir || strings.HasPrefix(cwd, dir+"/")) {
+			cmdline, _ := os.ReadFile(filepath.Join("/proc", p.Name(), "cmdline"))
+			out = append(out, p.Name()+" "+strings.ReplaceAll(string(cmdline), "\x00", " "))
+		}
+	}
+	return out
+}
 
 // TestFaultLoop applies plans against loopback git servers (git daemon and
 // git http-backend) while injecting a fault in each run, in a bounded loop.
@@ -45,10 +120,16 @@ func TestFaultLoop(t *testing.T) {
 	var failures []string
 	for run := 0; run < *faultRuns; run++ {
 		e := envs[run%len(envs)]
-		kind := faultKinds[rng.Intn(len(faultKinds))]
+		kinds := faultKinds
+		if *faultOnly != "" {
+			kinds = strings.Split(*faultOnly, ",")
+		}
+		kind := kinds[rng.Intn(len(kinds))]
 		dest := filepath.Join(t.TempDir(), "opt-stack")
 		p := buildPlan(dest, e.srv.URL, e.names, strings.ReplaceAll(e.localrc, e.dest, dest))
-		os.Remove(e.trace + ".fail-alpha")
+		for _, m := range []string{".fail-alpha", ".slow-alpha", ".bg-alpha", ".started-alpha", ".late"} {
+			os.Remove(e.trace + m)
+		}
 		ok, err := injectFault(t, rng, e, p, kind)
 		if !ok {
 			skipped[kind]++
@@ -59,16 +140,34 @@ func TestFaultLoop(t *testing.T) {
 			// The fault did not bite (it came after the work): fine, but say so.
 			t.Logf("run %d (%s via %s): the apply completed despite the fault", run, kind, e.srv.URL)
 		}
-		if msg := checkNoPartial(dest, e.names); msg != "" {
+		// A killed stackplan cannot remove its temporary clone: the next
+		// apply does, and it must stay gone (checked after the recovery).
+		if msg := checkNoPartial(dest, e.names); msg != "" && kind != "kill9-clone" {
 			failures = append(failures, fmt.Sprintf("run %d (%s): %s", run, kind, msg))
 		}
 		if open := openFilesUnder(dest); open != "" {
 			failures = append(failures, fmt.Sprintf("run %d (%s): files still open after the apply returned: %s", run, kind, open))
 		}
-		// The cause is gone: the next apply must complete.
+		if kind == "journal-full" && err != nil && !errors.Is(err, ErrJournal) {
+			failures = append(failures, fmt.Sprintf("run %d (%s): the apply failed without naming the journal: %v", run, kind, err))
+		}
+		if kind == "journal-full" && err == nil {
+			failures = append(failures, fmt.Sprintf("run %d (%s): the apply succeeded without a journal", run, kind))
+		}
+		if err != nil && strings.HasPrefix(kind, "kill9") {
+			failures = append(failures, fmt.Sprintf("run %d (%s): %v", run, kind, err))
+		}
+		// The cause is gone: the next apply must complete. After a kill -9,
+		// it waits (ErrLocked) while a process of the killed apply runs.
 		e.srv.SetDieAfter(0)
 		os.Remove(e.trace + ".fail-alpha")
-		res, err := Apply(context.Background(), p, e.opts(), nil)
+		os.Remove(e.trace + ".slow-alpha")
+		os.Remove(e.trace + ".bg-alpha")
+		var res *Result
+		waitFor(20*time.Second, func() bool {
+			res, err = Apply(context.Background(), p, e.opts(), nil)
+			return !errors.Is(err, ErrLocked)
+		})
 		if err != nil && !errors.Is(err, ErrAlreadyApplied) {
 			failures = append(failures, fmt.Sprintf("run %d (%s): the recovery apply failed: %v", run, kind, err))
 			continue
@@ -78,6 +177,20 @@ func TestFaultLoop(t *testing.T) {
 		}
 		if msg := checkNoPartial(dest, e.names); msg != "" {
 			failures = append(failures, fmt.Sprintf("run %d (%s) after recovery: %s", run, kind, msg))
+		}
+		if strings.HasPrefix(kind, "kill9") {
+			// Nothing of the killed apply goes on: no step finishes late,
+			// no git re-creates a temporary clone.
+			time.Sleep(3500 * time.Millisecond)
+			if _, err := os.Stat(e.trace + ".late"); err == nil {
+				failures = append(failures, fmt.Sprintf("run %d (%s): the killed apply's step went on after the kill", run, kind))
+			}
+			if msg := checkNoPartial(dest, e.names); msg != "" {
+				failures = append(failures, fmt.Sprintf("run %d (%s) after the kill: %s", run, kind, msg))
+			}
+			if procs := processesIn(dest); len(procs) > 0 {
+				failures = append(failures, fmt.Sprintf("run %d (%s): processes of the killed apply still run: %v", run, kind, procs))
+			}
 		}
 	}
 	total := 0
@@ -141,6 +254,64 @@ func injectFault(t *testing.T, rng *rand.Rand, e *env, p *plan.Plan, kind string
 			t.Fatal(werr)
 		}
 		_, err = Apply(context.Background(), p, opts, nil)
+	case "kill9-clone":
+		// kill -9 of stackplan while git transfers: git dies with it.
+		if !strings.HasPrefix(e.srv.URL, "http") {
+			return false, nil // the daemon's transfers cannot be held
+		}
+		e.srv.Stall()
+		child := startChild(t, e, p)
+		select {
+		case <-e.srv.Stalled:
+		case <-time.After(20 * time.Second):
+			child.Process.Kill()
+			child.Wait()
+			e.srv.Release()
+			return true, fmt.Errorf("no clone started")
+		}
+		child.Process.Kill()
+		child.Wait()
+		e.srv.Release()
+	case "kill9-step":
+		// kill -9 of stackplan while a step runs: the lock stays held
+		// while the step's processes run, and the step never finishes.
+		os.WriteFile(e.trace+".slow-alpha", nil, 0o644)
+		child := startChild(t, e, p)
+		if !waitFor(30*time.Second, func() bool { _, err := os.Stat(e.trace + ".started-alpha"); return err == nil }) {
+			err = fmt.Errorf("the step never started")
+		}
+		child.Process.Kill()
+		child.Wait()
+		os.Remove(e.trace + ".slow-alpha")
+		if _, aerr := Apply(context.Background(), p, opts, nil); !errors.Is(aerr, ErrLocked) && err == nil {
+			err = fmt.Errorf("an apply right after the kill was not refused while the step's processes run: %v", aerr)
+		}
+	case "journal-full":
+		// A full disk under DEST/.stackplan: the journal cannot be written
+		// and the apply must fail, saying so.
+		state := filepath.Join(p.Dest, StateDirName)
+		if err := os.MkdirAll(state, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if out, merr := exec.Command("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", state).CombinedOutput(); merr != nil {
+			t.Logf("journal-full skipped: mount tmpfs: %v %s", merr, out)
+			return false, nil
+		}
+		exec.Command("dd", "if=/dev/zero", "of="+filepath.Join(state, "filler"), "bs=4k").Run()
+		_, err = Apply(context.Background(), p, opts, nil)
+		if out, uerr := exec.Command("umount", state).CombinedOutput(); uerr != nil {
+			t.Errorf("journal-full: umount: %v %s (open files: %s)", uerr, out, openFilesUnder(state))
+			exec.Command("umount", "-l", state).Run()
+		}
+	case "background-process":
+		// A step leaves a process holding stackplan's pipes, as DevStack's
+		// run_process does: apply must not wait for it.
+		os.WriteFile(e.trace+".bg-alpha", nil, 0o644)
+		start := time.Now()
+		_, err = Apply(context.Background(), p, opts, nil)
+		if took := time.Since(start); err == nil && took > 15*time.Second {
+			err = fmt.Errorf("apply took %v: it waited for the background process", took)
+		}
 	case "full-disk":
 		// A 256 KiB tmpfs as DEST: clones and the journal run out of space.
 		if err := os.MkdirAll(p.Dest, 0o755); err != nil {

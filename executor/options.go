@@ -134,6 +134,11 @@ type OptionsError struct{ Err error }
 func (e *OptionsError) Error() string { return e.Err.Error() }
 func (e *OptionsError) Unwrap() error { return e.Err }
 
+// ErrJournal is wrapped by the error of an apply that could not write its
+// journal (a full disk): it stops at once rather than run steps it cannot
+// record.
+var ErrJournal = errors.New("the journal cannot be written")
+
 // ErrLocked is returned when another apply holds the destination's lock.
 var ErrLocked = errors.New("another stackplan apply is running on this destination")
 

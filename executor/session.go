@@ -13,20 +13,23 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/stackplan/stackplan/executor/internal/proc"
 )
 
 // driver is the bash program of a session. It reads commands as
 // NUL-terminated fields from the descriptor stackplan passes as 3 and
 // replies on the one passed as 4; both are moved above 9 and closed for
 // every file the plugins source, and fd 3 becomes a copy of stdout as in
-// stack.sh. Ops:
+// stack.sh. The destination's lock, passed as 5, is moved above 9 and
+// stays open in bash and everything it starts (see heldLock). Ops:
 //
 //	text ID TEXT          source TEXT at top level (localrc, the prelude)
 //	file ID PATH N ARGS   source PATH with ARGS inside a function, as run_phase does
 //	vars ID N NAMES       reply with the values of variables (NAME or NAME[KEY])
 //	names ID              reply with the names of all variables
 //	errexit ID            set -o errexit, as stack.sh does after stackrc
-const driver = `exec {__sp_in}<&3 {__sp_out}>&4 4>&- 3>&1
+const driver = `exec {__sp_in}<&3 {__sp_out}>&4 4>&- 3>&1 {__sp_lock}<&5 5<&-
 __sp_read() { IFS= read -r -d '' -u "$__sp_in" "$1"; }
 __sp_reply() { printf '%s\0' "$@" >&"$__sp_out"; }
 __sp_source() { local __sp_f=$1; shift; source "$__sp_f" "$@"; }
@@ -90,8 +93,9 @@ func (e *errShellExited) Error() string {
 	return fmt.Sprintf("exit status %d (the shell ended)", e.code)
 }
 
-// startSession starts bash. output receives its stdout and stderr.
-func startSession(ctx context.Context, env []string, dir string, output func(stream string, data []byte)) (*session, error) {
+// startSession starts bash. output receives its stdout and stderr. lock,
+// when given, is the destination's lock file, which bash inherits.
+func startSession(ctx context.Context, env []string, dir string, output func(stream string, data []byte), lock ...*os.File) (*session, error) {
 	ctrlR, ctrlW, err := os.Pipe()
 	if err != nil {
 		return nil, err
@@ -116,8 +120,12 @@ func startSession(ctx context.Context, env []string, dir string, output func(str
 	cmd.Env = env
 	cmd.Dir = dir
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = devnull, outW, errW
-	cmd.ExtraFiles = []*os.File{ctrlR, statW}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	held := devnull // fd 5 is always open, so the driver can move it
+	if len(lock) > 0 && lock[0] != nil {
+		held = lock[0]
+	}
+	cmd.ExtraFiles = []*os.File{ctrlR, statW, held}
+	cmd.SysProcAttr = proc.Attr()
 	if err := cmd.Start(); err != nil {
 		for _, f := range []*os.File{ctrlR, ctrlW, statR, statW, outR, outW, errR, errW, devnull} {
 			f.Close()

@@ -40,6 +40,11 @@ func (p *Plan) Validate() error {
 			errs = append(errs, fmt.Errorf("plugin %q: directory %q is not an absolute, clean DEST/%s path", pl.Name, pl.Dir, pl.Name))
 		}
 	}
+	for _, e := range p.Env {
+		if err := schema.CheckEnvName(e.Name); err != nil {
+			errs = append(errs, fmt.Errorf("environment: %w", err))
+		}
+	}
 	ids := map[string]bool{}
 	for _, s := range p.Steps {
 		if ids[s.ID] {

@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
@@ -154,3 +156,13 @@ func CheckRef(ref string) (RefProblem, string) {
 
 // IsFullSHA reports whether ref is a full 40-hex commit id.
 func IsFullSHA(ref string) bool { return len(ref) == 40 && hexRE.MatchString(ref) }
+
+// CheckDest refuses a DEST that DevStack's unquoted $DEST and $GITDIR would
+// split or expand: whitespace, control characters and glob characters.
+// apply refuses it, so plan and lint report it.
+func CheckDest(dest string) error {
+	if i := strings.IndexFunc(dest, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) || strings.ContainsRune("*?[", r) }); i >= 0 {
+		return fmt.Errorf("DEST %q holds %q, which bash splits or expands where DevStack uses $DEST unquoted", dest, dest[i:i+utf8.RuneLen([]rune(dest[i:])[0])])
+	}
+	return nil
+}

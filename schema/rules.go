@@ -81,6 +81,7 @@ var (
 	RuleStaleCheckout      = register("stale-checkout", sevWarning, "an existing checkout that DevStack would use as it is although it differs from the config, or that RECLONE would meet with local work")
 	RuleLibraryPlugin      = register("library-plugin", sevWarning, "a plugin named like a library stackrc registers: DevStack clones stackrc's repository and branch instead")
 	RuleStackrcDies        = register("stackrc-dies", sevError, "a localrc setting that makes stackrc stop DevStack right after localrc (WSGI_MODE other than uwsgi)")
+	RuleBashStartup        = register("bash-startup-variable", sevError, "a variable that changes how bash starts (BASH_ENV, ENV, SHELLOPTS, BASHOPTS, PROMPT_COMMAND, PS4, ...), which runs code the plan does not show")
 	RuleDisabledReenabled  = register("disabled-service-reenabled", sevError, "ENABLED_SERVICES edited directly to bring back a disabled service: DevStack dies")
 
 	// Plugins.
@@ -90,6 +91,7 @@ var (
 	RuleMissingURL      = register("missing-url", sevError, "enable_plugin without a URL")
 	RuleExtraArguments  = register("extra-arguments", sevWarning, "arguments after the ref, which DevStack ignores")
 	RuleRelativeDest    = register("relative-dest", sevError, "a plugin directory that is not an absolute path, because DEST is relative")
+	RuleUnsafeDest      = register("unsafe-dest", sevError, "a DEST holding whitespace, control or glob characters, which DevStack's unquoted $DEST splits or expands")
 	RuleURLScheme       = register("url-scheme", sevError, "a URL transport outside https, http, git, ssh, scp-like, file and local paths")
 	RuleURLCredentials  = register("url-credentials", sevError, "credentials inside a plugin URL")
 	RuleInvalidRef      = register("invalid-ref", sevError, "a git ref that git or DevStack cannot use")

@@ -3,6 +3,7 @@ package schema
 import (
 	"bytes"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -45,6 +46,9 @@ func (r *Redactor) AddSecret(value string) {
 	r.secrets = append(r.secrets, value)
 	sort.SliceStable(r.secrets, func(i, j int) bool { return len(r.secrets[i]) > len(r.secrets[j]) })
 }
+
+// Secrets returns the secret values registered, longest first.
+func (r *Redactor) Secrets() []string { return slices.Clone(r.secrets) }
 
 // SecretsOf registers every secret of cfg: the values of secret-named
 // assignments and environment variables, and where those values are
@@ -135,6 +139,14 @@ func (r *Redactor) MaskSource(file string, src []byte) []byte {
 			mask(rng.Start.Byte, rng.End.Byte)
 		}
 	}
+	// Assignments the evaluator recorded no value for still hide theirs:
+	// one given inline to a command (SERVICE_TOKEN=x enable_plugin ...),
+	// or in a quote that never ends (the rest of the line).
+	for _, m := range assignmentRE.FindAllSubmatchIndex(out, -1) {
+		if IsSecretName(string(out[m[2]:m[3]])) {
+			mask(m[1], m[1]+assignedValueLen(out[m[1]:]))
+		}
+	}
 	// A match never spans lines, and lines holding both "@" and "://" are
 	// rare: only those go through the regexp, which on a whole file tries
 	// every byte as the start of a scheme (a fifth of a corpus lint).
@@ -155,4 +167,34 @@ func (r *Redactor) MaskSource(file string, src []byte) []byte {
 		start = end + 1
 	}
 	return out
+}
+
+// assignmentRE finds NAME= or NAME+= at the start of a shell word.
+var assignmentRE = regexp.MustCompile(`(?m)(?:^|[\s;&|(])([A-Za-z_][A-Za-z0-9_]*)\+?=`)
+
+// assignedValueLen is the length of the shell word that starts src: up to
+// unquoted whitespace or ';', '&', '|', or to the end of the line when a
+// quote is left open.
+func assignedValueLen(src []byte) int {
+	var quote byte
+	for i := 0; i < len(src); i++ {
+		c := src[i]
+		switch {
+		case c == '\n':
+			return i
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			} else if c == '\\' && quote == '"' {
+				i++
+			}
+		case c == '\'' || c == '"':
+			quote = c
+		case c == '\\':
+			i++
+		case c == ' ' || c == '\t' || c == ';' || c == '&' || c == '|':
+			return i
+		}
+	}
+	return len(src)
 }

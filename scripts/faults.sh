@@ -3,15 +3,22 @@
 # servers (git daemon and git http-backend on 127.0.0.1) while injecting a
 # fault in each run (server killed mid-transfer, slow server, Ctrl-C at a
 # random point, two applies on one destination, a failing step, a full disk
-# on a small tmpfs when mount is permitted), and checks after each run that
-# no destination holds a partial checkout and that the next apply completes.
+# on a small tmpfs when mount is permitted, kill -9 of another stackplan
+# process mid-clone and mid-step, a full disk under DEST/.stackplan while
+# the journal is written, a step that leaves a background process holding
+# the output pipes), and checks after each run that no destination holds a
+# partial checkout, that nothing of a killed apply goes on, and that the
+# next apply completes.
 #
-#   scripts/faults.sh [RUNS] [SEED]
+#   scripts/faults.sh [RUNS] [SEED] [KINDS]
+#
+# KINDS (comma-separated) injects only those faults, e.g. kill9-clone.
 #
 # Not part of CI: it runs for minutes. Prints runs, faults injected, failures.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 runs=${1:-40}
 seed=${2:-1}
+only=${3:-}
 cd "$repo"
-go test -v -tags faults -count=1 -timeout 60m -run '^TestFaultLoop$' ./executor/ -args -fault.runs="$runs" -fault.seed="$seed"
+go test -v -tags faults -count=1 -timeout 60m -run '^TestFaultLoop$' ./executor/ -args -fault.runs="$runs" -fault.seed="$seed" -fault.only="$only"

@@ -1,11 +1,13 @@
 package hclconf
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/stackplan/stackplan/compiler/localconf"
+	"github.com/stackplan/stackplan/schema"
 )
 
 // FuzzHCL checks that the front-end never panics and that every range it
@@ -46,4 +48,27 @@ func FuzzHCL(f *testing.F) {
 			inside(s.Range, "localrc span")
 		}
 	})
+}
+
+// TestLimits checks that nesting and growth that would exhaust the stack
+// or memory are limit diagnostics at their position.
+func TestLimits(t *testing.T) {
+	for _, c := range []struct {
+		name, src string
+		line, col int
+	}{
+		{"stack.hcl", "localrc {\n  A = " + strings.Repeat("[", 200000) + strings.Repeat("]", 200000) + "\n}\n", 2, 106},
+		{"stack.json", `{"localrc": {"A": ` + strings.Repeat("[", 200000) + strings.Repeat("]", 200000) + "}}", 1, 117},
+		{"stack.hcl", "localrc {\n  A = \"" + strings.Repeat("${\"", 200) + strings.Repeat("\"}", 200) + "\"\n}\n", 2, 0},
+		{"stack.hcl", "localrc {\n  X = length(flatten([for a in range(1000) : [for b in range(1000) : [for c in range(1000): c]]]))\n}\n", 2, 70},
+	} {
+		_, diags := Parse(c.name, []byte(c.src), localconf.Options{})
+		if len(diags) == 0 || schema.RuleOf(diags[0]) != schema.RuleLimit.ID {
+			t.Errorf("%.40q: got %v, want a limit diagnostic", c.src, diags)
+			continue
+		}
+		if s := diags[0].Subject.Start; s.Line != c.line || c.col != 0 && s.Column != c.col {
+			t.Errorf("%.40q: limit at %d:%d, want %d:%d", c.src, s.Line, s.Column, c.line, c.col)
+		}
+	}
 }

@@ -757,8 +757,17 @@ func schemaDiags(diags hcl.Diagnostics, s *hcl.BodySchema) hcl.Diagnostics {
 
 // parseFile parses src in HCL's native or JSON syntax, by its name.
 func parseFile(filename string, src []byte) (*hcl.File, hcl.Diagnostics) {
+	if diags := checkNesting(filename, src, IsJSON(filename)); diags.HasErrors() {
+		return nil, diags
+	}
 	if IsJSON(filename) {
 		return json.Parse(src, filename)
 	}
-	return hclsyntax.ParseConfig(src, filename, hcl.InitialPos)
+	file, diags := hclsyntax.ParseConfig(src, filename, hcl.InitialPos)
+	if file != nil && !diags.HasErrors() {
+		if limit := checkForNesting(file.Body); limit.HasErrors() {
+			return nil, append(diags, limit...)
+		}
+	}
+	return file, diags
 }

@@ -95,10 +95,12 @@ func (a *Auto) note(u, name string) {
 
 // systemGit returns the git Auto runs, and whether it is installed.
 func (a *Auto) systemGit() (*SystemGit, bool) {
-	sys := a.Git
-	if sys == nil {
-		sys = &SystemGit{}
+	a.mu.Lock()
+	if a.Git == nil {
+		a.Git = &SystemGit{}
 	}
+	sys := a.Git
+	a.mu.Unlock()
 	_, err := exec.LookPath(cmp.Or(sys.Path, "git"))
 	return sys, err == nil
 }
@@ -116,6 +118,10 @@ func (a *Auto) Clone(ctx context.Context, req Request, dir string) (string, erro
 	ep, err := transport.NewEndpoint(req.URL)
 	switch {
 	case err != nil || a.gitFetchesDifferently(sys, req.URL, ep):
+		return a.use(req.URL, sys).Clone(ctx, req, dir)
+	case ep.Protocol == "file" && req.Depth > 0:
+		// go-git serves local repositories in-process (env.go), without
+		// shallow fetches.
 		return a.use(req.URL, sys).Clone(ctx, req, dir)
 	case ep.Protocol == "file":
 		if size, ok := repoObjectsSize(ep.Path); ok && a.small(size) {
@@ -165,7 +171,7 @@ func (a *Auto) Update(ctx context.Context, req Request, dir string) (string, err
 		return a.use(req.URL, a.GoGit).Update(ctx, req, dir)
 	}
 	ep, err := transport.NewEndpoint(req.URL)
-	if size, known := repoObjectsSize(dir); err == nil && !a.gitFetchesDifferently(sys, req.URL, ep) && known && a.small(size) {
+	if size, known := repoObjectsSize(dir); err == nil && !a.gitFetchesDifferently(sys, req.URL, ep) && known && a.small(size) && (ep.Protocol != "file" || req.Depth == 0) {
 		return a.use(req.URL, a.GoGit).Update(ctx, req, dir)
 	}
 	return a.use(req.URL, sys).Update(ctx, req, dir)
@@ -197,18 +203,18 @@ func (n gitNetConfig) concerns(url string) bool {
 	return n.http && (strings.EqualFold(scheme, "http") || strings.EqualFold(scheme, "https"))
 }
 
-// gitNetConfig reads, once, the settings of git's system and global
-// configuration that change how it fetches: one git config process per Auto.
+// gitNetConfig is what of the user's git configuration a git process
+// would be given (env.go) that go-git does not honor.
 func (a *Auto) gitNetConfig(sys *SystemGit) gitNetConfig {
 	a.netOnce.Do(func() {
-		// Run at the root, so no repository's own configuration counts: a
-		// clone reads none either. git exits 1 when nothing matches.
-		out, _ := sys.run(context.Background(), "/", nil, "config", "-z", "--get-regexp", `^(url\..*\.insteadof|http\..*)$`)
-		for entry := range strings.SplitSeq(out, "\x00") {
-			key, value, _ := strings.Cut(entry, "\n")
-			switch {
+		base := sys.Env
+		if base == nil {
+			base = os.Environ()
+		}
+		for _, kv := range sys.userConfig(cmp.Or(sys.Path, "git"), base) {
+			switch key := strings.ToLower(kv[0]); {
 			case strings.HasPrefix(key, "url.") && strings.HasSuffix(key, ".insteadof"):
-				a.netConfig.rewritten = append(a.netConfig.rewritten, value)
+				a.netConfig.rewritten = append(a.netConfig.rewritten, kv[1])
 			case strings.HasPrefix(key, "http."):
 				a.netConfig.http = true
 			}

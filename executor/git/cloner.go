@@ -7,7 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // Request names what to check out.
@@ -24,6 +26,9 @@ type Request struct {
 	// the ref (a shallow single-ref fetch); zero fetches full history, as
 	// DevStack's default does (pbr computes versions from it).
 	Depth int
+	// MaxBytes, when above zero, bounds the size of a new clone: a clone
+	// that grows past it is stopped and removed (plan --fetch).
+	MaxBytes int64
 	// Progress, when set, receives progress lines ("Receiving objects: 42%").
 	// It may be called from another goroutine.
 	Progress func(line string)
@@ -160,11 +165,29 @@ func Ensure(ctx context.Context, c Cloner, req Request, dir string, pol Policy) 
 	if err != nil {
 		return fail("clone", err)
 	}
-	commit, err := c.Clone(ctx, req, tmp)
+	cloneCtx := ctx
+	if req.MaxBytes > 0 {
+		var stop func()
+		cloneCtx, stop = watchSize(ctx, tmp, req.MaxBytes)
+		defer stop()
+	}
+	commit, err := c.Clone(cloneCtx, req, tmp)
 	if err == nil {
-		err = ctx.Err()
+		err = cloneCtx.Err()
+	}
+	if cause := context.Cause(cloneCtx); errors.Is(cause, ErrTooLarge) {
+		err = cause
+	}
+	if size, _ := dirSize(tmp); err == nil && req.MaxBytes > 0 && size > req.MaxBytes {
+		err = fmt.Errorf("%w: more than %d MiB", ErrTooLarge, req.MaxBytes>>20)
 	}
 	if err != nil {
+		os.RemoveAll(tmp)
+		return fail("clone", err)
+	}
+	// os.MkdirTemp made it 0700; git clone would give the umask's mode,
+	// which services running as other users need to read the checkout.
+	if err := os.Chmod(tmp, 0o777&^umask()); err != nil {
 		os.RemoveAll(tmp)
 		return fail("clone", err)
 	}
@@ -173,6 +196,52 @@ func Ensure(ctx context.Context, c Cloner, req Request, dir string, pol Policy) 
 		return fail("clone", err)
 	}
 	return Outcome{Action: Cloned, Commit: commit, Cloner: c.Name()}, nil
+}
+
+// ErrTooLarge is wrapped by the error of a clone that outgrew
+// Request.MaxBytes.
+var ErrTooLarge = errors.New("the clone is too large")
+
+// watchSize cancels the returned context once dir holds more than max
+// bytes; stop ends the watch.
+func watchSize(ctx context.Context, dir string, max int64) (context.Context, func()) {
+	cctx, cancel := context.WithCancelCause(ctx)
+	done := make(chan struct{})
+	go func() {
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-cctx.Done():
+				return
+			case <-tick.C:
+				if size, _ := dirSize(dir); size > max {
+					cancel(fmt.Errorf("%w: more than %d MiB", ErrTooLarge, max>>20))
+					return
+				}
+			}
+		}
+	}()
+	return cctx, func() { close(done); cancel(nil) }
+}
+
+// umask is the process's file mode creation mask, read without changing
+// it (syscall.Umask would, for every thread, for a moment); 022 when the
+// kernel does not say.
+func umask() os.FileMode {
+	data, err := os.ReadFile("/proc/self/status")
+	if err == nil {
+		for line := range strings.SplitSeq(string(data), "\n") {
+			if v, ok := strings.CutPrefix(line, "Umask:"); ok {
+				if m, err := strconv.ParseUint(strings.TrimSpace(v), 8, 32); err == nil {
+					return os.FileMode(m)
+				}
+			}
+		}
+	}
+	return 0o022
 }
 
 func removeStaleTemps(parent, name string) {

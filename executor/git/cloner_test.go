@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/stackplan/stackplan/executor/git"
@@ -109,7 +110,9 @@ func TestCloneEveryRefKindEveryTransport(t *testing.T) {
 				if st := gittest.Git(t, dest, "status", "--porcelain"); st != "" {
 					t.Fatalf("worktree not clean: %s", st)
 				}
-				if depth == 1 {
+				// go-git serves local repositories in-process, in full.
+				inProcess := c.Name() == "go-git" && (k.transport == "file" || k.transport == "path")
+				if depth == 1 && !inProcess {
 					if n := gittest.Git(t, dest, "rev-list", "--count", "HEAD"); n != "1" {
 						t.Fatalf("depth 1 clone has %s commits", n)
 					}
@@ -368,14 +371,19 @@ func TestAutoFallsBackToGitForCredentials(t *testing.T) {
 	if err := os.WriteFile(store, []byte(u+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	global := filepath.Join(home, "gitconfig")
+	global := filepath.Join(home, ".gitconfig")
 	if err := os.WriteFile(global, []byte("[credential]\n\thelper = store --file "+store+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	env := append(os.Environ(), "HOME="+home, "GIT_CONFIG_GLOBAL="+global)
+	env := append(os.Environ(), "HOME="+home, "XDG_CONFIG_HOME="+home)
 	url := srv.URL + "/" + f.name
+	// Without Credentials (plan time), the helper is never started.
+	plain := &git.Auto{Git: &git.SystemGit{Env: env}}
+	if _, err := git.Ensure(context.Background(), plain, git.Request{Name: "plugin", URL: url, Ref: "master"}, filepath.Join(t.TempDir(), "plugin"), git.Policy{}); err == nil {
+		t.Fatal("a clone without Credentials used the credential helper")
+	}
 	dest := filepath.Join(t.TempDir(), "plugin")
-	a := &git.Auto{Git: &git.SystemGit{Env: env}}
+	a := &git.Auto{Git: &git.SystemGit{Env: env, Credentials: true}}
 	out, err := git.Ensure(context.Background(), a, git.Request{Name: "plugin", URL: url, Ref: "master"}, dest, git.Policy{})
 	if err != nil || out.Commit != f.master {
 		t.Fatalf("got %+v %v, want %s", out, err, f.master)
@@ -399,8 +407,8 @@ func TestAutoHonorsGitConfiguration(t *testing.T) {
 	daemon := gittest.ServeDaemon(t, f.root)
 	httpSrv := gittest.ServeHTTP(t, f.root)
 	home := t.TempDir()
-	global := filepath.Join(home, "gitconfig")
-	env := append(os.Environ(), "HOME="+home, "GIT_CONFIG_GLOBAL="+global, "GIT_CONFIG_NOSYSTEM=1")
+	global := filepath.Join(home, ".gitconfig")
+	env := append(os.Environ(), "HOME="+home, "XDG_CONFIG_HOME="+home)
 	for _, c := range []struct {
 		name, config, url, want string
 	}{
@@ -548,5 +556,40 @@ func TestSymlinksKeptAsCommitted(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// A new checkout has the mode git clone gives its directory under the
+// umask, not os.MkdirTemp's 0700: services running as other users read it.
+func TestCheckoutModeFollowsUmask(t *testing.T) {
+	f := newFixture(t)
+	old := syscall.Umask(0o027)
+	defer syscall.Umask(old)
+	for _, c := range cloners() {
+		dest := filepath.Join(t.TempDir(), "plugin")
+		if _, err := git.Ensure(context.Background(), c, git.Request{Name: "plugin", URL: "file://" + filepath.Join(f.root, f.name), Ref: "master"}, dest, git.Policy{}); err != nil {
+			t.Fatal(err)
+		}
+		st, err := os.Stat(dest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := st.Mode().Perm(); got != 0o750 {
+			t.Errorf("%s: checkout mode %o, want 750 (umask 027)", c.Name(), got)
+		}
+	}
+}
+
+// A clone larger than Request.MaxBytes (plan --fetch) fails, naming the
+// bound, and leaves nothing.
+func TestCloneSizeBound(t *testing.T) {
+	f := newFixture(t)
+	for _, c := range cloners() {
+		dest := filepath.Join(t.TempDir(), "plugin")
+		_, err := git.Ensure(context.Background(), c, git.Request{Name: "plugin", URL: "file://" + filepath.Join(f.root, f.name), Ref: "master", MaxBytes: 1024}, dest, git.Policy{})
+		if !errors.Is(err, git.ErrTooLarge) {
+			t.Fatalf("%s: got %v, want ErrTooLarge", c.Name(), err)
+		}
+		assertEmptyDir(t, filepath.Dir(dest))
 	}
 }

@@ -22,8 +22,9 @@ import (
 )
 
 // GoGit is a [Cloner] that uses go-git in-process. It starts no process
-// (except git-upload-pack for file:// and local-path URLs, as go-git's file
-// transport does), which makes it the fastest choice for small repositories.
+// (local repositories are served in-process, see env.go), which makes it
+// the fastest choice for small repositories. GIT_DEPTH is ignored for local
+// repositories.
 type GoGit struct{}
 
 // Name implements [Cloner].
@@ -171,6 +172,11 @@ func (p *progressWriter) Write(b []byte) (int, error) {
 }
 
 func (g GoGit) fetch(ctx context.Context, repo *gogit.Repository, req Request, specs []config.RefSpec, depth int, tags gogit.TagMode) error {
+	if ep, err := transport.NewEndpoint(req.URL); err == nil && ep.Protocol == "file" {
+		// The in-process server of local repositories (env.go) has no
+		// shallow fetch; a local full fetch costs little.
+		depth = 0
+	}
 	opts := &gogit.FetchOptions{RemoteName: "origin", RefSpecs: specs, Depth: depth, Tags: tags, Force: true}
 	if req.Progress != nil {
 		opts.Progress = &progressWriter{emit: req.Progress}

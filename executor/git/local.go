@@ -31,12 +31,27 @@ func (c *Checkout) Dirty() bool { return len(c.Changed) > 0 || c.LocalCommits > 
 
 // Inspect reads a checkout's state with the system git (git status is much
 // faster there than go-git's on large trees), under the same protocol and
-// environment restrictions as every other git command stackplan runs.
+// environment restrictions as every other git command stackplan runs. The
+// checkout may be anything a configuration's DEST points at: its own
+// configuration names no program that runs (env.go), and its filter
+// drivers, which git status would start, are switched off.
 func Inspect(ctx context.Context, dir string) (*Checkout, error) {
 	g := &SystemGit{}
 	head, err := g.run(ctx, dir, nil, "rev-parse", "--verify", "HEAD^{commit}")
 	if err != nil {
 		return nil, fmt.Errorf("%s is not a usable git checkout: %w", dir, err)
+	}
+	// git config only reads; it never starts what it lists.
+	drivers, _ := g.run(ctx, dir, nil, "config", "-z", "--name-only", "--get-regexp", `^filter\.`)
+	for entry := range strings.SplitSeq(drivers, "\x00") {
+		if name, ok := strings.CutPrefix(entry, "filter."); ok {
+			if i := strings.LastIndexByte(name, '.'); i > 0 {
+				name = name[:i]
+				g.config = append(g.config, [2]string{"filter." + name + ".clean", ""},
+					[2]string{"filter." + name + ".smudge", ""}, [2]string{"filter." + name + ".process", ""},
+					[2]string{"filter." + name + ".required", "false"})
+			}
+		}
 	}
 	c := &Checkout{Commit: strings.TrimSpace(head)}
 	if url, err := g.run(ctx, dir, nil, "config", "--get", "remote.origin.url"); err == nil {
@@ -45,7 +60,7 @@ func Inspect(ctx context.Context, dir string) (*Checkout, error) {
 	if br, err := g.run(ctx, dir, nil, "symbolic-ref", "-q", "--short", "HEAD"); err == nil {
 		c.Branch = strings.TrimSpace(br)
 	}
-	status, err := g.run(ctx, dir, nil, "--no-optional-locks", "status", "--porcelain=v1", "--untracked-files=no")
+	status, err := g.run(ctx, dir, nil, "--no-optional-locks", "status", "--porcelain=v1", "--untracked-files=no", "--ignore-submodules=all")
 	if err != nil {
 		return nil, err
 	}

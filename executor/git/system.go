@@ -7,25 +7,38 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
+	"time"
+
+	"github.com/stackplan/stackplan/executor/internal/proc"
 )
 
 // SystemGit is a [Cloner] that runs the git command.
 //
-// Every command runs with GIT_ALLOW_PROTOCOL=file:git:http:https:ssh (which
-// overrides any protocol.allow configuration), no terminal prompts, and with
-// URLs and refs only ever after a "--" separator.
+// Every command runs in the environment and configuration gitEnviron
+// builds (env.go): only the allowed protocols, no program named by the
+// environment, a configuration file or the repository, no prompts; and
+// with URLs and refs only ever after a "--" separator.
 type SystemGit struct {
 	// Path is the git program; "" means "git" looked up in PATH.
 	Path string
 	// Env is the environment of git commands; nil means this process's.
-	// The protocol restrictions are added to it.
+	// It is sanitised, and the restrictions are added to it.
 	Env []string
+	// Credentials keeps the credential helpers of the user's git
+	// configuration (apply's clones of private repositories). Never set at
+	// plan time, where no configuration may name a program that runs.
+	Credentials bool
+	// config is configuration added after the restrictions.
+	config [][2]string
+	// user is what git is given of the user's configuration, read once.
+	user *userConfig
 }
 
 // Name implements [Cloner].
@@ -34,16 +47,6 @@ func (g *SystemGit) Name() string { return "git" }
 // AllowedProtocols is the GIT_ALLOW_PROTOCOL value every git command runs with.
 const AllowedProtocols = "file:git:http:https:ssh"
 
-var protocolConfig = []string{
-	"-c", "protocol.allow=never",
-	"-c", "protocol.file.allow=always",
-	"-c", "protocol.git.allow=always",
-	"-c", "protocol.http.allow=always",
-	"-c", "protocol.https.allow=always",
-	"-c", "protocol.ssh.allow=always",
-	"-c", "advice.detachedHead=false",
-}
-
 // run runs git in dir and returns its standard output. Its stderr is kept
 // (last lines) for the error message and, when progress is set, split into
 // progress lines.
@@ -51,6 +54,20 @@ func (g *SystemGit) run(ctx context.Context, dir string, progress func(string), 
 	c := g.command(ctx, dir, progress, args...)
 	return c.finish(c.cmd.Run())
 }
+
+// userConfig is the kept part of the user's git configuration, read by
+// the first command.
+func (g *SystemGit) userConfig(bin string, base []string) [][2]string {
+	userConfigMu.Lock()
+	if g.user == nil {
+		g.user = &userConfig{}
+	}
+	u := g.user
+	userConfigMu.Unlock()
+	return u.read(bin, base, g.Credentials)
+}
+
+var userConfigMu sync.Mutex
 
 // gitCommand is one git process being prepared or running.
 type gitCommand struct {
@@ -72,27 +89,21 @@ func (g *SystemGit) command(ctx context.Context, dir string, progress func(strin
 	if bin == "" {
 		bin = "git"
 	}
-	full := append(append([]string{}, protocolConfig...), args...)
-	cmd := exec.CommandContext(ctx, bin, full...)
+	cmd := exec.CommandContext(ctx, bin, append([]string{"--no-pager"}, args...)...)
 	cmd.Dir = dir
 	base := g.Env
 	if base == nil {
-		base = cmd.Environ()
+		base = os.Environ()
 	}
-	cmd.Env = append(cleanEnv(base),
-		"GIT_ALLOW_PROTOCOL="+AllowedProtocols,
-		"GIT_PROTOCOL_FROM_USER=0",
-		"GIT_TERMINAL_PROMPT=0",
-		"GCM_INTERACTIVE=never",
-		// Never let git discover a repository above dir (DEST may sit
-		// inside another checkout).
-		"GIT_CEILING_DIRECTORIES="+filepath.Dir(filepath.Clean(dir)),
-		"LC_ALL=C",
-	)
+	cmd.Env = gitEnviron(g.userConfig(bin, base), base, dir, g.config)
+	cmd.ExtraFiles = inherited(ctx)
 	// Own process group, so cancellation kills git's helpers (remote-https,
-	// ssh, upload-pack of local clones) too.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// ssh, upload-pack of local clones) too; killed when stackplan dies.
+	cmd.SysProcAttr = proc.Attr()
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	// A helper left running with git's stderr open must not hold up the
+	// wait once git itself has exited.
+	cmd.WaitDelay = 2 * time.Second
 	c := &gitCommand{g: g, ctx: ctx, cmd: cmd, args: args, tail: &tailWriter{max: 4096}}
 	cmd.Stdout = &c.stdout
 	cmd.Stderr = c.tail
@@ -125,26 +136,6 @@ func (c *gitCommand) finish(err error) (string, error) {
 		c.scanned.Wait()
 	}
 	return c.stdout.String(), c.g.wrap(c.ctx, c.args, c.tail, err)
-}
-
-// cleanEnv drops the variables that would make git work on another
-// repository or loosen the protocol and configuration restrictions.
-func cleanEnv(env []string) []string {
-	drop := map[string]bool{
-		"GIT_DIR": true, "GIT_WORK_TREE": true, "GIT_INDEX_FILE": true, "GIT_OBJECT_DIRECTORY": true,
-		"GIT_ALTERNATE_OBJECT_DIRECTORIES": true, "GIT_CONFIG_PARAMETERS": true, "GIT_CONFIG_COUNT": true,
-		"GIT_ALLOW_PROTOCOL": true, "GIT_NAMESPACE": true, "GIT_COMMON_DIR": true,
-		"GIT_CEILING_DIRECTORIES": true, "GIT_PROTOCOL_FROM_USER": true, "GIT_CONFIG": true,
-	}
-	out := make([]string, 0, len(env))
-	for _, kv := range env {
-		k, _, _ := strings.Cut(kv, "=")
-		if drop[k] || strings.HasPrefix(k, "GIT_CONFIG_KEY_") || strings.HasPrefix(k, "GIT_CONFIG_VALUE_") {
-			continue
-		}
-		out = append(out, kv)
-	}
-	return out
 }
 
 func (g *SystemGit) wrap(ctx context.Context, args []string, tail *tailWriter, err error) error {

@@ -24,6 +24,9 @@ import (
 	"github.com/go-git/go-git/v5/storage/memory"
 	"golang.org/x/sync/errgroup"
 
+	// go-git as stackplan configures it: local repositories served
+	// in-process, refs over http(s) read with bounded memory.
+	_ "github.com/stackplan/stackplan/executor/git"
 	"github.com/stackplan/stackplan/schema"
 )
 

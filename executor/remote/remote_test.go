@@ -2,12 +2,18 @@ package remote
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/stackplan/stackplan/executor/git"
 	"github.com/stackplan/stackplan/executor/internal/gittest"
 )
 
@@ -101,5 +107,35 @@ func TestCache(t *testing.T) {
 	r.ListAll(context.Background(), []string{url})
 	if srv.Conns.Load() == conns {
 		t.Error("the remote was not contacted after the TTL")
+	}
+}
+
+// A remote that advertises refs without end is read with bounded memory:
+// the listing fails once MaxAdvertisement bytes came, long before the
+// timeout, and holds no more than that.
+func TestFloodingRemoteBounded(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/x-git-upload-pack-advertisement")
+		io.WriteString(w, "001e# service=git-upload-pack\n0000")
+		line := fmt.Sprintf("%04x%s refs/heads/%s\n", 4+40+1+11+26+1, strings.Repeat("a", 40), strings.Repeat("b", 26))
+		io.WriteString(w, fmt.Sprintf("%04x%s HEAD\x00multi_ack\n", 4+40+6+10, strings.Repeat("a", 40)))
+		chunk := strings.Repeat(line, 1000)
+		for r.Context().Err() == nil {
+			if _, err := io.WriteString(w, chunk); err != nil {
+				return
+			}
+		}
+	}))
+	defer srv.Close()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := GoGit{}.List(context.Background(), srv.URL+"/flood")
+	if err == nil || !strings.Contains(err.Error(), "MiB of refs") {
+		t.Fatalf("got %v, want the advertisement limit", err)
+	}
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	if grown := int64(after.TotalAlloc - before.TotalAlloc); grown > 8*git.MaxAdvertisement {
+		t.Errorf("allocated %d MiB for a %d MiB limit", grown>>20, git.MaxAdvertisement>>20)
 	}
 }

@@ -164,12 +164,13 @@ func (c *Command) runApply(args []string) int {
 // inherit them. The variables DevStack takes its plugin and service
 // selection from (docs/devstack.md §9 item 6) come only from --env, as
 // at plan time: an ENABLED_SERVICES left in the environment would
-// otherwise change at apply what the plan says is enabled.
+// otherwise change at apply what the plan says is enabled. Variables that
+// change how bash starts (BASH_ENV, exported functions, ...) are dropped.
 func bashEnv(process []string, given map[string]string) []string {
 	env := make([]string, 0, len(process)+len(given))
 	for _, kv := range process {
 		k, _, _ := strings.Cut(kv, "=")
-		if _, ok := given[k]; ok || k == "ENABLED_SERVICES" || k == "DEVSTACK_PLUGINS" {
+		if _, ok := given[k]; ok || k == "ENABLED_SERVICES" || k == "DEVSTACK_PLUGINS" || schema.IsBashStartupVar(k) {
 			continue
 		}
 		env = append(env, kv)
@@ -331,6 +332,39 @@ func planDifference(saved, now *plan.Plan) string {
 	for i, s := range saved.Steps {
 		if s.ID != now.Steps[i].ID {
 			return fmt.Sprintf("step %d is now %s, was %s", i+1, now.Steps[i].ID, s.ID)
+		}
+	}
+	return wholePlanDifference(saved, now)
+}
+
+// wholePlanDifference compares everything else a plan file holds (its
+// environment, DEST, services, every field of every step), so that an
+// edited plan file is refused: only what plan --online and --dest added
+// (resolved commits, the checkouts found) and the tool version may differ.
+func wholePlanDifference(saved, now *plan.Plan) string {
+	normal := func(p *plan.Plan) []string {
+		c := *p
+		c.Tool = plan.Tool{}
+		c.Plugins = slices.Clone(p.Plugins)
+		for i := range c.Plugins {
+			c.Plugins[i].Commit, c.Plugins[i].Checkout = "", nil
+		}
+		data, err := planfile.Marshal(&c)
+		if err != nil {
+			return []string{err.Error()}
+		}
+		return strings.Split(string(data), "\n")
+	}
+	a, b := normal(saved), normal(now)
+	for i := range max(len(a), len(b)) {
+		if i >= len(a) || i >= len(b) || a[i] != b[i] {
+			line := func(l []string) string {
+				if i < len(l) {
+					return strings.TrimSpace(l[i])
+				}
+				return "(end)"
+			}
+			return fmt.Sprintf("line %d of the plan file is %s, the inputs give %s", i+1, schema.RedactURLs(line(a)), schema.RedactURLs(line(b)))
 		}
 	}
 	return ""

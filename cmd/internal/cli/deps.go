@@ -2,14 +2,18 @@ package cli
 
 import (
 	"bytes"
+	"cmp"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/spf13/pflag"
@@ -18,6 +22,7 @@ import (
 	"github.com/stackplan/stackplan/compiler"
 	"github.com/stackplan/stackplan/compiler/localconf"
 	"github.com/stackplan/stackplan/compiler/pluginsettings"
+	"github.com/stackplan/stackplan/executor"
 	"github.com/stackplan/stackplan/executor/git"
 	"github.com/stackplan/stackplan/plan/planfile"
 	"github.com/stackplan/stackplan/schema"
@@ -26,15 +31,21 @@ import (
 // depsFlags say where plugin requirements (plugin_requires in each plugin's
 // devstack/settings) are read from, and what to do with them.
 type depsFlags struct {
-	fetch    bool
-	cacheDir string
-	sort     bool
-	fix      bool
+	fetch        bool
+	fetchTimeout time.Duration
+	cacheDir     string
+	sort         bool
+	fix          bool
 }
+
+// maxFetchBytes bounds each clone --fetch makes: a plugin's checkout,
+// shallow, is a few megabytes.
+const maxFetchBytes = 256 << 20
 
 // register adds --fetch and --cache-dir, and --sort (plan, graph) or --fix (lint).
 func (f *depsFlags) register(fs *pflag.FlagSet, sortFlag, fixFlag bool) {
 	fs.BoolVar(&f.fetch, "fetch", false, "shallow-clone plugins that have no checkout into the cache to read their devstack/settings")
+	fs.DurationVar(&f.fetchTimeout, "fetch-timeout", 20*time.Second, "give up on a --fetch clone after this long (each is also bounded to 256 MiB)")
 	fs.StringVar(&f.cacheDir, "cache-dir", "", "`DIR` holding the plugin clones read for requirements (default $XDG_CACHE_HOME/stackplan or ~/.cache/stackplan)")
 	if sortFlag {
 		fs.BoolVar(&f.sort, "sort", false, "order the plugins by their requirements, keeping the written order wherever they allow")
@@ -55,7 +66,7 @@ func (f *depsFlags) use(c *Command) {
 	if dir != "" {
 		dir = filepath.Join(dir, "plugins")
 	}
-	r := &settingsReader{cacheDir: dir, fetch: f.fetch, fetched: map[string]bool{}}
+	r := &settingsReader{cacheDir: dir, fetch: f.fetch, timeout: f.fetchTimeout, stderr: c.Stderr, fetched: map[string]bool{}}
 	c.settings = func(cfg *schema.Config) (map[string]*pluginsettings.Declarations, hcl.Diagnostics) {
 		return r.read(c, cfg)
 	}
@@ -83,6 +94,8 @@ func (c *Command) readSettings(cfg *schema.Config) (map[string]*pluginsettings.D
 type settingsReader struct {
 	cacheDir string
 	fetch    bool
+	timeout  time.Duration
+	stderr   io.Writer
 	mu       sync.Mutex
 	// fetched holds the cache directories already fetched in this run.
 	fetched map[string]bool
@@ -101,10 +114,10 @@ func (r *settingsReader) read(c *Command, cfg *schema.Config) (map[string]*plugi
 	defer r.mu.Unlock()
 	out := map[string]*pluginsettings.Declarations{}
 	type job struct {
-		name, file string
-		req        git.Request
-		clone      string
-		url        hcl.Range // where the failure of the clone is reported
+		name, dir string
+		req       git.Request
+		clone     string
+		url       hcl.Range // where the failure of the clone is reported
 	}
 	var jobs []job
 	seen := map[string]bool{}
@@ -115,9 +128,8 @@ func (r *settingsReader) read(c *Command, cfg *schema.Config) (map[string]*plugi
 		}
 		seen[name] = true
 		if p.Dir.Known() {
-			file := filepath.Join(p.Dir.String(), "devstack", "settings")
-			if st, err := os.Stat(file); err == nil && st.Mode().IsRegular() {
-				jobs = append(jobs, job{name: name, file: file})
+			if _, found, _ := executor.PluginFile(p.Dir.String(), settingsFile); found {
+				jobs = append(jobs, job{name: name, dir: p.Dir.String()})
 				continue
 			}
 		}
@@ -125,11 +137,11 @@ func (r *settingsReader) read(c *Command, cfg *schema.Config) (map[string]*plugi
 			continue
 		}
 		dir := filepath.Join(r.cacheDir, cacheKey(name, p.URL.String(), p.Ref.String()))
-		j := job{name: name, file: filepath.Join(dir, "devstack", "settings")}
+		j := job{name: name, dir: dir}
 		if r.fetch && !r.fetched[dir] {
 			r.fetched[dir] = true
 			if prob, _ := schema.CheckURL(p.URL.String()); prob == schema.URLOK {
-				j.req = git.Request{Name: name, URL: p.URL.String(), Ref: p.Ref.String(), Depth: 1}
+				j.req = git.Request{Name: name, URL: p.URL.String(), Ref: p.Ref.String(), Depth: 1, MaxBytes: maxFetchBytes}
 				j.clone, j.url = dir, p.URL.Range
 			}
 		}
@@ -146,7 +158,12 @@ func (r *settingsReader) read(c *Command, cfg *schema.Config) (map[string]*plugi
 			continue
 		}
 		g.Go(func() error {
-			_, errs[i] = git.Ensure(c.ctx(), cloner, j.req, j.clone, git.Policy{Reclone: true})
+			ctx, cancel := context.WithTimeout(c.ctx(), cmp.Or(r.timeout, 20*time.Second))
+			defer cancel()
+			_, errs[i] = git.Ensure(ctx, cloner, j.req, j.clone, git.Policy{Reclone: true})
+			if errs[i] != nil && ctx.Err() == context.DeadlineExceeded && c.ctx().Err() == nil {
+				errs[i] = fmt.Errorf("plugin %s: no clone within %s", j.name, r.timeout)
+			}
 			return nil
 		})
 	}
@@ -157,14 +174,25 @@ func (r *settingsReader) read(c *Command, cfg *schema.Config) (map[string]*plugi
 			diags = append(diags, schema.RuleRemoteUnreachable.DiagSeverity(hcl.DiagError, fmt.Sprintf("--fetch could not clone plugin %s", j.name),
 				fmt.Sprintf("%v. Its devstack/settings were not read, so what it requires is not known: an error, since the check asked for was not made. Check its URL and ref, or run without --fetch.", errs[i]), j.url))
 		}
-		data, err := os.ReadFile(j.file)
+		// Never through a symbolic link that leaves the checkout.
+		file, found, err := executor.PluginFile(j.dir, settingsFile)
 		if err != nil {
+			fmt.Fprintf(r.stderr, "stackplan: %v\n", err)
+		}
+		if !found {
 			continue // no settings: the plugin declares nothing
 		}
-		out[j.name] = pluginsettings.Parse(c.displayPath(j.file), data)
+		data, err := os.ReadFile(file)
+		if err != nil {
+			continue
+		}
+		out[j.name] = pluginsettings.Parse(c.displayPath(filepath.Join(j.dir, settingsFile)), data)
 	}
 	return out, diags
 }
+
+// settingsFile is where a plugin declares its requirements.
+const settingsFile = "devstack/settings"
 
 // fixFiles rewrites each file so that every plugin's enable_plugin line
 // comes after those of the plugins it requires, moving those lines only.
@@ -201,7 +229,13 @@ func (c *Command) fixFiles(files []string, opts localconf.Options) bool {
 		if st, err := os.Stat(f); err == nil {
 			mode = st.Mode().Perm()
 		}
-		if err := planfile.WriteFileAtomic(f, fixed, mode); err != nil {
+		// Through a symbolic link, rewrite its target: renaming over the
+		// link would replace it with a copy.
+		target := f
+		if real, err := filepath.EvalSymlinks(f); err == nil {
+			target = real
+		}
+		if err := planfile.WriteFileAtomic(target, fixed, mode); err != nil {
 			fmt.Fprintf(c.Stderr, "stackplan lint: %v\n", err)
 			ok = false
 			continue

@@ -48,6 +48,9 @@ func (f *configFlags) options(c *Command) (localconf.Options, error) {
 		if k == "" {
 			return opts, fmt.Errorf("--env %q: expected KEY=VALUE or KEY", kv)
 		}
+		if err := schema.CheckEnvName(k); err != nil {
+			return opts, fmt.Errorf("--env %s: %w", k, err)
+		}
 		if !hasValue {
 			var ok bool
 			if v, ok = c.getenv(k); !ok {
@@ -134,6 +137,9 @@ type compiled struct {
 	cfg     *schema.Config
 	plan    *plan.Plan
 	diags   hcl.Diagnostics
+	// exposed are secret values that flow into DEST or a plugin field, so
+	// that the plan holds them in clear.
+	exposed []string
 }
 
 // compileFile reads, parses and compiles one file. A file that cannot be
@@ -177,7 +183,9 @@ func (c *Command) compileFiles(paths []string, opts localconf.Options) (*compile
 		cfg, parsed = localconf.ParseFragments(frags, opts)
 	}
 	p, diags, sources := c.compile(cfg, append(front, parsed...), opts)
-	return &compiled{sources: sources, cfg: cfg, plan: p, diags: diags}, nil
+	exposed := exposedSecrets(cfg)
+	c.maskOutput(exposed)
+	return &compiled{sources: sources, cfg: cfg, plan: p, diags: diags, exposed: exposed}, nil
 }
 
 // compile compiles one configuration (a file's, or a node's) with what the

@@ -89,6 +89,10 @@ func (c *Command) runPlan(args []string) int {
 		}
 		return ExitFindings
 	}
+	if a.out != "" && len(res.exposed) > 0 {
+		fmt.Fprintf(c.Stderr, "stackplan plan: %s not written: %v\n", a.out, errSecretInPlanFile)
+		return ExitFindings
+	}
 	if a.out != "" {
 		p.Diagnostics = nil // warnings were shown; a plan file records what to do
 		if err := inputsRelativeTo(p, a.out); err != nil {

@@ -2,6 +2,7 @@ package hostile
 
 import (
 	"bytes"
+	"crypto/rand"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -38,6 +39,9 @@ const casesDir = "../../../testdata/hostile"
 //	absent: TEXT          no output of any command holds TEXT
 //	args: FLAGS           extra flags for lint, plan and apply
 //	lint: FLAGS           extra flags for lint only
+//	plan: FLAGS           extra flags for lint and plan, not apply (--fetch, --online)
+//	exec: PATH            make a file executable (a hook or program a payload names)
+//	random: PATH SIZE     write SIZE random bytes to PATH (a plugin too large for go-git, so git clones it)
 //	env: KEY=VALUE        set in the process environment for the whole case
 //	secret: VALUE         must appear in no output, plan, log or journal
 //	input: FILE           the configuration to run (default local.conf)
@@ -56,7 +60,9 @@ const casesDir = "../../../testdata/hostile"
 // directory, @REPOS@ is @WORK@/repos and @CANARY@ is @WORK@/canary. Every
 // directory repos/NAME becomes a git repository with one commit. Whatever
 // the case, no file named canary* may exist afterwards: every payload that
-// would run a command touches one.
+// would run a command touches one. And no command may create, change or
+// remove anything in @WORK@ outside @WORK@/dest and @WORK@/cache (the
+// --cache-dir cases use).
 type hostileCase struct {
 	name, path string
 	ar         *txtar.Archive
@@ -67,6 +73,9 @@ type hostileCase struct {
 	applyExit  int
 	absent     []string
 	args, lint []string
+	planArgs   []string
+	execs      []string
+	randoms    [][2]string
 	env        []string
 	secrets    []string
 	input      string
@@ -120,6 +129,16 @@ func loadCases(t *testing.T) []*hostileCase {
 				c.args = append(c.args, strings.Fields(val)...)
 			case "lint":
 				c.lint = append(c.lint, strings.Fields(val)...)
+			case "plan":
+				c.planArgs = append(c.planArgs, strings.Fields(val)...)
+			case "exec":
+				c.execs = append(c.execs, val)
+			case "random":
+				path, size, ok := strings.Cut(val, " ")
+				if !ok {
+					bad()
+				}
+				c.randoms = append(c.randoms, [2]string{path, size})
 			case "env":
 				c.env = append(c.env, val)
 			case "secret":
@@ -200,17 +219,37 @@ func (c *hostileCase) run(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	for _, r := range c.randoms {
+		n, err := strconv.Atoi(r[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		data := make([]byte, n)
+		rand.Read(data)
+		writeFile(t, filepath.Join(work, expand(r[0])), data)
+	}
+	for _, x := range c.execs {
+		if err := os.Chmod(filepath.Join(work, expand(x)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
 	commitRepos(t, filepath.Join(work, "repos"))
+	before := snapshot(work)
 
 	if c.export != nil {
 		c.runExport(t, work, expand)
 		return
 	}
 	input := filepath.Join(work, c.input)
-	args := make([]string, len(c.args))
-	for i, a := range c.args {
-		args[i] = expand(a)
+	expandAll := func(in []string) []string {
+		out := make([]string, len(in))
+		for i, a := range in {
+			out[i] = expand(a)
+		}
+		return out
 	}
+	args := expandAll(c.args)
+	planArgs := expandAll(c.planArgs)
 	var outputs []string
 	run := func(argv ...string) (int, string, string) {
 		var stdout, stderr bytes.Buffer
@@ -222,7 +261,7 @@ func (c *hostileCase) run(t *testing.T) {
 	}
 
 	// lint: the rules at their positions.
-	code, stdout, stderr := run(slices.Concat([]string{"lint", "--format", "json"}, args, c.lint, []string{input})...)
+	code, stdout, stderr := run(slices.Concat([]string{"lint", "--format", "json"}, args, planArgs, c.lint, []string{input})...)
 	if code != c.exit {
 		t.Errorf("lint exited %d, want %d; stderr:\n%s", code, c.exit, stderr)
 	}
@@ -256,7 +295,7 @@ func (c *hostileCase) run(t *testing.T) {
 	case hasErrors:
 		wantPlan = cli.ExitFindings
 	}
-	code, stdout, stderr = run(slices.Concat([]string{"plan", "--json"}, args, []string{input})...)
+	code, stdout, stderr = run(slices.Concat([]string{"plan", "--json"}, args, planArgs, []string{input})...)
 	if code != wantPlan {
 		t.Errorf("plan exited %d, want %d; stderr:\n%s", code, wantPlan, stderr)
 	}
@@ -302,6 +341,9 @@ func (c *hostileCase) run(t *testing.T) {
 	}
 
 	assertNoCanary(t, work)
+	if changed := changedOutside(before, snapshot(work)); len(changed) > 0 {
+		t.Errorf("written outside DEST: %s", strings.Join(changed, ", "))
+	}
 	if len(c.secrets) > 0 {
 		outputs = append(outputs, readTree(t, filepath.Join(dest, ".stackplan"))...)
 		for _, s := range c.secrets {
@@ -463,6 +505,55 @@ func assertNoCanary(t *testing.T, dir string) {
 		}
 		return nil
 	})
+}
+
+// snapshot records every path under work outside dest and cache, with its
+// size and modification time (links: their target).
+func snapshot(work string) map[string]string {
+	out := map[string]string{}
+	filepath.WalkDir(work, func(p string, d fs.DirEntry, err error) error {
+		rel, _ := filepath.Rel(work, p)
+		if err != nil || rel == "dest" || rel == "cache" {
+			if d != nil && d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() && d.Name() == ".git" {
+			return filepath.SkipDir
+		}
+		info, err := d.Info()
+		if err != nil {
+			return nil
+		}
+		v := fmt.Sprintf("%v %d %d", info.Mode(), info.Size(), info.ModTime().UnixNano())
+		if d.Type()&fs.ModeSymlink != 0 {
+			target, _ := os.Readlink(p)
+			v = "-> " + target
+		}
+		if !d.IsDir() {
+			out[rel] = v
+		}
+		return nil
+	})
+	return out
+}
+
+// changedOutside lists the paths that appeared, changed or went away.
+func changedOutside(before, after map[string]string) []string {
+	var out []string
+	for p, v := range after {
+		if before[p] != v {
+			out = append(out, p)
+		}
+	}
+	for p := range before {
+		if _, ok := after[p]; !ok {
+			out = append(out, p+" (removed)")
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 func listTree(dir string) []string {
