@@ -123,7 +123,19 @@ func (a *Auto) Clone(ctx context.Context, req Request, dir string) (string, erro
 		}
 		return a.use(req.URL, sys).Clone(ctx, req, dir)
 	}
-	commit, err := a.cloneHandingOff(ctx, sys, req, dir)
+	if sys.Cache != nil && req.Depth == 0 {
+		// The mirror has the history: go-git would fetch it again.
+		return a.use(req.URL, sys).Clone(ctx, req, dir)
+	}
+	commit, large, err := a.cloneHandingOff(ctx, sys, req, dir)
+	if large {
+		// The pack announced is large and git can ask for a blobless one:
+		// go-git stopped reading it, git clones.
+		if err := emptyDir(dir); err != nil {
+			return "", err
+		}
+		return a.use(req.URL, sys).Clone(ctx, req, dir)
+	}
 	if errors.Is(err, transport.ErrAuthenticationRequired) || errors.Is(err, transport.ErrAuthorizationFailed) {
 		// git may have the credentials (a credential helper) go-git lacks.
 		if err := emptyDir(dir); err != nil {
@@ -135,37 +147,45 @@ func (a *Auto) Clone(ctx context.Context, req Request, dir string) (string, erro
 }
 
 // cloneHandingOff clones with go-git, handing packs of more than
-// SmallObjects objects and then the checkout to git.
-func (a *Auto) cloneHandingOff(ctx context.Context, sys *SystemGit, req Request, dir string) (string, error) {
-	hs := &handoffStorage{limit: cmp.Or(a.SmallObjects, DefaultSmallObjects), git: sys, ctx: ctx, dir: dir, progress: req.Progress}
+// SmallObjects objects and then the checkout to git. When git would make
+// the clone blobless, a large pack is not read at all: large is set, and
+// the caller has git clone instead.
+func (a *Auto) cloneHandingOff(ctx context.Context, sys *SystemGit, req Request, dir string) (commit string, large bool, err error) {
+	hs := &handoffStorage{limit: cmp.Or(a.SmallObjects, DefaultSmallObjects), git: sys, ctx: ctx, dir: dir, progress: req.Progress, refuseLarge: sys.wantsBlobless(req)}
 	repo, err := a.GoGit.initRepo(req, dir, func(fs *filesystem.Storage) storage.Storer {
 		hs.Storage = fs
 		return hs
 	})
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	hash, err := a.GoGit.fetchCommit(ctx, repo, req)
+	if hs.refused && ctx.Err() == nil {
+		return "", true, nil
+	}
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	if !hs.handedOff {
 		a.note(req.URL, a.GoGit.Name())
-		return a.GoGit.checkout(repo, hash)
+		commit, err := a.GoGit.checkout(repo, hash)
+		return commit, false, err
 	}
 	a.note(req.URL, HandedOff)
-	return sys.checkoutDetached(ctx, dir, hash.String(), false)
+	commit, err = sys.checkoutDetached(ctx, dir, hash.String(), false)
+	return commit, false, err
 }
 
 // Update implements [Cloner]: go-git for a small existing checkout, git for
-// a large one (go-git's checkout compares every file of the worktree).
+// a large one (go-git's checkout compares every file of the worktree) and
+// for a partial clone (go-git cannot fetch the blobs it lacks).
 func (a *Auto) Update(ctx context.Context, req Request, dir string) (string, error) {
 	sys, ok := a.systemGit()
 	if !ok {
 		return a.use(req.URL, a.GoGit).Update(ctx, req, dir)
 	}
 	ep, err := transport.NewEndpoint(req.URL)
-	if size, known := repoObjectsSize(dir); err == nil && !a.gitFetchesDifferently(sys, req.URL, ep) && known && a.small(size) {
+	if size, known := repoObjectsSize(dir); err == nil && !a.gitFetchesDifferently(sys, req.URL, ep) && known && a.small(size) && goGitCanUpdate(filepath.Join(dir, ".git")) {
 		return a.use(req.URL, a.GoGit).Update(ctx, req, dir)
 	}
 	return a.use(req.URL, sys).Update(ctx, req, dir)

@@ -302,8 +302,11 @@ func TestAutoChoosesBySize(t *testing.T) {
 		{"small local repository", &git.Auto{}, local, "go-git"},
 		{"large local repository", &git.Auto{SmallBytes: 1}, local, "git"},
 		{"small pack", &git.Auto{}, remote, "go-git"},
-		// The fixture's pack holds 20-odd objects.
-		{"large pack", &git.Auto{SmallObjects: 10}, remote, git.HandedOff},
+		// The fixture's pack holds 20-odd objects. git clones it, asking
+		// for a blobless partial clone, before go-git reads the pack.
+		{"large pack", &git.Auto{SmallObjects: 10}, remote, "git"},
+		// When full clones are asked for, git index-pack takes the pack.
+		{"large pack, full clones", &git.Auto{SmallObjects: 10, Git: &git.SystemGit{Full: true}}, remote, git.HandedOff},
 		{"ssh", &git.Auto{}, "ssh://127.0.0.1:1/nothing", "git"},
 	}
 	for _, c := range cases {
