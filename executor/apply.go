@@ -390,7 +390,11 @@ func short(h string) string {
 
 func (a *applier) cloner() git.Cloner {
 	if a.opts.Cloner == nil {
-		a.opts.Cloner = &git.Auto{}
+		auto := &git.Auto{}
+		if a.opts.CacheDir != "" {
+			auto.Git = &git.SystemGit{Cache: &git.Cache{Dir: a.opts.CacheDir}}
+		}
+		a.opts.Cloner = auto
 	}
 	return a.opts.Cloner
 }
@@ -456,12 +460,12 @@ func (a *applier) cloneStage(ctx context.Context, steps []plan.Step, total int, 
 				a.hooks.StepFailed(StepEvent{Step: s, Index: idx, Total: total, Start: start, End: end, ExitCode: -1, Err: err})
 				return
 			}
-			r := &CloneResult{StepID: s.ID, Plugin: pl.Name, Dir: dir, URL: pl.URL, Ref: pl.Ref, Commit: out.Commit, Action: out.Action, Cloner: out.Cloner, Start: start, End: end}
+			r := &CloneResult{StepID: s.ID, Plugin: pl.Name, Dir: dir, URL: pl.URL, Ref: pl.Ref, Commit: out.Commit, Action: out.Action, Cloner: out.Cloner, History: out.History, Notes: out.Notes, Start: start, End: end}
 			if auto, ok := c.(*git.Auto); ok && out.Cloner == "auto" {
 				r.Cloner = auto.Chosen(pl.URL)
 			}
 			results[i] = r
-			a.logf("%s: %s at %s", s.ID, out.Action, out.Commit)
+			a.logf("%s: %s at %s%s", s.ID, out.Action, out.Commit, historyNote(r))
 			a.jmu.Lock()
 			a.journal.Commits[pl.Name] = out.Commit
 			a.jmu.Unlock()
@@ -485,6 +489,18 @@ func (a *applier) cloneStage(ctx context.Context, steps []plan.Step, total int, 
 		return fmt.Errorf("clone stage interrupted: %w", err)
 	}
 	return errors.Join(failed...)
+}
+
+// historyNote says, for the log, how much history a clone fetched and why.
+func historyNote(r *CloneResult) string {
+	if r.History == "" {
+		return ""
+	}
+	s := fmt.Sprintf(" (%s clone by %s", r.History, r.Cloner)
+	for _, n := range r.Notes {
+		s += "; " + n
+	}
+	return s + ")"
 }
 
 func isStateStep(k plan.Kind) bool {
