@@ -95,6 +95,9 @@ func (c *Command) runApply(args []string) int {
 		return fail(ExitUsage, "%v", err)
 	}
 	opts, err := a.config.options(c)
+	if err == nil {
+		err = useDevstack(&opts, a.devstack)
+	}
 	if err != nil {
 		return fail(ExitUsage, "%v", err)
 	}
