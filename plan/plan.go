@@ -8,7 +8,7 @@ import (
 
 // FormatVersion is the version of the plan's JSON format. Readers refuse a
 // plan whose major version differs from theirs.
-const FormatVersion = "2.0"
+const FormatVersion = "2.1"
 
 // Plan is a compiled, ordered DevStack plan.
 type Plan struct {

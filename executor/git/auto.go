@@ -25,9 +25,13 @@ import (
 //
 // A new clone over the network starts with go-git, which negotiates; the
 // header of the pack the server then sends announces how many objects
-// follow, and a pack of more than SmallObjects objects goes to git
-// index-pack instead of go-git, and the checkout to git. So the choice is
-// made on the repository's real size at no cost: nothing is fetched twice.
+// follow. A pack of more than SmallObjects objects is not read: git makes
+// a blobless partial clone instead (the server repeats its counting of
+// objects, and sends far less). With GIT_DEPTH, or when Git asks for full
+// clones, such a pack goes to git index-pack instead of go-git, and the
+// checkout to git. So the choice is made on the repository's real size.
+// With Git's Cache, git does every clone without GIT_DEPTH: the mirror
+// has the history go-git would fetch again.
 // A local repository (file:// or a path) is measured on disk and cloned by
 // one implementation, git's being a copy of its files; an existing checkout
 // is measured before an update. git does the whole clone where it would

@@ -51,10 +51,29 @@ func (c *Cache) mirrorPath(url string) string {
 	return filepath.Join(c.Dir, base+"-"+hex.EncodeToString(sum[:8])+".git")
 }
 
+// check makes the cache directory if needed and refuses one that another
+// user could write to: a clone from a mirror trusts its objects and refs
+// as much as a checkout's own (a fetch from the remote corrects refs, not
+// objects), so the cache must be as private as DEST.
+func (c *Cache) check() error {
+	if err := os.MkdirAll(c.Dir, 0o755); err != nil {
+		return err
+	}
+	st, err := os.Stat(c.Dir)
+	if err != nil {
+		return err
+	}
+	sys, ok := st.Sys().(*syscall.Stat_t)
+	if st.Mode().Perm()&0o022 != 0 || ok && int(sys.Uid) != os.Getuid() {
+		return fmt.Errorf("%s is writable by other users or not ours: the object cache must be private", c.Dir)
+	}
+	return nil
+}
+
 // lock takes the lock of the mirror at path, waiting while another clone
 // (of this process or another) holds it, until ctx ends.
 func (c *Cache) lock(ctx context.Context, path string) (unlock func(), err error) {
-	if err := os.MkdirAll(c.Dir, 0o755); err != nil {
+	if err := c.check(); err != nil {
 		return nil, err
 	}
 	f, err := os.OpenFile(path+".lock", os.O_RDWR|os.O_CREATE, 0o644)

@@ -112,3 +112,25 @@ func TestCacheParallelClonesOfOneURL(t *testing.T) {
 		t.Fatalf("mirrors %q, want one", mirrors)
 	}
 }
+
+// A cache directory others can write to is not used: the clone is made
+// from the remote alone, and a note says why.
+func TestCacheRefusesASharedDirectory(t *testing.T) {
+	p := newPbrProject(t, true)
+	daemon := gittest.ServeDaemon(t, p.root)
+	shared := filepath.Join(t.TempDir(), "cache")
+	if err := os.Mkdir(shared, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(shared, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	c := &git.SystemGit{Cache: &git.Cache{Dir: shared}}
+	out, err := git.Ensure(context.Background(), c, git.Request{Name: "demo", URL: daemon.URL + "/" + p.name, Ref: "master"}, filepath.Join(t.TempDir(), "demo"), git.Policy{})
+	if err != nil || !notesMention(out, "object cache not used") || !notesMention(out, "must be private") {
+		t.Fatalf("got %+v %v", out, err)
+	}
+	if entries, _ := os.ReadDir(shared); len(entries) != 0 {
+		t.Fatalf("the shared cache was written: %v", entries)
+	}
+}
