@@ -39,7 +39,8 @@ type Cache struct {
 var unsafeNameRE = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 
 // mirrorPath is where url's mirror lives: named after the repository, and
-// unique per URL.
+// unique per URL. It is absolute: git clones it from inside another
+// directory.
 func (c *Cache) mirrorPath(url string) string {
 	sum := sha256.Sum256([]byte(url))
 	base := strings.TrimSuffix(strings.TrimRight(url, "/"), ".git")
@@ -48,7 +49,11 @@ func (c *Cache) mirrorPath(url string) string {
 	if base == "" {
 		base = "repo"
 	}
-	return filepath.Join(c.Dir, base+"-"+hex.EncodeToString(sum[:8])+".git")
+	dir, err := filepath.Abs(c.Dir)
+	if err != nil {
+		dir = c.Dir
+	}
+	return filepath.Join(dir, base+"-"+hex.EncodeToString(sum[:8])+".git")
 }
 
 // check makes the cache directory if needed and refuses one that another

@@ -87,11 +87,13 @@ func TestCacheClonesFetchOnlyWhatIsNew(t *testing.T) {
 	}
 }
 
-// Clones of one URL in parallel share its mirror, one at a time.
+// Clones of one URL in parallel share its mirror, one at a time. The
+// cache directory may be given relative to the working directory.
 func TestCacheParallelClonesOfOneURL(t *testing.T) {
 	p := newPbrProject(t, true)
 	daemon := gittest.ServeDaemon(t, p.root)
-	cache := &git.Cache{Dir: filepath.Join(t.TempDir(), "cache")}
+	t.Chdir(t.TempDir())
+	cache := &git.Cache{Dir: "cache"}
 	c := &git.SystemGit{Cache: cache}
 	root := t.TempDir()
 	var wg sync.WaitGroup
