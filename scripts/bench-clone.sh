@@ -8,9 +8,9 @@
 #   realsize   3 repositories generated at real sizes: ~95,000 objects,
 #              5,000 commits, 3,000 files, 100 branches and 100 tags each
 #   projects   DevStack's project set (keystone, glance, nova, neutron,
-#              placement, requirements), real repositories taken from
-#              $PROJECTS_DIR/openstack+NAME/repo when there (nova: 655,000
-#              objects, 62,000 commits); skipped otherwise
+#              placement, requirements; PROJECTS narrows it), real
+#              repositories taken from $PROJECTS_DIR/openstack+NAME/repo when
+#              there (neutron: 439,000 objects; nova: 655,000); skipped otherwise
 # Cases (each scope has those that apply):
 #   devstack   DevStack's way, sequential: git clone --no-checkout URL DIR;
 #              git fetch origin REF; git checkout FETCH_HEAD
@@ -34,7 +34,9 @@
 set -euo pipefail
 SMALL=${SMALL:-20} LARGE=${LARGE:-3} FILES=${FILES:-5000} COMMITS=${COMMITS:-2000} P=${P:-4} REPS=${REPS:-3}
 SCOPES=${SCOPES:-small large realsize projects} PROJECT_REPS=${PROJECT_REPS:-$REPS} PROJECTS_DIR=${PROJECTS_DIR:-/work/.mirror}
-PROJECTS=(requirements keystone glance neutron nova placement)
+# DevStack's project set; PROJECTS="..." narrows it (a snapshot lacking
+# objects cannot be cloned whole).
+read -r -a PROJECTS <<<"${PROJECTS:-requirements keystone glance neutron nova placement}"
 # By default the work happens on /dev/shm when it is a writable tmpfs: every
 # contender writes the same checkouts, and a virtual disk's write-back makes
 # the timings depend on the order the cases run in.
@@ -77,6 +79,7 @@ mkrepo() { # name files commits
     } | git -C "$d" fast-import --quiet
     git -C "$d" config uploadpack.allowAnySHA1InWant true
 }
+has_scope() { [[ " $SCOPES " == *" $1 "* ]]; }
 # mkreal name: a repository of real size, written by awk straight into
 # fast-import: 3,000 files in 100 directories, then 5,000 commits changing
 # 8 files each (every version a new blob of 30 lines), and 100 branches and
@@ -105,14 +108,13 @@ mkreal() {
         }' | git -C "$d" fast-import --quiet
     git -C "$d" repack -adq
 }
-has_scope() { [[ " $SCOPES " == *" $1 "* ]]; }
 echo "building repositories in $W/srv" >&2
-for ((i = 0; i < SMALL; i++)); do mkrepo "small$i" 20 10; done
-for ((i = 0; i < LARGE; i++)); do mkrepo "large$i" "$FILES" "$COMMITS"; done
+if has_scope small; then for ((i = 0; i < SMALL; i++)); do mkrepo "small$i" 20 10; done; fi
+if has_scope large; then for ((i = 0; i < LARGE; i++)); do mkrepo "large$i" "$FILES" "$COMMITS"; done; fi
 REAL=(real0 real1 real2)
 if has_scope realsize; then for n in "${REAL[@]}"; do mkreal "$n"; done; fi
 have_projects=
-if has_scope projects && [[ -d $PROJECTS_DIR/openstack+nova/repo ]]; then
+if has_scope projects && [[ -d $PROJECTS_DIR/openstack+${PROJECTS[0]}/repo ]]; then
     have_projects=1
     for n in "${PROJECTS[@]}"; do
         [[ -e $W/srv/$n ]] || ln -s "$PROJECTS_DIR/openstack+$n/repo" "$W/srv/$n"
