@@ -25,13 +25,16 @@ import (
 // and git for large ones, where go-git is 2.5 to 5 times slower and needs
 // up to 120 MB.
 //
-// A new clone over the network starts with go-git, which negotiates; the
-// header of the pack the server then sends announces how many objects
-// follow. A pack of more than SmallObjects objects is not read: git makes
-// a blobless partial clone instead (the server repeats its counting of
-// objects, and sends far less). With GIT_DEPTH, or when Git asks for full
-// clones, such a pack goes to git index-pack instead of go-git, and the
-// checkout to git. So the choice is made on the repository's real size.
+// A new clone over the network that git can make blobless (no GIT_DEPTH)
+// first asks the server for its refs: a server with filters and more than
+// ManyRefs branches and tags has a released project's history, and git
+// clones it blobless at once. Otherwise go-git negotiates; the header of
+// the pack the server then sends announces how many objects follow. A
+// pack of more than SmallObjects objects is not read when the server
+// supports filters: git makes a blobless partial clone instead. Otherwise
+// (GIT_DEPTH, a server without filters, Git asking for full clones) it
+// goes to git index-pack instead of go-git, and the checkout to git. So
+// the choice is made on the repository's real size.
 // With Git's Cache, git does every clone without GIT_DEPTH: the mirror
 // has the history go-git would fetch again.
 // A local repository (file:// or a path) is measured on disk and cloned by
