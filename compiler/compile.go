@@ -93,7 +93,8 @@ func Compile(cfg *schema.Config, front hcl.Diagnostics, opts Options) (*plan.Pla
 		KnownAtApply: !cfg.Services.EnabledKnown,
 		Disabled:     cfg.Services.Disabled,
 	}
-	p.Steps = buildSteps(cfg, p.Plugins)
+	p.Projects = planProjects(cfg, p.Plugins)
+	p.Steps = buildSteps(cfg, p.Plugins, p.Projects)
 	for _, d := range diags {
 		p.Diagnostics = append(p.Diagnostics, planDiagnostic(d))
 	}

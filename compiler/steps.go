@@ -19,7 +19,7 @@ const (
 // buildSteps lays out the three lifecycles in DevStack's order
 // (docs/devstack.md §4, §10):
 //
-//	stack:   clone each; localrc; override-defaults each; settings each;
+//	stack:   clone each; clone each DevStack project; localrc; override-defaults each; settings each;
 //	         pre-install, install, post-config each; merge post-config;
 //	         merge extra; extra each; merge post-extra; test-config each;
 //	         merge test-config
@@ -29,7 +29,7 @@ const (
 //
 // A plugin enabled twice gets steps once: DevStack dies at the second
 // enable_plugin, and step IDs stay unique.
-func buildSteps(cfg *schema.Config, plugins []plan.Plugin) []plan.Step {
+func buildSteps(cfg *schema.Config, plugins []plan.Plugin, projects []plan.Project) []plan.Step {
 	seen := map[string]bool{}
 	var unique []plan.Plugin
 	for _, p := range plugins {
@@ -42,6 +42,13 @@ func buildSteps(cfg *schema.Config, plugins []plan.Plugin) []plan.Step {
 	b := stepBuilder{cfg: cfg, plugins: unique, steps: make([]plan.Step, 0, 16*len(unique)+4+len(cfg.Sections))}
 	b.lc = plan.Stack
 	b.each(func(p plan.Plugin) plan.Step { return plan.Step{Kind: plan.KindClone, Plugin: p.Name} })
+	for _, pr := range projects {
+		src := pr.Source
+		b.steps = append(b.steps, plan.Step{
+			ID: plan.StepID(plan.Stack, "", plan.KindClone, "project", pr.Name), Kind: plan.KindClone,
+			Lifecycle: plan.Stack, Project: pr.Name, Source: &src,
+		})
+	}
 	b.localrc()
 	b.each(sourced(plan.KindOverrideDefaults))
 	b.each(sourced(plan.KindSettings))

@@ -57,8 +57,12 @@ type Options struct {
 	LogDir string
 	// Env is the environment of the bash sessions; nil means this process's.
 	Env []string
-	// Cloner does the git work; nil means a *git.Auto.
+	// Cloner does the git work; nil means a *git.Auto (with CacheDir's
+	// object cache when set).
 	Cloner git.Cloner
+	// CacheDir, when set, holds the object cache (--cache-dir): a mirror
+	// per URL that new clones start from, fetching only what is new.
+	CacheDir string
 	// CloneProgress asks git for progress lines ("Receiving objects: 42%"),
 	// reported as CloneEvents of stage CloneProgress. Servers then do more
 	// work and send more, which costs 4% of 20 small clones: set it only
@@ -106,8 +110,13 @@ type CloneResult struct {
 	Action git.Action
 	// Cloner is "git", "go-git" or git.HandedOff when something was fetched.
 	Cloner string
-	Start  time.Time
-	End    time.Time
+	// History is "blobless", "full" or "shallow" when something was fetched.
+	History git.History
+	// Notes say how the clone fetched: a server refusing partial clones,
+	// what the object cache gave.
+	Notes []string
+	Start time.Time
+	End   time.Time
 }
 
 // Result is what Apply did.

@@ -8,7 +8,7 @@ import (
 
 // FormatVersion is the version of the plan's JSON format. Readers refuse a
 // plan whose major version differs from theirs.
-const FormatVersion = "2.0"
+const FormatVersion = "2.1"
 
 // Plan is a compiled, ordered DevStack plan.
 type Plan struct {
@@ -26,7 +26,12 @@ type Plan struct {
 	// order (plan --sort) rather than registration order.
 	Sorted   bool     `json:"sorted,omitempty"`
 	Services Services `json:"services"`
-	Steps    []Step   `json:"steps"`
+	// Projects are DevStack's own repositories stack.sh clones for the
+	// enabled services, present when the plan was made with a DevStack
+	// checkout (--devstack): apply clones them in its clone stage, in
+	// parallel with the plugins, so stack.sh finds them in place.
+	Projects []Project `json:"projects,omitempty"`
+	Steps    []Step    `json:"steps"`
 	// Diagnostics are present only when the plan has problems; a plan with
 	// errors is printed for tools but never written for apply.
 	Diagnostics []Diagnostic `json:"diagnostics,omitempty"`
@@ -73,6 +78,24 @@ type Plugin struct {
 	// with a destination to compare (plan --dest); absent when there was
 	// none, and apply will clone.
 	Checkout *Checkout `json:"checkout,omitempty"`
+}
+
+// Project is one of DevStack's own repositories, as stack.sh would clone
+// it with git_clone $X_REPO $X_DIR $X_BRANCH.
+type Project struct {
+	// Name is the repository's directory name under DEST: "nova".
+	Name string `json:"name"`
+	URL  string `json:"url"`
+	Ref  string `json:"ref"`
+	Dir  string `json:"dir"`
+	// Service is the enabled service stack.sh clones it for ("n-api",
+	// "g-api"), or "stack.sh" for the repositories it always clones.
+	Service string `json:"service"`
+	// FullHistory is set when stack.sh clones the repository with its
+	// whole history whatever GIT_DEPTH says (requirements).
+	FullHistory bool `json:"full_history,omitempty"`
+	// Source is stackrc's assignment of the repository's URL.
+	Source Range `json:"source"`
 }
 
 // Checkout is an existing checkout and what apply will do with it.

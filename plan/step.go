@@ -6,7 +6,8 @@ import "strings"
 type Kind string
 
 const (
-	// KindClone checks out a plugin's repository at Dir.
+	// KindClone checks out a plugin's repository at Dir, or, when the step
+	// names a Project, one of DevStack's own repositories.
 	KindClone Kind = "clone"
 	// KindLocalrc sources the localrc sections, as stackrc does, so later
 	// steps see every localrc variable.
@@ -53,6 +54,9 @@ type Step struct {
 	// unstack.sh that clean.sh runs first. Empty for the script's own steps.
 	Nested string `json:"nested,omitempty"`
 	Plugin string `json:"plugin,omitempty"`
+	// Project is the DevStack repository a clone step checks out
+	// (Plan.Projects); such a step names no plugin.
+	Project string `json:"project,omitempty"`
 	// Mode and Phase are the arguments plugin.sh receives (phase steps).
 	// Phase is empty for unstack and clean, which DevStack passes alone.
 	Mode  string `json:"mode,omitempty"`
@@ -113,6 +117,16 @@ func (p *Plan) StepsOf(lc Lifecycle) []Step {
 		}
 	}
 	return out
+}
+
+// Project returns the DevStack repository with the given name.
+func (p *Plan) Project(name string) (Project, bool) {
+	for _, pr := range p.Projects {
+		if pr.Name == name {
+			return pr, true
+		}
+	}
+	return Project{}, false
 }
 
 // Plugin returns the plugin with the given name.

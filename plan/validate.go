@@ -30,15 +30,19 @@ func (p *Plan) Validate() error {
 			errs = append(errs, fmt.Errorf("plugin %q: %s known only at apply", pl.Name, strings.Join(pl.KnownAtApply, ", ")))
 			continue
 		}
-		if prob, why := schema.CheckURL(pl.URL); prob != schema.URLOK {
-			errs = append(errs, fmt.Errorf("plugin %q: %s", pl.Name, why))
+		errs = append(errs, checkRepository("plugin", pl.Name, pl.URL, pl.Ref, pl.Dir)...)
+	}
+	projects := map[string]bool{}
+	for _, pr := range p.Projects {
+		if err := schema.CheckName(pr.Name); err != nil {
+			errs = append(errs, fmt.Errorf("project: %w", err))
+			continue
 		}
-		if prob, why := schema.CheckRef(pl.Ref); prob != schema.RefOK {
-			errs = append(errs, fmt.Errorf("plugin %q: %s", pl.Name, why))
+		if projects[pr.Name] {
+			errs = append(errs, fmt.Errorf("project %q appears twice", pr.Name))
 		}
-		if !path.IsAbs(pl.Dir) || path.Clean(pl.Dir) != pl.Dir || path.Base(pl.Dir) != pl.Name {
-			errs = append(errs, fmt.Errorf("plugin %q: directory %q is not an absolute, clean DEST/%s path", pl.Name, pl.Dir, pl.Name))
-		}
+		projects[pr.Name] = true
+		errs = append(errs, checkRepository("project", pr.Name, pr.URL, pr.Ref, pr.Dir)...)
 	}
 	for _, e := range p.Env {
 		if err := schema.CheckEnvName(e.Name); err != nil {
@@ -59,6 +63,26 @@ func (p *Plan) Validate() error {
 		if s.Plugin != "" && !seen[s.Plugin] {
 			errs = append(errs, fmt.Errorf("step %q names unknown plugin %q", s.ID, s.Plugin))
 		}
+		if s.Project != "" && (!projects[s.Project] || s.Kind != KindClone || s.Plugin != "") {
+			errs = append(errs, fmt.Errorf("step %q: project %q is not a known project's clone step", s.ID, s.Project))
+		}
 	}
 	return errors.Join(errs...)
+}
+
+// checkRepository checks what a clone step of a plugin or project uses:
+// an allowed URL, a usable ref, and a directory directly under DEST named
+// after it.
+func checkRepository(what, name, url, ref, dir string) []error {
+	var errs []error
+	if prob, why := schema.CheckURL(url); prob != schema.URLOK {
+		errs = append(errs, fmt.Errorf("%s %q: %s", what, name, why))
+	}
+	if prob, why := schema.CheckRef(ref); prob != schema.RefOK {
+		errs = append(errs, fmt.Errorf("%s %q: %s", what, name, why))
+	}
+	if !path.IsAbs(dir) || path.Clean(dir) != dir || path.Base(dir) != name {
+		errs = append(errs, fmt.Errorf("%s %q: directory %q is not an absolute, clean DEST/%s path", what, name, dir, name))
+	}
+	return errs
 }

@@ -49,6 +49,35 @@ type Config struct {
 	// Sections are the config meta-sections ([[group|file]] other than
 	// [[local|localrc]]) in file order, each header giving one entry.
 	Sections []MetaSection
+
+	// Stackrc holds, when a DevStack checkout was given, the variables its
+	// stackrc sets after localrc that say where DevStack's own
+	// repositories come from (GIT_BASE, *_REPO, *_BRANCH), in stackrc
+	// order, as they are once localrc has run.
+	Stackrc []StackrcVar
+}
+
+// StackrcVar is one assignment of DevStack's stackrc, evaluated after
+// localrc.
+type StackrcVar struct {
+	Name string
+	// Value is the value; meaningful only when Known.
+	Value string
+	Known bool
+	// Secret is set when the value comes from a secret-named variable.
+	Secret bool
+	// Range is the assignment in stackrc.
+	Range hcl.Range
+}
+
+// StackrcValue returns the stackrc variable name, and whether stackrc sets it.
+func (c *Config) StackrcValue(name string) (StackrcVar, bool) {
+	for _, v := range c.Stackrc {
+		if v.Name == name {
+			return v, true
+		}
+	}
+	return StackrcVar{}, false
 }
 
 // Node is the configuration of one node of a multi-node deployment: a

@@ -27,6 +27,10 @@ type Options struct {
 	Env map[string]string
 	// TopDir is the DevStack checkout ($TOP_DIR), when known.
 	TopDir string
+	// Stackrc, when set, is the DevStack checkout's stackrc: the
+	// assignments that say where DevStack's own repositories come from are
+	// evaluated after localrc, as stackrc runs them (see Config.Stackrc).
+	Stackrc *Fragment
 	// Kind forces the input kind (schema.KindLocalConf or
 	// schema.KindLocalrc); empty means detect it from the name and content.
 	Kind string
@@ -80,6 +84,9 @@ func ParseFragments(frags []Fragment, opts Options) (*schema.Config, hcl.Diagnos
 	ev.run()
 	ev.finish(opts)
 	diags = append(diags, ev.diags...)
+	if opts.Stackrc != nil {
+		cfg.Stackrc = ev.stackrc(*opts.Stackrc)
+	}
 	return cfg, diags
 }
 

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -32,6 +33,27 @@ type Request struct {
 	// Progress, when set, receives progress lines ("Receiving objects: 42%").
 	// It may be called from another goroutine.
 	Progress func(line string)
+
+	// notes, set by Ensure, collects what the cloner has to say about how
+	// it fetched (a partial clone refused by the server, the object cache).
+	notes *notes
+}
+
+// notes is what a cloner reports about one checkout, for Outcome.Notes.
+type notes struct {
+	mu   sync.Mutex
+	list []string
+}
+
+// note records a remark about how req was fetched; without Ensure, nobody
+// listens.
+func (req Request) note(format string, args ...any) {
+	if req.notes == nil {
+		return
+	}
+	req.notes.mu.Lock()
+	defer req.notes.mu.Unlock()
+	req.notes.list = append(req.notes.list, fmt.Sprintf(format, args...))
 }
 
 // Cloner carries out the git side of a checkout. Implementations must be
@@ -82,6 +104,39 @@ type Outcome struct {
 	Commit string
 	// Cloner is the implementation that did the work ("" when nothing was fetched).
 	Cloner string
+	// History is how much of the history the new or updated checkout
+	// holds ("" when nothing was fetched).
+	History History
+	// Notes are the cloner's remarks on how it fetched: why a clone is
+	// full although a partial one was asked for, what the object cache did.
+	Notes []string
+}
+
+// History is how much of a repository's history a checkout holds.
+type History string
+
+const (
+	// HistoryFull: every commit, tree and blob of the fetched refs.
+	HistoryFull History = "full"
+	// HistoryBlobless: a partial clone (--filter=blob:none) holding every
+	// commit and tree, so git log, git describe and pbr see the whole
+	// history, and the blobs of what was checked out; git fetches other
+	// blobs from origin when a command needs them.
+	HistoryBlobless History = "blobless"
+	// HistoryShallow: GIT_DEPTH commits of the ref.
+	HistoryShallow History = "shallow"
+)
+
+// historyOf reads from the repository's files how much history dir holds.
+func historyOf(dir string) History {
+	gd := filepath.Join(dir, ".git")
+	if _, err := os.Stat(filepath.Join(gd, "shallow")); err == nil {
+		return HistoryShallow
+	}
+	if isPartial(gd) {
+		return HistoryBlobless
+	}
+	return HistoryFull
 }
 
 // Error is a checkout failure. Its message names the plugin.
@@ -120,6 +175,7 @@ func Ensure(ctx context.Context, c Cloner, req Request, dir string, pol Policy) 
 	if err := CheckRequest(req); err != nil {
 		return fail("policy", err)
 	}
+	req.notes = &notes{}
 	parent := filepath.Dir(dir)
 	removeStaleTemps(parent, filepath.Base(dir))
 	st, err := os.Lstat(dir)
@@ -148,7 +204,7 @@ func Ensure(ctx context.Context, c Cloner, req Request, dir string, pol Policy) 
 		if err != nil {
 			return fail("update", err)
 		}
-		return Outcome{Action: Updated, Commit: commit, Cloner: c.Name()}, nil
+		return Outcome{Action: Updated, Commit: commit, Cloner: c.Name(), History: historyOf(dir), Notes: req.notes.list}, nil
 	case !errors.Is(err, os.ErrNotExist):
 		return fail("inspect", err)
 	}
@@ -195,7 +251,7 @@ func Ensure(ctx context.Context, c Cloner, req Request, dir string, pol Policy) 
 		os.RemoveAll(tmp)
 		return fail("clone", err)
 	}
-	return Outcome{Action: Cloned, Commit: commit, Cloner: c.Name()}, nil
+	return Outcome{Action: Cloned, Commit: commit, Cloner: c.Name(), History: historyOf(dir), Notes: req.notes.list}, nil
 }
 
 // ErrTooLarge is wrapped by the error of a clone that outgrew

@@ -296,6 +296,10 @@ func TestAutoChoosesBySize(t *testing.T) {
 	daemon := gittest.ServeDaemon(t, f.root)
 	local := filepath.Join(f.root, f.name)
 	remote := daemon.URL + "/" + f.name
+	// The same repository, served with filters allowed.
+	filtering := newFixture(t)
+	gittest.Git(t, filepath.Join(filtering.root, filtering.name), "config", "uploadpack.allowFilter", "true")
+	filteringRemote := gittest.ServeDaemon(t, filtering.root).URL + "/" + filtering.name
 	cases := []struct {
 		name string
 		auto *git.Auto
@@ -305,8 +309,18 @@ func TestAutoChoosesBySize(t *testing.T) {
 		{"small local repository", &git.Auto{}, local, "go-git"},
 		{"large local repository", &git.Auto{SmallBytes: 1}, local, "git"},
 		{"small pack", &git.Auto{}, remote, "go-git"},
-		// The fixture's pack holds 20-odd objects.
+		{"small pack, filters", &git.Auto{}, filteringRemote, "go-git"},
+		// The fixture's pack holds 20-odd objects. Its server refuses
+		// filters: git index-pack takes the pack go-git negotiated.
 		{"large pack", &git.Auto{SmallObjects: 10}, remote, git.HandedOff},
+		// With filters, git clones it, asking for a blobless partial
+		// clone, before go-git reads the pack.
+		{"large pack, filters", &git.Auto{SmallObjects: 10}, filteringRemote, "git"},
+		// So it does at once for a repository with many refs.
+		{"many refs, filters", &git.Auto{ManyRefs: 2}, filteringRemote, "git"},
+		{"many refs, no filters", &git.Auto{ManyRefs: 2}, remote, "go-git"},
+		// When full clones are asked for, git index-pack takes the pack.
+		{"large pack, full clones", &git.Auto{SmallObjects: 10, Git: &git.SystemGit{Full: true}}, filteringRemote, git.HandedOff},
 		{"ssh", &git.Auto{}, "ssh://127.0.0.1:1/nothing", "git"},
 	}
 	for _, c := range cases {
@@ -345,8 +359,13 @@ func TestAutoChoosesBySize(t *testing.T) {
 			if _, err := git.Ensure(context.Background(), c.auto, git.Request{Name: "plugin", URL: c.url, Ref: "v1"}, dest, git.Policy{Reclone: true}); err != nil {
 				t.Fatal(err)
 			}
-			if got := c.auto.Chosen(c.url); got != "go-git" {
-				t.Fatalf("update of a small checkout chose %q", got)
+			// go-git cannot fetch the blobs a blobless clone lacks.
+			wantUpdate := "go-git"
+			if out.History == git.HistoryBlobless {
+				wantUpdate = "git"
+			}
+			if got := c.auto.Chosen(c.url); got != wantUpdate {
+				t.Fatalf("update of a small %s checkout chose %q", out.History, got)
 			}
 			c.auto.SmallBytes = 1
 			if _, err := git.Ensure(context.Background(), c.auto, git.Request{Name: "plugin", URL: c.url, Ref: "master"}, dest, git.Policy{Reclone: true}); err != nil {

@@ -3,6 +3,7 @@ package git
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"io"
 
 	"github.com/go-git/go-git/v5/storage/filesystem"
@@ -26,7 +27,13 @@ type handoffStorage struct {
 	progress func(string)
 	// handedOff is set once a pack went to git index-pack.
 	handedOff bool
+	// refuseLarge makes a large pack fail before any of it is read, as
+	// git is to clone instead (a blobless partial clone); refused is then set.
+	refuseLarge, refused bool
 }
+
+// errLargePack stops go-git's fetch at the header of a large pack.
+var errLargePack = errors.New("large pack: cloned by git instead")
 
 // PackfileWriter implements go-git's storer.PackfileWriter, which a fetch
 // writes the pack it receives to.
@@ -74,6 +81,10 @@ func (p *packSwitch) open() error {
 	var err error
 	if len(p.header) == packHeaderLen && string(p.header[:4]) == "PACK" &&
 		binary.BigEndian.Uint32(p.header[8:]) > p.s.limit {
+		if p.s.refuseLarge {
+			p.s.refused = true
+			return errLargePack
+		}
 		p.dst, err = p.s.git.indexPack(p.s.ctx, p.s.dir, p.s.progress)
 		p.toGit = err == nil
 		p.s.handedOff = p.s.handedOff || p.toGit

@@ -39,6 +39,14 @@ type SystemGit struct {
 	config [][2]string
 	// user is what git is given of the user's configuration, read once.
 	user *userConfig
+	// Full makes every clone fetch every blob of the history. By default a
+	// clone over the network without GIT_DEPTH is a blobless partial clone
+	// (see BloblessFilter), and a full one where the server refuses
+	// filters; Outcome.Notes says so then.
+	Full bool
+	// Cache, when set, keeps a mirror of every repository cloned over the
+	// network without GIT_DEPTH, and new clones start from it (see Cache).
+	Cache *Cache
 }
 
 // Name implements [Cloner].
@@ -212,10 +220,22 @@ func (t *tailWriter) String() string {
 // The result is what DevStack's clone --no-checkout, fetch origin REF,
 // checkout FETCH_HEAD gives: a detached HEAD at the ref's commit, with the
 // remote's branches and tags fetched when the clone is not shallow.
+//
+// Without GIT_DEPTH, a clone over the network is a blobless partial clone
+// (--filter=blob:none, see BloblessFilter), a full one where the server
+// refuses filters; with a Cache, it starts from the URL's mirror.
 func (g *SystemGit) Clone(ctx context.Context, req Request, dir string) (string, error) {
 	if err := CheckRequest(req); err != nil {
 		return "", err
 	}
+	if g.Cache != nil && req.Depth == 0 && !isLocalPath(req.URL) {
+		return g.cloneFromCache(ctx, req, dir)
+	}
+	return g.cloneDirect(ctx, req, dir)
+}
+
+// cloneDirect is Clone from the remote alone.
+func (g *SystemGit) cloneDirect(ctx context.Context, req Request, dir string) (string, error) {
 	switch {
 	case kindOf(req.Ref) == refName && cloneByBranch(req.Ref):
 		return g.cloneBranch(ctx, req, dir)
@@ -255,12 +275,16 @@ func (g *SystemGit) progressFlag(req Request) string {
 
 // cloneBranch clones a branch or tag with one git clone.
 func (g *SystemGit) cloneBranch(ctx context.Context, req Request, dir string) (string, error) {
-	args := []string{"-c", "init.defaultRefFormat=files", "clone", g.progressFlag(req), "--branch=" + req.Ref}
+	filter, progress, filtered := g.cloneFilterArgs(req)
+	args := append([]string{"-c", "init.defaultRefFormat=files", "clone", g.progressFlag(req), "--branch=" + req.Ref}, filter...)
 	if req.Depth > 0 {
 		// --no-local: a local clone ignores --depth.
 		args = append(args, "--depth="+strconv.Itoa(req.Depth), "--no-local")
 	}
-	if _, err := g.run(ctx, dir, req.Progress, append(args, "--", req.URL, ".")...); err != nil {
+	if _, err := g.run(ctx, dir, progress, append(args, "--", req.URL, ".")...); err != nil {
+		return "", err
+	}
+	if err := filtered(ctx, dir); err != nil {
 		return "", err
 	}
 	gd := filepath.Join(dir, ".git")
@@ -285,9 +309,21 @@ func (g *SystemGit) cloneBranch(ctx context.Context, req Request, dir string) (s
 // cloneThenCheckout clones without a checkout, then checks out a full ref
 // name or a commit id, fetching it by name when the clone lacks it.
 func (g *SystemGit) cloneThenCheckout(ctx context.Context, req Request, dir string) (string, error) {
-	if _, err := g.run(ctx, dir, req.Progress, "-c", "init.defaultRefFormat=files", "clone", "--no-checkout", g.progressFlag(req), "--", req.URL, "."); err != nil {
+	filter, progress, filtered := g.cloneFilterArgs(req)
+	args := append([]string{"-c", "init.defaultRefFormat=files", "clone", "--no-checkout", g.progressFlag(req)}, filter...)
+	if _, err := g.run(ctx, dir, progress, append(args, "--", req.URL, ".")...); err != nil {
 		return "", err
 	}
+	if err := filtered(ctx, dir); err != nil {
+		return "", err
+	}
+	return g.checkoutRef(ctx, req, dir)
+}
+
+// checkoutRef checks out req.Ref detached in a repository whose remote
+// branches and tags were just fetched from origin: a full ref name or a
+// commit id the repository holds, else what git fetch origin REF fetches.
+func (g *SystemGit) checkoutRef(ctx context.Context, req Request, dir string) (string, error) {
 	gd := filepath.Join(dir, ".git")
 	local := ""
 	switch {

@@ -41,6 +41,7 @@ type applyArgs struct {
 	from, to     string
 	dryRun       bool
 	devstack     string
+	cacheDir     string
 	logDir       string
 	json         bool
 	color        string
@@ -63,6 +64,7 @@ func (c *Command) runApply(args []string) int {
 	fs.StringVar(&a.to, "to", "", "stop after the step with this `ID`")
 	fs.BoolVar(&a.dryRun, "dry-run", false, "print what would run, and change nothing")
 	fs.StringVar(&a.devstack, "devstack", "", "stack for real: after the clone stage, run this DevStack checkout's own stack.sh (unstack.sh, clean.sh per --lifecycle) and watch every hook; without it, apply runs the plugins' hooks alone, with no DevStack runtime (plugin development)")
+	fs.StringVar(&a.cacheDir, "cache-dir", "", "`DIR` of the object cache: a mirror per repository that new clones start from, fetching only what is new")
 	fs.StringVar(&a.logDir, "log-dir", "", "directory for the apply's log file (default DEST/.stackplan/logs)")
 	fs.BoolVar(&a.json, "json", false, "print one JSON event per line")
 	fs.StringVar(&a.color, "color", "auto", "colour: auto, always or never")
@@ -86,6 +88,9 @@ func (c *Command) runApply(args []string) int {
 		return fail(ExitUsage, "%v", err)
 	}
 	opts, err := a.config.options(c)
+	if err == nil {
+		err = useDevstack(&opts, a.devstack)
+	}
 	if err != nil {
 		return fail(ExitUsage, "%v", err)
 	}
@@ -123,6 +128,7 @@ func (c *Command) runApply(args []string) int {
 		From:         a.from,
 		To:           a.to,
 		DevstackDir:  a.devstack,
+		CacheDir:     a.cacheDir,
 		LogDir:       a.logDir,
 		Env:          bashEnv(c.Env, opts.Env),
 		Redactor:     compiler.RedactorFor(res.cfg),

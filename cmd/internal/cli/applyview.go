@@ -76,7 +76,14 @@ func (v *textApplyView) CloneProgress(e executor.CloneEvent) {
 		fmt.Fprintf(v.out, "%s %s: %s\n", v.paint("2", "clone"), e.Plugin, msg)
 	case executor.CloneDone:
 		r := e.Result
-		fmt.Fprintf(v.out, "%s %s: %s at %s (%s)\n", v.paint("32", "clone"), e.Plugin, r.Action, short(r.Commit), dur(r.End.Sub(r.Start)))
+		how := dur(r.End.Sub(r.Start))
+		if r.History != "" {
+			how = string(r.History) + ", " + how
+		}
+		fmt.Fprintf(v.out, "%s %s: %s at %s (%s)\n", v.paint("32", "clone"), e.Plugin, r.Action, short(r.Commit), how)
+		for _, n := range r.Notes {
+			fmt.Fprintf(v.out, "%s %s: %s\n", v.paint("2", "clone"), e.Plugin, n)
+		}
 	case executor.CloneFailed:
 		fmt.Fprintf(v.errOut, "%s %s: %v\n", v.paint("31", "clone failed"), e.Plugin, e.Err)
 	}
@@ -295,6 +302,10 @@ type applyEvent struct {
 	LogFile    string  `json:"log_file,omitempty"`
 	NoChanges  bool    `json:"no_changes,omitempty"`
 	Steps      []any   `json:"steps,omitempty"`
+
+	// How a clone fetched: "blobless", "full" or "shallow", and why.
+	History string   `json:"history,omitempty"`
+	Notes   []string `json:"notes,omitempty"`
 }
 
 func stamp(t time.Time) string {
@@ -330,7 +341,7 @@ func (v *jsonApplyView) showsCloneProgress() bool { return true }
 func (v *jsonApplyView) CloneProgress(e executor.CloneEvent) {
 	ev := applyEvent{Type: "clone", Time: stamp(e.Time), Step: e.StepID, Plugin: e.Plugin, Stage: string(e.Stage), Data: e.Message, Error: errString(e.Err)}
 	if r := e.Result; r != nil {
-		ev.Commit, ev.Action = r.Commit, string(r.Action)
+		ev.Commit, ev.Action, ev.History, ev.Notes = r.Commit, string(r.Action), string(r.History), r.Notes
 		ev.DurationMS = millis(r.End.Sub(r.Start))
 	}
 	v.enc.Encode(ev)

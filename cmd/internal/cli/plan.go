@@ -10,14 +10,15 @@ import (
 )
 
 type planArgs struct {
-	config  configFlags
-	online  onlineFlags
-	zuul    zuulFlags
-	deps    depsFlags
-	json    bool
-	out     string
-	verbose bool
-	color   string
+	config   configFlags
+	online   onlineFlags
+	zuul     zuulFlags
+	deps     depsFlags
+	json     bool
+	out      string
+	verbose  bool
+	color    string
+	devstack string
 }
 
 func (c *Command) runPlan(args []string) int {
@@ -31,6 +32,7 @@ func (c *Command) runPlan(args []string) int {
 	fs.StringVar(&a.out, "out", "", "write the plan to `FILE` for a later apply (never when it has errors)")
 	fs.BoolVarP(&a.verbose, "verbose", "v", false, "list every step")
 	fs.StringVar(&a.color, "color", "auto", "colour diagnostics: auto, always or never")
+	fs.StringVar(&a.devstack, "devstack", "", "a DevStack checkout: plan clone steps for DevStack's own repositories its stackrc names for the enabled services")
 	if code, ok := c.parseFlags(fs, args); !ok {
 		return code
 	}
@@ -47,6 +49,9 @@ func (c *Command) runPlan(args []string) int {
 		files = []string{name}
 	}
 	opts, err := a.config.options(c)
+	if err == nil {
+		err = useDevstack(&opts, a.devstack)
+	}
 	if err != nil {
 		fmt.Fprintf(c.Stderr, "stackplan plan: %v\n", err)
 		return ExitUsage

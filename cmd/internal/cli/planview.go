@@ -53,6 +53,15 @@ func writePlanText(w io.Writer, p *plan.Plan, verbose bool) {
 		tw.Flush()
 	}
 
+	if len(p.Projects) > 0 {
+		fmt.Fprintln(w, "\nDevStack's own repositories, cloned with the plugins:")
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		for _, pr := range p.Projects {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t(for %s)\n", pr.Name, pr.Ref, pr.URL, pr.Dir, pr.Service)
+		}
+		tw.Flush()
+	}
+
 	for _, lc := range plan.Lifecycles {
 		steps := p.StepsOf(lc)
 		if len(steps) == 0 {
@@ -139,6 +148,9 @@ func groupSteps(steps []plan.Step) []stepGroup {
 	var groups []stepGroup
 	for _, s := range steps {
 		label, item := string(s.Kind), s.Plugin
+		if s.Project != "" {
+			item = s.Project + " (DevStack)"
+		}
 		switch s.Kind {
 		case plan.KindPhase:
 			label = strings.TrimSpace(s.Mode + " " + s.Phase)

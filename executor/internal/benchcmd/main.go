@@ -4,7 +4,8 @@
 // scripts/bench-clone.sh:
 //
 //	benchcmd [-cloner auto|git|go-git] [-parallel N] [-depth N]
-//	         [-small-objects N] [-apply [-force]] -dest DIR NAME=URL@REF...
+//	         [-small-objects N] [-full] [-apply [-force] [-cache DIR]]
+//	         -dest DIR NAME=URL@REF...
 //
 // Without -apply it calls git.Ensure for each repository with a pool of
 // workers. With -apply it builds a plan of the repositories' clone steps
@@ -13,7 +14,8 @@
 // plan was applied: ErrAlreadyApplied, a success here); -force re-applies
 // it anyway, checking every existing checkout. -small-objects sets
 // git.Auto's SmallObjects: 1 hands every pack and checkout to git after
-// go-git's negotiation.
+// go-git's negotiation. -full asks git for full clones instead of blobless
+// ones; -cache DIR is apply's --cache-dir.
 package main
 
 import (
@@ -41,15 +43,18 @@ func main() {
 	smallObjects := flag.Uint("small-objects", 0, "git.Auto's SmallObjects (0: its default; 1 hands every pack to git)")
 	apply := flag.Bool("apply", false, "run executor.Apply (Only: clone) on a plan of the repositories")
 	force := flag.Bool("force", false, "with -apply: apply again although the journal says it was applied")
+	full := flag.Bool("full", false, "full clones: no blobless partial clones")
+	cache := flag.String("cache", "", "with -apply: the object cache directory (--cache-dir)")
 	flag.Parse()
 	var c git.Cloner
+	sys := &git.SystemGit{Full: *full}
 	switch *cloner {
 	case "git":
-		c = &git.SystemGit{}
+		c = sys
 	case "go-git":
 		c = git.GoGit{}
 	default:
-		c = &git.Auto{SmallObjects: uint32(*smallObjects)}
+		c = &git.Auto{SmallObjects: uint32(*smallObjects), Git: sys}
 	}
 	var repos []repo
 	for _, arg := range flag.Args() {
@@ -58,10 +63,10 @@ func main() {
 		repos = append(repos, repo{name, rest[:i], rest[i+1:]})
 	}
 	if *apply {
-		if *cloner == "auto" && *smallObjects == 0 {
+		if *cloner == "auto" && *smallObjects == 0 && !*full {
 			c = nil // the executor's own Auto
 		}
-		os.Exit(runApply(c, *dest, repos, *parallel, *depth, *force))
+		os.Exit(runApply(c, *dest, repos, *parallel, *depth, *force, *cache))
 	}
 	sem := make(chan struct{}, *parallel)
 	var wg sync.WaitGroup
@@ -88,7 +93,7 @@ func main() {
 	}
 }
 
-func runApply(c git.Cloner, dest string, repos []repo, parallel, depth int, force bool) int {
+func runApply(c git.Cloner, dest string, repos []repo, parallel, depth int, force bool, cache string) int {
 	dest, err := filepath.Abs(dest)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -99,7 +104,7 @@ func runApply(c git.Cloner, dest string, repos []repo, parallel, depth int, forc
 		p.Plugins = append(p.Plugins, plan.Plugin{Name: r.name, URL: r.url, Ref: r.ref, Dir: filepath.Join(dest, r.name)})
 		p.Steps = append(p.Steps, plan.Step{ID: plan.StepID(plan.Stack, "", plan.KindClone, r.name), Kind: plan.KindClone, Lifecycle: plan.Stack, Plugin: r.name})
 	}
-	res, err := executor.Apply(context.Background(), p, executor.Options{Only: "clone", Parallel: parallel, GitDepth: depth, Force: force, Cloner: c}, nil)
+	res, err := executor.Apply(context.Background(), p, executor.Options{Only: "clone", Parallel: parallel, GitDepth: depth, Force: force, Cloner: c, CacheDir: cache}, nil)
 	switch {
 	case errors.Is(err, executor.ErrAlreadyApplied):
 		fmt.Println("already applied")
@@ -110,7 +115,7 @@ func runApply(c git.Cloner, dest string, repos []repo, parallel, depth int, forc
 	}
 	counts := map[string]int{}
 	for _, r := range res.Clones {
-		counts[string(r.Action)+"/"+r.Cloner]++
+		counts[string(r.Action)+"/"+r.Cloner+"/"+string(r.History)]++
 	}
 	fmt.Println(counts)
 	return 0
