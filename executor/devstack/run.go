@@ -72,7 +72,10 @@ func (s Script) Run(ctx context.Context) (int, error) {
 	cmd.Dir = s.Dir
 	cmd.Env = append(append([]string(nil), s.Env...), "BASH_ENV="+watchFile, "STACKPLAN_EVENTS="+events.Name())
 	cmd.Stdout, cmd.Stderr = w, w
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// The script dies with stackplan (SIGTERM runs DevStack's exit trap),
+	// and gets a process group of its own so that a cancellation reaches
+	// what it started.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) }
 	cmd.WaitDelay = stopGrace
 	err = cmd.Start()
