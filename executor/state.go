@@ -233,7 +233,7 @@ func takeLock(stateDir string, now time.Time) (*heldLock, error) {
 		if errors.Is(err, syscall.EWOULDBLOCK) {
 			var holder lockHolder
 			if data, err := io.ReadAll(f); err == nil && json.Unmarshal(data, &holder) == nil && holder.PID != 0 {
-				return nil, fmt.Errorf("%s: %w, or a process it started still runs (pid %d on host %s, started %s)", stateDir, ErrLocked, holder.PID, holder.Host, holder.Started.Format(time.RFC3339))
+				return nil, fmt.Errorf("%s: %w (pid %d on host %s, started %s)", stateDir, ErrLocked, holder.PID, holder.Host, holder.Started.Format(time.RFC3339))
 			}
 			return nil, fmt.Errorf("%s: %w (or a process it started still runs)", stateDir, ErrLocked)
 		}

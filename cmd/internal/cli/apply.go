@@ -296,6 +296,7 @@ func (c *Command) planToApply(files []string, opts localconf.Options) (*compiled
 	if err != nil {
 		return nil, err
 	}
+	renameInputs(res.plan, inputs, saved)
 	if diff := planDifference(saved, res.plan); diff != "" {
 		return nil, fmt.Errorf("stale plan: compiling %s again gives a different plan (%s); make a new plan", strings.Join(inputs, ", "), diff)
 	}
@@ -306,6 +307,42 @@ func (c *Command) planToApply(files []string, opts localconf.Options) (*compiled
 	// whichever directory it is applied from.
 	res.plan.Inputs = saved.Inputs
 	return res, nil
+}
+
+// renameInputs gives the source ranges of a plan compiled again from a
+// saved plan's inputs the file names the saved plan has: its inputs are
+// read from where the plan file says (relative to it), but its ranges name
+// them as they were given when the plan was made. The saved plan's names
+// are the files its steps point into, in order of first appearance, one
+// per input (localrc sections are joined in input order).
+func renameInputs(now *plan.Plan, read []string, saved *plan.Plan) {
+	var names []string
+	visit := func(p *plan.Plan, f func(r *plan.Range)) {
+		for i := range p.Plugins {
+			f(&p.Plugins[i].Source)
+		}
+		for i := range p.Steps {
+			if p.Steps[i].Source != nil {
+				f(p.Steps[i].Source)
+			}
+			for j := range p.Steps[i].Sections {
+				f(&p.Steps[i].Sections[j])
+			}
+		}
+	}
+	visit(saved, func(r *plan.Range) {
+		if r.File != "" && !slices.Contains(names, r.File) {
+			names = append(names, r.File)
+		}
+	})
+	if len(names) != len(read) {
+		return // the comparison will name the difference
+	}
+	visit(now, func(r *plan.Range) {
+		if i := slices.Index(read, r.File); i >= 0 {
+			r.File = names[i]
+		}
+	})
 }
 
 // sniff reads the start of a file, to tell a JSON plan from a configuration.
