@@ -103,6 +103,16 @@ func (c *Cache) lock(ctx context.Context, path string) (unlock func(), err error
 	}
 }
 
+// explicitGitDir names the repository of dir on git's command line:
+// safe.bareRepository=explicit (see env.go) refuses a bare repository, such
+// as a mirror, that git would find from its working directory alone.
+func explicitGitDir(dir string) string {
+	if st, err := os.Stat(filepath.Join(dir, ".git")); err == nil && st.IsDir() {
+		return "--git-dir=.git"
+	}
+	return "--git-dir=."
+}
+
 // mirrorRefspecs are what a mirror fetches: branches and tags, not the
 // review refs (refs/changes/*, refs/pull/*) a Gerrit or GitHub remote also
 // advertises by the hundred thousand; a checkout fetches one of those from
@@ -113,7 +123,7 @@ var mirrorRefspecs = []string{"+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/t
 // remote, making it first when there is none.
 func (g *SystemGit) refreshMirror(ctx context.Context, req Request, path string) (made bool, err error) {
 	if _, err := os.Stat(filepath.Join(path, "HEAD")); err == nil {
-		_, err := g.run(ctx, path, req.Progress, "fetch", g.progressFlag(req), "--prune", "--", "origin")
+		_, err := g.run(ctx, path, req.Progress, explicitGitDir(path), "fetch", g.progressFlag(req), "--prune", "--", "origin")
 		return false, err
 	}
 	tmp, err := os.MkdirTemp(g.Cache.Dir, "."+filepath.Base(path)+TempPrefix)
@@ -134,7 +144,7 @@ func (g *SystemGit) refreshMirror(ctx context.Context, req Request, path string)
 		if i == 0 {
 			mode = "--replace-all"
 		}
-		if _, err := g.run(ctx, tmp, nil, "config", mode, "remote.origin.fetch", spec); err != nil {
+		if _, err := g.run(ctx, tmp, nil, explicitGitDir(tmp), "config", mode, "remote.origin.fetch", spec); err != nil {
 			return false, err
 		}
 	}

@@ -88,11 +88,11 @@ func (g *SystemGit) cloneFilterArgs(req Request) (args []string, progress func(s
 func (g *SystemGit) unsetPartial(ctx context.Context, dir string) error {
 	for _, key := range []string{"remote.origin.promisor", "remote.origin.partialclonefilter"} {
 		// Exit 5: the key was not set.
-		if _, err := g.run(ctx, dir, nil, "config", "--unset-all", key); err != nil && !strings.Contains(err.Error(), "exit status 5") {
+		if _, err := g.run(ctx, dir, nil, explicitGitDir(dir), "config", "--unset-all", key); err != nil && !strings.Contains(err.Error(), "exit status 5") {
 			return err
 		}
 	}
-	_, err := g.run(ctx, dir, nil, "config", "core.repositoryformatversion", "0")
+	_, err := g.run(ctx, dir, nil, explicitGitDir(dir), "config", "core.repositoryformatversion", "0")
 	return err
 }
 
