@@ -3,6 +3,8 @@ package executor
 import (
 	"sort"
 	"strings"
+
+	"github.com/stackplan/stackplan/internal/devstackfuncs"
 )
 
 // shq quotes s for bash.
@@ -12,61 +14,15 @@ func shq(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'
 const defaultServices = "key,n-api,n-cpu,n-cond,n-sch,n-novnc,n-api-meta,placement-api,placement-client,g-api,c-sch,c-api,c-vol,ovn-controller,ovn-northd,ovs-vswitchd,ovsdb-server,q-svc,q-ovn-agent,horizon,rabbit,tempest,mysql,etcd3,dstat"
 
 // helpers are the few DevStack functions simple plugins call, which
-// plugin-development mode provides without DevStack (functions-common has
-// the real ones).
+// plugin-development mode provides without DevStack: die and warn, no-op
+// plugin declarations, and DevStack's service and plugin functions as the
+// compiler evaluates them.
 const helpers = `
 function die { local rc=$?; ((rc)) || rc=1; [[ ${1-} =~ ^[0-9]+$ ]] && shift; echo "[ERROR] $*" >&2; exit $rc; }
 function warn { local rc=$?; [[ ${1-} =~ ^[0-9]+$ ]] && shift; echo "WARNING: $*" >&2; return $rc; }
-function _cleanup_service_list { local l=",$1,"; while [[ $l == *,,* ]]; do l=${l//,,/,}; done; l=${l#,}; echo "${l%,}"; }
-function is_service_enabled {
-    local enabled=1 service
-    for service in "$@"; do
-        if declare -F "is_${service}_enabled" >/dev/null && "is_${service}_enabled"; then enabled=0; fi
-        [[ ,${ENABLED_SERVICES}, =~ ,${service}, ]] && enabled=0
-        [[ ${service} == n-cpu-* && ,${ENABLED_SERVICES} =~ ,"n-cpu" ]] && enabled=0
-        [[ ${service} == "nova" && ,${ENABLED_SERVICES} =~ ,"n-" ]] && enabled=0
-        [[ ${service} == "glance" && ,${ENABLED_SERVICES} =~ ,"g-" ]] && enabled=0
-        [[ ${service} == "neutron" && ,${ENABLED_SERVICES} =~ ,"q-" ]] && enabled=0
-        [[ ${service} == "trove" && ,${ENABLED_SERVICES} =~ ,"tr-" ]] && enabled=0
-        [[ ${service} == "swift" && ,${ENABLED_SERVICES} =~ ,"s-" ]] && enabled=0
-        [[ ${service} == s-* && ,${ENABLED_SERVICES} =~ ,"swift" ]] && enabled=0
-    done
-    return $enabled
-}
-function disable_negated_services {
-    local to_remove="" remaining="" service
-    for service in ${ENABLED_SERVICES//,/ }; do
-        if [[ ${service} == -* ]]; then to_remove+=",${service#-}"; else remaining+=",${service}"; fi
-    done
-    local out="" s
-    for s in ${remaining//,/ }; do [[ ,${to_remove}, == *,${s},* ]] || out+=",$s"; done
-    ENABLED_SERVICES=$(_cleanup_service_list "$out")
-}
-function enable_service {
-    local tmpsvcs="${ENABLED_SERVICES}" service
-    for service in "$@"; do
-        if [[ ,${DISABLED_SERVICES}, =~ ,${service}, ]]; then
-            warn $LINENO "Attempt to enable_service ${service} when it has been disabled"; continue
-        fi
-        is_service_enabled "$service" || tmpsvcs+=",$service"
-    done
-    ENABLED_SERVICES=$(_cleanup_service_list "$tmpsvcs")
-    disable_negated_services
-}
-function disable_service {
-    local disabled_svcs="${DISABLED_SERVICES}" enabled_svcs=",${ENABLED_SERVICES}," service
-    for service in "$@"; do
-        disabled_svcs+=",$service"
-        is_service_enabled "$service" && enabled_svcs=${enabled_svcs//,$service,/,}
-    done
-    DISABLED_SERVICES=$(_cleanup_service_list "$disabled_svcs")
-    ENABLED_SERVICES=$(_cleanup_service_list "$enabled_svcs")
-}
-function disable_all_services { ENABLED_SERVICES=""; }
-function is_plugin_enabled { [[ ,${DEVSTACK_PLUGINS}, == *,${1},* ]]; }
 function define_plugin { :; }
 function plugin_requires { :; }
-`
+` + devstackfuncs.Source
 
 // stackrcBeforeLocalrc is what stackrc defines before it sources localrc
 // (besides DEST and ENABLED_SERVICES), as the plan evaluated it: a ref
