@@ -83,6 +83,7 @@ func Compile(cfg *schema.Config, front hcl.Diagnostics, opts Options) (*plan.Pla
 	diags = append(diags, depDiags...)
 	p.Plugins = graph.planPlugins(cfg.Plugins, p.Plugins)
 	p.Sorted = graph.Sorted
+	p.ResolvedAtApply = statementsNotFollowed(diags)
 	diags = suppress(diags, Sources(cfg, opts.Settings))
 	diags = append(diags, unknownIgnores(cfg.Inputs)...)
 	diags = schema.SortDiagnostics(diags)

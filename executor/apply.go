@@ -97,6 +97,9 @@ func (a *applier) run(ctx context.Context) error {
 	if err := p.Validate(); err != nil {
 		return fmt.Errorf("invalid plan: %w", err)
 	}
+	if err := p.Unresolved(); err != nil {
+		return fmt.Errorf("invalid plan: %w (apply resolves such values with ResolveLocalrc first)", err)
+	}
 	for _, kv := range opts.Env {
 		k, _, _ := strings.Cut(kv, "=")
 		if err := schema.CheckEnvName(k); err != nil {

@@ -8,7 +8,7 @@ import (
 
 // FormatVersion is the version of the plan's JSON format. Readers refuse a
 // plan whose major version differs from theirs.
-const FormatVersion = "2.1"
+const FormatVersion = "2.2"
 
 // Plan is a compiled, ordered DevStack plan.
 type Plan struct {
@@ -26,6 +26,11 @@ type Plan struct {
 	// order (plan --sort) rather than registration order.
 	Sorted   bool     `json:"sorted,omitempty"`
 	Services Services `json:"services"`
+	// ResolvedAtApply lists the localrc statements the plan does not
+	// follow (eval, source, command substitution), where plugins may be
+	// enabled unseen: apply sources localrc before it clones anything to
+	// learn what they enable (format 2.2).
+	ResolvedAtApply []Range `json:"resolved_at_apply,omitempty"`
 	// Projects are DevStack's own repositories stack.sh clones for the
 	// enabled services, present when the plan was made with a DevStack
 	// checkout (--devstack): apply clones them in its clone stage, in

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/stackplan/stackplan/schema"
@@ -26,11 +27,18 @@ func (p *Plan) Validate() error {
 			errs = append(errs, fmt.Errorf("plugin %q appears twice", pl.Name))
 		}
 		seen[pl.Name] = true
-		if len(pl.KnownAtApply) > 0 {
+		// Only a ref may be known only at apply, which resolves it before
+		// cloning; the compiler refuses a name, URL or directory it cannot
+		// know.
+		if slices.ContainsFunc(pl.KnownAtApply, func(f string) bool { return f != "ref" }) {
 			errs = append(errs, fmt.Errorf("plugin %q: %s known only at apply", pl.Name, strings.Join(pl.KnownAtApply, ", ")))
 			continue
 		}
-		errs = append(errs, checkRepository("plugin", pl.Name, pl.URL, pl.Ref, pl.Dir)...)
+		ref := pl.Ref
+		if len(pl.KnownAtApply) > 0 {
+			ref = "master" // its source text; apply checks the value it resolves
+		}
+		errs = append(errs, checkRepository("plugin", pl.Name, pl.URL, ref, pl.Dir)...)
 	}
 	projects := map[string]bool{}
 	for _, pr := range p.Projects {
@@ -85,4 +93,16 @@ func checkRepository(what, name, url, ref, dir string) []error {
 		errs = append(errs, fmt.Errorf("%s %q: directory %q is not an absolute, clean DEST/%s path", what, name, dir, name))
 	}
 	return errs
+}
+
+// Unresolved names the plugins with a value known only at apply, which
+// must be resolved (by sourcing localrc) before the plan can be applied.
+func (p *Plan) Unresolved() error {
+	var errs []error
+	for _, pl := range p.Plugins {
+		if len(pl.KnownAtApply) > 0 {
+			errs = append(errs, fmt.Errorf("plugin %q: %s known only at apply, and not resolved", pl.Name, strings.Join(pl.KnownAtApply, ", ")))
+		}
+	}
+	return errors.Join(errs...)
 }

@@ -48,3 +48,21 @@ func TestValidateRefusesForgedPlans(t *testing.T) {
 		})
 	}
 }
+
+// TestRefKnownAtApply: a plan whose ref is known only at apply is valid
+// (apply resolves it first), but not applicable until it is resolved; a
+// name, URL or directory known only at apply is never valid.
+func TestRefKnownAtApply(t *testing.T) {
+	p := &Plan{Dest: "/opt/stack", Plugins: []Plugin{{Name: "heat", URL: "https://opendev.org/openstack/heat", Dir: "/opt/stack/heat"}}}
+	p.Plugins[0].Ref, p.Plugins[0].KnownAtApply = "$(cat /etc/branch)", []string{"ref"}
+	if err := p.Validate(); err != nil {
+		t.Errorf("Validate: %v", err)
+	}
+	if err := p.Unresolved(); err == nil || !strings.Contains(err.Error(), "ref known only at apply, and not resolved") {
+		t.Errorf("Unresolved = %v", err)
+	}
+	p.Plugins[0].KnownAtApply = []string{"ref", "dir"}
+	if err := p.Validate(); err == nil {
+		t.Error("a directory known only at apply passed Validate")
+	}
+}

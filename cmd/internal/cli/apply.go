@@ -151,7 +151,11 @@ func (c *Command) runApply(args []string) int {
 		ctx, stop = signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 		defer stop()
 	}
-	_, err = executor.Apply(ctx, res.plan, eopts, view)
+	toApply, code := c.resolveAtApply(ctx, res, opts, eopts, a.color)
+	if toApply == nil {
+		return code
+	}
+	_, err = executor.Apply(ctx, toApply, eopts, view)
 	switch {
 	case err == nil:
 		return ExitOK
@@ -388,6 +392,7 @@ func wholePlanDifference(saved, now *plan.Plan) string {
 	normal := func(p *plan.Plan) []string {
 		c := *p
 		c.Tool = plan.Tool{}
+		c.Diagnostics = nil // a plan file holds none (plan --out drops the warnings it showed)
 		c.Plugins = slices.Clone(p.Plugins)
 		for i := range c.Plugins {
 			c.Plugins[i].Commit, c.Plugins[i].Checkout = "", nil

@@ -53,6 +53,13 @@ func writePlanText(w io.Writer, p *plan.Plan, verbose bool) {
 		tw.Flush()
 	}
 
+	if len(p.ResolvedAtApply) > 0 {
+		fmt.Fprintln(w, "\nNot followed at plan time; apply sources localrc first and adds the plugins enabled by:")
+		for _, r := range p.ResolvedAtApply {
+			fmt.Fprintf(w, "  %s\n", r)
+		}
+	}
+
 	if len(p.Projects) > 0 {
 		fmt.Fprintln(w, "\nDevStack's own repositories, cloned with the plugins:")
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
