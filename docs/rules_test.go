@@ -29,6 +29,9 @@ type example struct {
 	// checkout, for stale-checkout, is a checkout found at a plugin's
 	// directory: "DIR url=URL commit=SHA changed=N".
 	checkout string
+	// localrc, for legacy-localrc, is the one-line legacy localrc file
+	// beside the example's local.conf.
+	localrc string
 	// yaml marks a Zuul file example (see zuul_test.go).
 	yaml bool
 	// plugin names the plugin of a settings block.
@@ -135,7 +138,7 @@ func parseRules(t *testing.T) []entry {
 			default:
 				t.Errorf("rules.md:%d: unknown inject=%q", n, attrs["inject"])
 			}
-			block = &example{rule: cur.id, title: title, inject: attrs["inject"], remote: attrs["remote"], checkout: attrs["checkout"], line: n, yaml: m[1] == "yaml"}
+			block = &example{rule: cur.id, title: title, inject: attrs["inject"], remote: attrs["remote"], checkout: attrs["checkout"], localrc: attrs["localrc"], line: n, yaml: m[1] == "yaml"}
 			block.hcl = isHCL
 			body.Reset()
 		}
@@ -169,8 +172,12 @@ func (ex example) bytesOf(t *testing.T) []byte {
 
 // compile runs the real front-end and compiler, as `stackplan lint` does
 // (with --online when the example describes a remote).
-func compile(src []byte, remote, checkout string, settings map[string][]byte) hcl.Diagnostics {
-	cfg, front := localconf.Parse("local.conf", src, localconf.Options{})
+func compile(src []byte, remote, checkout, localrc string, settings map[string][]byte) hcl.Diagnostics {
+	var opts localconf.Options
+	if localrc != "" {
+		opts.Localrc = &localconf.Fragment{Name: "localrc", Src: []byte(localrc + "\n")}
+	}
+	cfg, front := localconf.Parse("local.conf", src, opts)
 	decls := map[string]*pluginsettings.Declarations{}
 	for name, text := range settings {
 		decls[name] = pluginsettings.Parse(name+"/devstack/settings", text)
@@ -293,7 +300,7 @@ func TestRuleExamples(t *testing.T) {
 	for _, e := range parseRules(t) {
 		for _, ex := range e.examples {
 			t.Run(fmt.Sprintf("%s/%s@%d", e.id, ex.title, ex.line), func(t *testing.T) {
-				diags := compile(ex.bytesOf(t), ex.remote, ex.checkout, e.settings)
+				diags := compile(ex.bytesOf(t), ex.remote, ex.checkout, ex.localrc, e.settings)
 				if ex.hcl {
 					diags = compileHCL(ex.bytesOf(t))
 				}

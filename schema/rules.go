@@ -71,6 +71,7 @@ var (
 	RuleUnknownCommand     = register("unknown-command", sevError, "a command that looks like a misspelt DevStack function")
 	RuleConditionalPlugin  = register("conditional-plugin", sevWarning, "a plugin enabled only under a condition that is not known at plan time")
 	RuleDestAfterPlugin    = register("dest-after-plugin", sevWarning, "DEST changed after enable_plugin: earlier plugins keep the old directory")
+	RuleLegacyLocalrc      = register("legacy-localrc", sevWarning, "a legacy localrc file beside local.conf, which DevStack sources instead of the [[local|localrc]] sections")
 	RuleNotEvaluated       = register("not-evaluated", sevWarning, "a construct stackplan does not run at plan time (source, eval, command substitution)")
 	RuleUnknownValue       = register("unknown-value", sevError, "a plugin name or URL that is only known when the localrc runs")
 	RuleUnsetVariable      = register("unset-variable", sevWarning, "a plugin argument refers to a variable that is not set when localrc runs")

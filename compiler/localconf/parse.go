@@ -34,6 +34,10 @@ type Options struct {
 	// Kind forces the input kind (schema.KindLocalConf or
 	// schema.KindLocalrc); empty means detect it from the name and content.
 	Kind string
+	// Localrc, when set, is the legacy localrc file beside local.conf,
+	// which DevStack sources instead of the [[local|localrc]] sections
+	// (see legacy.go).
+	Localrc *Fragment
 }
 
 // MaxSize is the largest input accepted. Real local.conf files are a few
@@ -73,6 +77,15 @@ func ParseFragments(frags []Fragment, opts Options) (*schema.Config, hcl.Diagnos
 	loc := &fragmentLocator{}
 	for _, f := range frags {
 		localrc, pos, d := readFragment(cfg, f, opts)
+		diags = append(diags, d...)
+		part, cmap := concat(localrc)
+		loc.starts = append(loc.starts, text.Len())
+		loc.parts = append(loc.parts, fileLocator{pos: pos, cmap: cmap})
+		text.WriteString(part)
+	}
+	if opts.Localrc != nil {
+		diags = besideLocalrc(cfg, *opts.Localrc, diags)
+		localrc, pos, d := readFragment(cfg, *opts.Localrc, Options{Kind: schema.KindLocalrc})
 		diags = append(diags, d...)
 		part, cmap := concat(localrc)
 		loc.starts = append(loc.starts, text.Len())
@@ -120,6 +133,8 @@ func readFragment(cfg *schema.Config, f Fragment, opts Options) ([]line, *srcpos
 		for i := range doc.sections {
 			s := &doc.sections[i]
 			switch {
+			case s.isLocalrc() && opts.Localrc != nil:
+				// DevStack sources the legacy localrc instead (besideLocalrc).
 			case s.isLocalrc():
 				localrc = append(localrc, s.body...)
 				cfg.Localrc = append(cfg.Localrc, spanOf(src, pos, s.body))

@@ -10,6 +10,7 @@ import (
 	"maps"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
@@ -296,7 +297,11 @@ func (c *Command) planToApply(files []string, opts localconf.Options) (*compiled
 	if len(inputs) == 1 {
 		opts.Kind = saved.Inputs[0].Kind
 	}
-	res, err := c.compileFiles(inputs, opts)
+	compiled := inputs
+	if len(inputs) == 2 && localrcBeside(inputs[0], opts) == inputs[1] {
+		compiled = inputs[:1] // read with it, as DevStack does
+	}
+	res, err := c.compileFiles(compiled, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -342,11 +347,34 @@ func renameInputs(now *plan.Plan, read []string, saved *plan.Plan) {
 	if len(names) != len(read) {
 		return // the comparison will name the difference
 	}
+	names = inOrderOf(read, names)
 	visit(now, func(r *plan.Range) {
 		if i := slices.Index(read, r.File); i >= 0 {
 			r.File = names[i]
 		}
 	})
+}
+
+// inOrderOf puts names in the order of read when each file's base name
+// is unique and both lists have the same ones: the ranges of a plan that
+// follows a legacy localrc point into it first, though it is the second
+// input. Otherwise names are taken to be in input order.
+func inOrderOf(read, names []string) []string {
+	out := make([]string, len(read))
+	for i, r := range read {
+		for _, n := range names {
+			if filepath.Base(n) == filepath.Base(r) {
+				if out[i] != "" {
+					return names // two of the same base name
+				}
+				out[i] = n
+			}
+		}
+		if out[i] == "" {
+			return names
+		}
+	}
+	return out
 }
 
 // sniff reads the start of a file, to tell a JSON plan from a configuration.

@@ -171,6 +171,10 @@ func (c *Command) compileFiles(paths []string, opts localconf.Options) (*compile
 	var parsed hcl.Diagnostics
 	switch {
 	case len(frags) == 1 && front == nil:
+		opts, err := c.withLocalrcBeside(paths[0], opts)
+		if err != nil {
+			return nil, err
+		}
 		cfg, parsed = parseConfig(frags[0].Name, frags[0].Src, opts)
 	case len(frags) == 1:
 		cfg = &schema.Config{Inputs: []schema.Input{{Path: frags[0].Name, Kind: schema.KindLocalConf}}}
