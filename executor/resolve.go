@@ -16,6 +16,7 @@ import (
 	"syscall"
 
 	"github.com/stackplan/stackplan/executor/internal/proc"
+	"github.com/stackplan/stackplan/internal/devstackfuncs"
 )
 
 // ResolvedPlugin is one plugin as localrc registered it when bash sourced
@@ -119,25 +120,10 @@ func ResolveLocalrc(ctx context.Context, localrc string, o ResolveOptions) ([]Re
 // only the plan's plugins, is replaced).
 const resolveInSession = `
 unset -f enable_plugin
-` + enablePluginFunc + `
+` + devstackfuncs.EnablePlugin + `
 declare -gA __sp_line
 ` + wrapEnablePlugin + `
 source "$1"
-`
-
-// enablePluginFunc is DevStack's enable_plugin (functions-common).
-const enablePluginFunc = `function enable_plugin {
-    local name=$1
-    local url=$2
-    local branch=${3:-master}
-    if is_plugin_enabled $name; then
-        die $LINENO "Plugin attempted to be enabled twice: ${name} ${url} ${branch}"
-    fi
-    DEVSTACK_PLUGINS+=",$name"
-    GITREPO[$name]=$url
-    GITDIR[$name]=$DEST/$name
-    GITBRANCH[$name]=$branch
-}
 `
 
 // resolveInDevstack is stack.sh up to the sourcing of stackrc, in a

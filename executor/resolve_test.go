@@ -28,6 +28,17 @@ f
 `, dir)
 }
 
+// resolvedPlugins is what DevStack registers for resolveLocalrc with
+// DEST=/opt/stack: the sourced file moves DEST for the later plugins.
+func resolvedPlugins() []ResolvedPlugin {
+	return []ResolvedPlugin{
+		{Name: "alpha", URL: "file:///repos/alpha", Ref: "stable/x", Dir: "/opt/stack/alpha", Line: 1},
+		{Name: "beta", URL: "file:///repos/beta", Ref: "master", Dir: "/opt/stack/beta", Line: 2},
+		{Name: "gamma", URL: "file:///repos/gamma", Ref: "master", Dir: "/opt/stack/moved/gamma", Line: 3},
+		{Name: "delta", URL: "file:///repos/delta", Ref: "master", Dir: "/opt/stack/moved/delta", Line: 5},
+	}
+}
+
 func writeMore(t *testing.T, dir string) {
 	t.Helper()
 	if err := os.WriteFile(filepath.Join(dir, "more.sh"), []byte("DEST=$DEST/moved\nenable_plugin gamma file:///repos/gamma\n"), 0o644); err != nil {
@@ -46,13 +57,7 @@ func TestResolveLocalrcInSession(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
-	want := []ResolvedPlugin{
-		{Name: "alpha", URL: "file:///repos/alpha", Ref: "stable/x", Dir: "/opt/stack/alpha", Line: 1},
-		{Name: "beta", URL: "file:///repos/beta", Ref: "master", Dir: "/opt/stack/beta", Line: 2},
-		{Name: "gamma", URL: "file:///repos/gamma", Ref: "master", Dir: "/opt/stack/moved/gamma", Line: 3},
-		{Name: "delta", URL: "file:///repos/delta", Ref: "master", Dir: "/opt/stack/moved/delta", Line: 5},
-	}
-	if !reflect.DeepEqual(got, want) {
+	if want := resolvedPlugins(); !reflect.DeepEqual(got, want) {
 		t.Errorf("resolved\n%+v\nwant\n%+v", got, want)
 	}
 }
@@ -105,13 +110,7 @@ func TestResolveLocalrcInDevstack(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
-	want := []ResolvedPlugin{
-		{Name: "alpha", URL: "file:///repos/alpha", Ref: "stable/x", Dir: "/opt/stack/alpha", Line: 1},
-		{Name: "beta", URL: "file:///repos/beta", Ref: "master", Dir: "/opt/stack/beta", Line: 2},
-		{Name: "gamma", URL: "file:///repos/gamma", Ref: "master", Dir: "/opt/stack/moved/gamma", Line: 3},
-		{Name: "delta", URL: "file:///repos/delta", Ref: "master", Dir: "/opt/stack/moved/delta", Line: 5},
-		{Name: "os-vif", URL: "https://opendev.org/openstack/os-vif.git", Ref: "master", Dir: "/opt/stack/moved/os-vif", Line: 9},
-	}
+	want := append(resolvedPlugins(), ResolvedPlugin{Name: "os-vif", URL: "https://opendev.org/openstack/os-vif.git", Ref: "master", Dir: "/opt/stack/moved/os-vif", Line: 9})
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("resolved\n%+v\nwant\n%+v\noutput:\n%s", got, want, out.String())
 	}

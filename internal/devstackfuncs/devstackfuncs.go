@@ -114,3 +114,23 @@ remove_disabled_services() {
     _cleanup_service_list "$enabled"
 }
 `
+
+// EnablePlugin is DevStack's enable_plugin (functions-common), which
+// registers every plugin. Source leaves it out: the localrc evaluator
+// registers plugins itself, and apply's sessions accept only the plan's.
+// apply runs it when it sources localrc to learn what a plan could not
+// know (executor.ResolveLocalrc).
+const EnablePlugin = `
+enable_plugin() {
+    local name=$1
+    local url=$2
+    local branch=${3:-master}
+    if is_plugin_enabled $name; then
+        die $LINENO "Plugin attempted to be enabled twice: ${name} ${url} ${branch}"
+    fi
+    DEVSTACK_PLUGINS+=",$name"
+    GITREPO[$name]=$url
+    GITDIR[$name]=$DEST/$name
+    GITBRANCH[$name]=$branch
+}
+`
