@@ -11,8 +11,8 @@ import (
 // different formats must agree on (docs/hcl.md, "Equivalence").
 type Equivalence struct {
 	// Plan is the plan JSON without its inputs, its diagnostics and the
-	// source ranges of plugins and steps, which say where each thing is
-	// written and so depend on the format.
+	// source ranges of plugins, steps and the statements apply resolves,
+	// which say where each thing is written and so depend on the format.
 	Plan []byte
 	// Merges holds, by merge step ID, the INI lines the step merges as
 	// DevStack reads them: blank, comment and indented lines dropped,
@@ -25,6 +25,9 @@ type Equivalence struct {
 func EquivalenceOf(p *plan.Plan) (Equivalence, error) {
 	c := *p
 	c.Inputs, c.Diagnostics = nil, nil
+	// How many statements apply resolves must agree; where they are depends
+	// on the format.
+	c.ResolvedAtApply = make([]plan.Range, len(p.ResolvedAtApply))
 	c.Plugins = append([]plan.Plugin(nil), p.Plugins...)
 	for i := range c.Plugins {
 		c.Plugins[i].Source = plan.Range{}
