@@ -6,6 +6,7 @@ import (
 	"math/rand"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -273,6 +274,14 @@ func disagreements(progs []string, want []oracleResult, plan func(string) (oracl
 		if w.End != "done" {
 			w.Services = "" // services are compared only when DevStack got that far
 		}
+		// The plan records directories path-cleaned: a name "/x" gives
+		// DevStack "/opt/stack//x", the same directory.
+		w.Plugins = slices.Clone(w.Plugins)
+		for j := range w.Plugins {
+			if w.Plugins[j].Dir != "" {
+				w.Plugins[j].Dir = path.Clean(w.Plugins[j].Dir)
+			}
+		}
 		if w.End == "exit" && got.End == "exit" {
 			// DevStack stopped in localrc, before stackrc's libraries and
 			// before any clone: the names registered are what is left to
@@ -310,7 +319,7 @@ func TestAgreementReport(t *testing.T) {
 // TestDifferentialDevStack disagree with DevStack; README.md lists why.
 // The test fails when the evaluator gets worse, and asks for the number
 // to be lowered when it gets better.
-const knownDisagreements = 24
+const knownDisagreements = 18
 
 // TestDifferentialDevStack compares 1,000 generated programs (fixed seed)
 // with what DevStack's real functions register.
