@@ -38,14 +38,7 @@ func faithfulPrograms() []string {
 func devstackTree(t *testing.T, ds, extra string) string {
 	t.Helper()
 	dir := t.TempDir()
-	fc, err := os.ReadFile(filepath.Join(ds, "functions-common"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	stackrc, err := os.ReadFile(filepath.Join(ds, "stackrc"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	fc, stackrc := readDevStack(t, ds)
 	fc = append(bytes.ReplaceAll(fc, []byte("\n    sleep 1\n"), []byte("\n")), "\n"+extra...)
 	for name, b := range map[string][]byte{"functions-common": fc, "stackrc": stackrc} {
 		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
@@ -55,12 +48,23 @@ func devstackTree(t *testing.T, ds, extra string) string {
 	return dir
 }
 
+// readDevStack reads the two files of the DevStack tree ds that the
+// comparisons run: functions-common and stackrc.
+func readDevStack(t testing.TB, ds string) (functionsCommon, stackrc []byte) {
+	t.Helper()
+	read := func(name string) []byte {
+		b, err := os.ReadFile(filepath.Join(ds, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	return read("functions-common"), read("stackrc")
+}
+
 func TestServiceFunctionsMatchDevStack(t *testing.T) {
 	ds := needDevStack(t)
-	fc, err := os.ReadFile(filepath.Join(ds, "functions-common"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	fc, _ := readDevStack(t, ds)
 	// The project's copy invents no function: each one is DevStack's,
 	// except the helper that replaces a command substitution.
 	for _, m := range regexp.MustCompile(`(?m)^([a-z_]+)\(\) \{$`).FindAllStringSubmatch(devstackfuncs.Source, -1) {

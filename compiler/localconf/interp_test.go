@@ -59,14 +59,7 @@ func devstackFunction(t testing.TB, functionsCommon, name string) string {
 
 func loadInterpDevStack(t testing.TB, ds string) interpDevStack {
 	t.Helper()
-	fc, err := os.ReadFile(filepath.Join(ds, "functions-common"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	stackrc, err := os.ReadFile(filepath.Join(ds, "stackrc"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	fc, stackrc := readDevStack(t, ds)
 	var before, after strings.Builder
 	before.WriteString("declare -A -g GITREPO GITBRANCH GITDIR\n")
 	before.WriteString("die() { exit 1; }\nwarn() { :; }\nerr() { :; }\n")
