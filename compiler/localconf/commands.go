@@ -107,7 +107,7 @@ func (ev *evaluator) call(c *syntax.CallExpr) (tri, flow) {
 	args := ev.expandArgs(c.Args[1:])
 	if ev.aborted {
 		// An argument's arithmetic error: bash abandons the command
-		// before running it, and the sourced localrc with it.
+		// before running it, with the statement of localrc around it.
 		return triUnknown, flowExit
 	}
 	rng := ev.rangeOf(c)
