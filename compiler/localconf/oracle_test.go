@@ -43,6 +43,7 @@ const devstackDir = "../../../shared/devstack"
 // would exit.
 const oracleScript = `
 if [[ $1 == --one ]]; then
+    __oracle_child=1
     declare -A GITREPO GITBRANCH GITDIR # empty, so not in the state
     source "$2" >/dev/null 2>&1
     __prog=$3
@@ -57,8 +58,9 @@ if [[ $1 == --one ]]; then
     __oracle_state=done
     exit 0
 fi
-# A command the child's sourcing drops does not run what follows here.
-[[ $1 == --one ]] && exit 0
+# Some errors (a bad subscript in an argument) drop more than the current
+# statement of localrc: up to here, where a child stops.
+[[ -n $__oracle_child ]] && exit 0
 __oracle_vars0=" $(compgen -v | tr '\n' ' ') "
 DS=$1; REWRITE=$2; shift 2
 source "$DS/functions-common" >/dev/null 2>&1
