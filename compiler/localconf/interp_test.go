@@ -132,7 +132,7 @@ func newSandboxRunner(dir string) (*interp.Runner, error) {
 	)
 }
 
-// run returns a planner that runs each program in the interpreter. It never
+// planner returns a planner that runs each program in the interpreter. It never
 // gives a reason not to compare: an interpreter decides everything, rightly
 // or not.
 func (ds interpDevStack) planner(dir string) func(string) (oracleResult, string) {

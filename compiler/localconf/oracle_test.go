@@ -24,7 +24,7 @@ import (
 // clone them (GITREPO, GITBRANCH, GITDIR after stackrc has finished), the
 // final ENABLED_SERVICES, and whether the run died.
 //
-// To run a thousand programs in seconds the oracle removes the forks from
+// To run a thousand programs quickly the oracle removes the forks from
 // DevStack's service functions, mechanically and without changing what
 // they compute: the "xtrace=$(set +o | grep xtrace)" lines (which only
 // save the trace flag), the sleep in die, and "VAR=$(_cleanup_service_list
@@ -136,7 +136,7 @@ func needDevStack(t testing.TB) string {
 }
 
 // runOracle runs the programs through DevStack in workers bash processes,
-// one subshell per program, in an empty working directory (so a glob
+// one bash per program, in an empty working directory (so a glob
 // matches nothing, as in an empty DevStack checkout it would mostly not).
 func runOracle(t testing.TB, ds string, progs []string, rewrite bool, workers int) []oracleResult {
 	t.Helper()
