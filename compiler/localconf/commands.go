@@ -105,6 +105,11 @@ func (ev *evaluator) call(c *syntax.CallExpr) (tri, flow) {
 	}
 	ev.vanished = ev.vanished[:0]
 	args := ev.expandArgs(c.Args[1:])
+	if ev.aborted {
+		// An argument's arithmetic error: bash abandons the command
+		// before running it, with the statement of localrc around it.
+		return triUnknown, flowExit
+	}
 	rng := ev.rangeOf(c)
 	if name == "enable_plugin" {
 		ev.reportVanished()

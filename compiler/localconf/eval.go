@@ -103,7 +103,7 @@ type evaluator struct {
 	// was last set: GITREPO[name] set after enable_plugin is what is cloned.
 	elemSetAt map[string]hcl.Range
 	// curStmt is the statement being evaluated; aborted is set when it
-	// met a bash error that abandons the sourced localrc.
+	// met a bash error that abandons the statement of localrc it is part of.
 	curStmt *syntax.Stmt
 	aborted bool
 	// unescaped marks the replacements assocKeys has prepared.
@@ -193,7 +193,14 @@ func (ev *evaluator) run() {
 			done = true
 			continue
 		}
-		if _, fl := ev.stmt(stmt); fl == flowReturn || fl == flowExit {
+		_, fl := ev.stmt(stmt)
+		if ev.aborted {
+			// bash dropped this statement of localrc, and goes on.
+			ev.aborted = false
+			ev.status = triFalse
+			continue
+		}
+		if fl == flowReturn || fl == flowExit {
 			done = true
 		}
 	}
@@ -839,9 +846,10 @@ func unescape(s string) string {
 	return b.String()
 }
 
-// runtimeError stops the evaluation at the errors bash itself stops at: an
-// arithmetic error in a word's $(( )) abandons the command and, bash being
-// non-interactive, the sourced localrc with it (and the rest of stackrc).
+// runtimeError stops the evaluation where bash stops: an arithmetic error
+// in a word's $(( )) abandons the top-level statement of the sourced
+// localrc it is part of (however deep in functions), and bash goes on
+// with the next one.
 func (ev *evaluator) runtimeError(err error) {
 	if err == nil || ev.exp.tainted || ev.aborted || ev.curStmt == nil {
 		return
@@ -849,7 +857,7 @@ func (ev *evaluator) runtimeError(err error) {
 	if msg := err.Error(); msg == "division by zero" || msg == "exponent less than 0" {
 		ev.aborted = true
 		ev.diag(schema.RuleBashSyntax.Diag("bash error: "+msg,
-			"bash abandons the rest of localrc (and of stackrc, which sources it) at an arithmetic error; DevStack goes on without what follows.",
+			"At an arithmetic error bash abandons this statement of localrc, whole, and goes on with the next; DevStack runs without what the rest of the statement would have done.",
 			ev.rangeOf(ev.curStmt)))
 	}
 }

@@ -11,8 +11,9 @@ package devstackfuncs
 // patterns in service names, blanks after commas). They differ from
 // DevStack's text only where DevStack forks: the xtrace bookkeeping is
 // left out, and "VAR=$(_cleanup_service_list ...)" becomes a call that
-// leaves its result in __svcs. The differential tests compare them with
-// the real functions-common.
+// leaves its result in __svcs. TestServiceFunctionsMatchDevStack
+// (compiler/localconf) runs them and the pinned DevStack tree's
+// functions-common on the same programs and requires the same results.
 const Source = `
 is_plugin_enabled() {
     local name=$1
