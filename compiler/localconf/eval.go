@@ -181,7 +181,7 @@ func (ev *evaluator) diag(d *hcl.Diagnostic) { ev.diags = append(ev.diags, d) }
 // syntax error stops everything after it.
 func (ev *evaluator) run() {
 	if off, ok := shdepth.Source(ev.src); !ok {
-		ev.limitAt(ev.loc.rng(off, off+1), fmt.Sprintf("brackets, braces and parentheses nested deeper than %d levels", shdepth.MaxSource))
+		ev.limitAt(ev.loc.rng(off, off+1), fmt.Sprintf("brackets, braces, parentheses and compound commands nested deeper than %d levels", shdepth.MaxSource))
 		return
 	}
 	parser := syntax.NewParser(syntax.Variant(syntax.LangBash), syntax.KeepComments(true))
