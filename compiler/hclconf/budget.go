@@ -13,10 +13,11 @@ import (
 	"github.com/stackplan/stackplan/schema"
 )
 
-// MaxValueSize bounds the work of one expression: the bytes of the strings
-// and the elements of the collections its function calls return, plus,
-// for each element a for expression iterates over, the bytes of its
-// source (what one iteration can copy without calling a function). Without it, a few bytes grow
+// MaxValueSize bounds the work of one expression, in bytes: the strings
+// and the elements (elementCost each) of the collections its function
+// calls return, plus, for each element a for expression iterates over, the
+// bytes of its source (what one iteration can copy without calling a
+// function). Without it, a few bytes grow
 // past any memory: replace(A, "", B) of two 1 MB literals is a terabyte,
 // indent(999999999, X) a gigabyte per line, and range() or a long literal
 // list inside a nested for runs a billion times.
@@ -63,7 +64,7 @@ func newBudget() *budget {
 			v, _ := args[0].Unmark()
 			if v.IsKnown() && !v.IsNull() && v.CanIterateElements() {
 				cost, _ := args[1].AsBigFloat().Int64()
-				if err := b.charge(sat(float64(v.LengthInt()) * float64(cost))); err != nil {
+				if err := b.charge(sat(float64(v.LengthInt()) * float64(max(cost, elementCost)))); err != nil {
 					return cty.NilVal, err
 				}
 			}
@@ -93,8 +94,11 @@ func (b *budget) wrap(name string, f function.Function) function.Function {
 		Params:      f.Params(),
 		VarParam:    f.VarParam(),
 		Type: func(args []cty.Value) (cty.Type, error) {
+			if b.exceeded {
+				return cty.DynamicPseudoType, nil // Impl returns an unknown value
+			}
 			// jsondecode decodes in its type check already.
-			if b.exceeded || bound(name, args) == math.MaxInt64 {
+			if bound(name, args) == math.MaxInt64 {
 				b.left, b.exceeded = 0, true
 				return cty.DynamicPseudoType, errBudget
 			}
@@ -196,8 +200,12 @@ func jsonDepth(s string) int {
 	return deepest
 }
 
-// size is the bytes of v's strings plus the number of its elements,
-// walked with an explicit stack: a value's depth is bounded by the
+// elementCost is what an element of a collection is charged, in bytes:
+// about what cty spends on one (a cty.Value, a big.Float for a number).
+const elementCost = 64
+
+// size is the bytes of v's strings plus elementCost per element, walked
+// with an explicit stack: a value's depth is bounded by the
 // source's nesting, but not its breadth.
 func size(v cty.Value) int64 {
 	var n int64
@@ -212,7 +220,7 @@ func size(v cty.Value) int64 {
 		case v.CanIterateElements():
 			for it := v.ElementIterator(); it.Next(); {
 				_, e := it.Element()
-				n++
+				n += elementCost
 				stack = append(stack, e)
 			}
 		}
