@@ -13,14 +13,14 @@ import "mvdan.cc/sh/v3/syntax"
 // MaxSource is the deepest nesting of (, { and [ and of compound commands
 // (if, case, for, while, until, select) that Source accepts. Real localrc
 // and settings files nest a handful of levels.
-const MaxSource = 10_000
+const MaxSource = 2000
 
 // MaxTree is the deepest syntax tree that Tree accepts: a few megabytes of
 // goroutine stack for syntax.Walk. A level of source nesting costs a few
 // tree levels, and an arithmetic operator one. The evaluator's own limits
 // (200 nested compound commands, 100 arithmetic levels) are far lower and
 // report first where they apply.
-const MaxTree = 100_000
+const MaxTree = 20_000
 
 // Source returns the offset of the first opening bracket, brace,
 // parenthesis or compound command keyword of src nested deeper than
