@@ -72,6 +72,8 @@ func TestLimits(t *testing.T) {
 		{"stack.hcl", "localrc {\n  X = length([for a in range(1000): \"" + strings.Repeat("x", 2000) + "\"])\n}\n", 2, 0},
 		{"stack.hcl", "localrc {\n  X = length([" + strings.Repeat("1,", 1000000) + "1])\n}\n", 2, 14},
 		{"stack.json", `{"services": {"enable": [` + strings.Repeat(`"a",`, 1000000) + `"a"]}}`, 1, 25},
+		{"stack.json", `{"localrc": {"X": "%{for a in range(1024)}` + strings.Repeat("x", 1<<20) + `%{endfor}"}}`, 1, 20},
+		{"stack.json", `{"localrc": {"X": "${[for a in range(1024): \"` + strings.Repeat("x", 1<<20) + `\"]}"}}`, 1, 22},
 	} {
 		_, diags := Parse(c.name, []byte(c.src), localconf.Options{})
 		if len(diags) == 0 || schema.RuleOf(diags[0]) != schema.RuleLimit.ID {

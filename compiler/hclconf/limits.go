@@ -26,6 +26,12 @@ const MaxForNesting = 2
 // charged to the expression's budget: one level is linear in the input.
 const MaxJSONForNesting = 1
 
+// MaxJSONForSource is the most bytes of source a for expression or %{for}
+// directive may span in HCL's JSON syntax: with MaxElements and the
+// expression budget for its collection, what it builds stays within tens
+// of megabytes.
+const MaxJSONForSource = 4096
+
 // MaxElements is the most elements a list, object or block written out in
 // a stack.hcl may have (counted as its commas and equals signs). HCL's
 // parsers and cty spend tens of microseconds and about a kilobyte on each:
@@ -51,7 +57,7 @@ func checkNesting(filename string, src []byte, isJSON bool) hcl.Diagnostics {
 		opened   int // offset of the opening character
 	}
 	stack := []frame{{kind: expr}}
-	depth, forDepth := 0, 0
+	depth, forDepth, forStart := 0, 0, 0
 	limit := func(at int, summary, detail string) hcl.Diagnostics {
 		p := posAt(src, at)
 		return hcl.Diagnostics{schema.RuleLimit.Diag(summary, detail+" Nothing in this file is used.",
@@ -73,12 +79,17 @@ func checkNesting(filename string, src []byte, isJSON bool) hcl.Diagnostics {
 					switch word := directive(src[i+2:]); word {
 					case "for":
 						forDepth++
+						forStart = i
 						if forDepth > MaxJSONForNesting {
 							return limit(i, fmt.Sprintf("for directives nested deeper than %d level in JSON", MaxJSONForNesting),
 								"In HCL's JSON syntax a for may not hold another: each level multiplies the size of the value.")
 						}
 					case "endfor":
 						forDepth--
+						if i-forStart > MaxJSONForSource {
+							return limit(forStart, fmt.Sprintf("a for directive longer than %d bytes in JSON", MaxJSONForSource),
+								"Each iteration copies it: write a shorter one.")
+						}
 					}
 				}
 				i++
@@ -107,6 +118,10 @@ func checkNesting(filename string, src []byte, isJSON bool) hcl.Diagnostics {
 			if len(stack) > 1 {
 				if top.kind == forExpr {
 					forDepth--
+					if i-top.opened > MaxJSONForSource {
+						return limit(top.opened, fmt.Sprintf("a for expression longer than %d bytes in JSON", MaxJSONForSource),
+							"Each iteration copies it: write a shorter one.")
+					}
 				}
 				stack = stack[:len(stack)-1]
 				depth--
