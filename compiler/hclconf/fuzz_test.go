@@ -61,6 +61,19 @@ func TestLimits(t *testing.T) {
 		{"stack.json", `{"localrc": {"A": ` + strings.Repeat("[", 200000) + strings.Repeat("]", 200000) + "}}", 1, 117},
 		{"stack.hcl", "localrc {\n  A = \"" + strings.Repeat("${\"", 200) + strings.Repeat("\"}", 200) + "\"\n}\n", 2, 0},
 		{"stack.hcl", "localrc {\n  X = length(flatten([for a in range(1000) : [for b in range(1000) : [for c in range(1000): c]]]))\n}\n", 2, 70},
+		// Each of these exhausted memory or the stack, or ran for minutes.
+		{"stack.json", `{"localrc": {"X": "%{for a in range(1000)}%{for b in range(1000)}x%{endfor}%{endfor}"}}`, 1, 43},
+		{"stack.json", `{"localrc": {"X": "${[for a in range(1000): [for b in range(1000): b]]}"}}`, 1, 45},
+		{"stack.hcl", "localrc {\n  X = join(\",\", flatten([for a in range(1000): [for b in range(1000): range(1000)]]))\n}\n", 2, 0},
+		{"stack.hcl", "localrc {\n  X = indent(999999999, \"a\\nb\")\n}\n", 2, 7},
+		{"stack.hcl", "localrc {\n  X = format(\"%999999999d\", 1)\n}\n", 2, 7},
+		{"stack.hcl", "localrc {\n  X = replace(\"" + strings.Repeat("a", 100000) + "\", \"\", \"" + strings.Repeat("b", 100000) + "\")\n}\n", 2, 7},
+		{"stack.hcl", "localrc {\n  X = length(jsondecode(\"" + strings.Repeat("[", 1000000) + strings.Repeat("]", 1000000) + "\"))\n}\n", 2, 14},
+		{"stack.hcl", "localrc {\n  X = length([for a in range(1000): \"" + strings.Repeat("x", 2000) + "\"])\n}\n", 2, 0},
+		{"stack.hcl", "localrc {\n  X = length([" + strings.Repeat("1,", 1000000) + "1])\n}\n", 2, 14},
+		{"stack.json", `{"services": {"enable": [` + strings.Repeat(`"a",`, 1000000) + `"a"]}}`, 1, 25},
+		{"stack.json", `{"localrc": {"X": "%{for a in range(1024)}` + strings.Repeat("x", 1<<20) + `%{endfor}"}}`, 1, 20},
+		{"stack.json", `{"localrc": {"X": "${[for a in range(1024): \"` + strings.Repeat("x", 1<<20) + `\"]}"}}`, 1, 22},
 	} {
 		_, diags := Parse(c.name, []byte(c.src), localconf.Options{})
 		if len(diags) == 0 || schema.RuleOf(diags[0]) != schema.RuleLimit.ID {

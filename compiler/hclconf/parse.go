@@ -125,6 +125,7 @@ type decoder struct {
 
 	prefix      map[int]map[string]localconf.Var // variables after the first n chunks
 	prefixEvals int
+	budget      *budget // what the expression being evaluated may still build
 
 	// spanStart is the chunk index where the current localrc span began;
 	// lineOpen says the span has a line waiting for a newline.
@@ -602,6 +603,9 @@ func (d *decoder) eval(expr hcl.Expression, want cty.Type) (cty.Value, bool) {
 		return cty.NilVal, false
 	}
 	v, diags := expr.Value(ctx)
+	if d.budget.exceeded {
+		diags = limited(diags)
+	}
 	d.diags = append(d.diags, tagged(diags, schema.RuleHCLValue)...)
 	if diags.HasErrors() {
 		return cty.NilVal, false
@@ -627,7 +631,11 @@ func (d *decoder) eval(expr hcl.Expression, want cty.Type) (cty.Value, bool) {
 // context is the evaluation context of expr: the localrc variables it
 // refers to as they stand after the chunks so far, env, and functions.
 func (d *decoder) context(expr hcl.Expression) (*hcl.EvalContext, bool) {
-	ctx := &hcl.EvalContext{Variables: map[string]cty.Value{}, Functions: functions}
+	if d.budget == nil {
+		d.budget = newBudget()
+	}
+	d.budget.reset()
+	ctx := &hcl.EvalContext{Variables: map[string]cty.Value{}, Functions: d.budget.funcs}
 	env := map[string]cty.Value{}
 	for k, v := range d.opts.Env {
 		env[k] = cty.StringVal(v)
@@ -768,6 +776,7 @@ func parseFile(filename string, src []byte) (*hcl.File, hcl.Diagnostics) {
 		if limit := checkForNesting(file.Body); limit.HasErrors() {
 			return nil, append(diags, limit...)
 		}
+		countIterations(file.Body.(*hclsyntax.Body))
 	}
 	return file, diags
 }

@@ -13,6 +13,7 @@ import (
 	"mvdan.cc/sh/v3/pattern"
 	"mvdan.cc/sh/v3/syntax"
 
+	"github.com/stackplan/stackplan/compiler/internal/shdepth"
 	"github.com/stackplan/stackplan/schema"
 )
 
@@ -179,6 +180,10 @@ func (ev *evaluator) diag(d *hcl.Diagnostic) { ev.diags = append(ev.diags, d) }
 // run evaluates the localrc statement by statement, as bash sources it: a
 // syntax error stops everything after it.
 func (ev *evaluator) run() {
+	if off, ok := shdepth.Source(ev.src); !ok {
+		ev.limitAt(ev.loc.rng(off, off+1), fmt.Sprintf("brackets, braces, parentheses and compound commands nested deeper than %d levels", shdepth.MaxSource))
+		return
+	}
 	parser := syntax.NewParser(syntax.Variant(syntax.LangBash), syntax.KeepComments(true))
 	// The loop never stops the iterator early: StmtsSeq (mvdan.cc/sh
 	// v3.14.1) yields its final error even after the loop body returned
@@ -190,6 +195,11 @@ func (ev *evaluator) run() {
 		}
 		if err != nil {
 			ev.syntaxError(err)
+			done = true
+			continue
+		}
+		if deep, ok := shdepth.Tree(stmt); !ok {
+			ev.limit(deep, fmt.Sprintf("a statement nested deeper than %d levels", shdepth.MaxTree))
 			done = true
 			continue
 		}

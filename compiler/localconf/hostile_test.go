@@ -56,7 +56,7 @@ func TestHostileInvalidUTF8(t *testing.T) {
 }
 
 func TestHostileNestedIfs(t *testing.T) {
-	const n = 10000
+	const n = 1000
 	src := "[[local|localrc]]\n" + strings.Repeat("if true; then\n", n) + "enable_plugin deep u\n" + strings.Repeat("fi\n", n) + "enable_plugin after u\n"
 	cfg, diags := Parse("local.conf", []byte(src), Options{})
 	// The limit stops the evaluation at nesting level maxNesting+1.
@@ -177,7 +177,12 @@ func TestHostileGrowth(t *testing.T) {
 	for _, tc := range []struct{ name, src, rule string }{
 		{"doubling", "X=ab\n" + strings.Repeat("X=$X$X\n", 40), "limit@22:1"},
 		{"squaring", "X=" + strings.Repeat("x", 4000) + "\nY=${X//?/$X}\nenable_plugin a $Y\n", ""},
-		{"deep arithmetic", "(( " + strings.Repeat("(", 500) + "1" + strings.Repeat(")", 500) + " ))\n", "limit@2:4"},
+		{"deep arithmetic", "(( " + strings.Repeat("(", 300) + "1" + strings.Repeat(")", 300) + " ))\n", "limit@2:4"},
+		// mvdan.cc/sh's parser recurses per level: a million overflowed the stack.
+		{"deep parentheses", "X=$((" + strings.Repeat("(", 1_000_000) + "1" + strings.Repeat(")", 1_000_000) + "))\n", "limit@2:2004"},
+		{"deep expansions", "X=" + strings.Repeat("${Y:-", 1_000_000) + "a" + strings.Repeat("}", 1_000_000) + "\n", "limit@2:10004"},
+		// A chain parses flat but is as deep a tree as it is long.
+		{"arithmetic chain", "X=$((" + strings.Repeat("1+", 25_000) + "1))\n", "limit@2:6"},
 		{"c-style loop", "for (( i = 0; i < 100000000; i++ )); do :; done\n", "limit@2:1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -32,6 +32,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"mvdan.cc/sh/v3/syntax"
 
+	"github.com/stackplan/stackplan/compiler/internal/shdepth"
 	"github.com/stackplan/stackplan/schema"
 )
 
@@ -172,13 +173,26 @@ func (d *Declarations) warn(rng hcl.Range, summary, detail string) {
 	d.Diags = append(d.Diags, schema.RuleSettingsDeclaration.Diag(summary, detail, rng))
 }
 
+// errTooDeep stands for a parse error when src nests too deeply for the
+// parser: the file is then read line by line, as when it is not bash.
+var errTooDeep = fmt.Errorf("it nests deeper than %d levels", shdepth.MaxSource)
+
 // commands parses src as bash and returns the define_plugin and
 // plugin_requires commands that start a line, by the line's offset. Those
 // that do not (indented, after a ; or inside a compound command on the same
 // line) are reported: the role does not see them.
 func commands(filename string, src []byte, pos *positions, d *Declarations) map[int]*syntax.CallExpr {
 	out := map[int]*syntax.CallExpr{}
-	f, err := syntax.NewParser(syntax.Variant(syntax.LangBash)).Parse(bytes.NewReader(src), filename)
+	var f *syntax.File
+	err := errTooDeep
+	if _, ok := shdepth.Source(string(src)); ok {
+		f, err = syntax.NewParser(syntax.Variant(syntax.LangBash)).Parse(bytes.NewReader(src), filename)
+	}
+	if err == nil {
+		if _, ok := shdepth.Tree(f); !ok {
+			err = errTooDeep
+		}
+	}
 	if err != nil {
 		var line int
 		if pe, ok := err.(syntax.ParseError); ok {
