@@ -32,8 +32,9 @@ type scriptWatch struct {
 	open     *StepEvent
 	// skipped are the merge groups DevStack stopped merging
 	// (an undefined file name): their remaining merges are not expected.
-	skipped     map[string]bool
-	pluginOfDir map[string]string
+	skipped map[string]bool
+	// checkouts are the directories the clone stage made, by path.
+	checkouts   map[string]preparedCheckout
 	divergences []string
 	// failed is the step that ended with a non-zero status in stack.sh.
 	failed *StepError
@@ -41,10 +42,7 @@ type scriptWatch struct {
 
 func (a *applier) newScriptWatch(lc plan.Lifecycle, total int, index *int) *scriptWatch {
 	w := &scriptWatch{a: a, lc: lc, total: total, index: index, at: map[string]int{}, planned: map[string]plan.Step{},
-		last: -1, skipped: map[string]bool{}, pluginOfDir: map[string]string{}}
-	for name, dir := range a.dirs {
-		w.pluginOfDir[dir] = name
-	}
+		last: -1, skipped: map[string]bool{}, checkouts: preparedCheckouts(a)}
 	for _, s := range a.p.StepsOf(lc) {
 		if s.Kind == plan.KindClone {
 			continue
@@ -60,6 +58,28 @@ func (a *applier) newScriptWatch(lc plan.Lifecycle, total int, index *int) *scri
 	}
 	w.started = make([]bool, len(w.expected))
 	return w
+}
+
+// preparedCheckout is a checkout the clone stage made: a plugin's, or one
+// of DevStack's own repositories (a project, with --devstack).
+type preparedCheckout struct {
+	what string // "plugin NAME" or "project NAME"
+	ref  string
+}
+
+func preparedCheckouts(a *applier) map[string]preparedCheckout {
+	checkouts := map[string]preparedCheckout{}
+	for name, dir := range a.dirs {
+		pl, _ := a.p.Plugin(name)
+		checkouts[dir] = preparedCheckout{what: "plugin " + name, ref: pl.Ref}
+	}
+	for _, s := range a.p.Steps {
+		if s.Kind == plan.KindClone && s.Project != "" {
+			t := a.cloneTarget(s)
+			checkouts[t.dir] = preparedCheckout{what: "project " + t.name, ref: t.ref}
+		}
+	}
+	return checkouts
 }
 
 func stepKey(nested string, kind plan.Kind, parts ...string) string {
@@ -115,19 +135,26 @@ func (w *scriptWatch) event(e devstack.Event) {
 		w.close(0, now)
 		w.skipGroup(e, now)
 	case devstack.Git:
-		if name, ok := w.pluginOfDir[e.Dir]; ok && e.Verb != "" {
-			msg := fmt.Sprintf("%s ran git %s on plugin %s's checkout %s, which the clone stage had made", e.Script, e.Verb, name, e.Dir)
-			if w.a.opts.Reclone {
-				w.a.logf("%s (RECLONE)", msg)
-				return
-			}
+		c, ok := w.checkouts[e.Dir]
+		if !ok || e.Verb == "" {
+			return
+		}
+		msg := fmt.Sprintf("%s ran git %s on %s's checkout %s, which the clone stage had made", e.Script, e.Verb, c.what, e.Dir)
+		switch {
+		case w.a.opts.Reclone:
+			w.a.logf("%s (RECLONE)", msg)
+		case e.Verb == "fetch" && strings.HasPrefix(c.ref, "refs"):
+			// git_clone fetches a ref beginning with "refs" into an
+			// existing checkout too.
+			w.a.logf("%s (DevStack fetches a refs/... ref every time)", msg)
+		default:
 			w.diverge(msg + ": the plan says DevStack clones nothing")
 		}
 	}
 }
 
 // output reads DevStack's own log as it comes for git cloning a plugin
-// again, whoever runs it: git prints "Cloning into 'DIR'...".
+// or project again, whoever runs it: git prints "Cloning into 'DIR'...".
 func (w *scriptWatch) output(lines []byte) {
 	for _, l := range strings.Split(string(lines), "\n") {
 		_, after, ok := strings.Cut(l, "Cloning into '")
@@ -135,9 +162,9 @@ func (w *scriptWatch) output(lines []byte) {
 			continue
 		}
 		dir, _, _ := strings.Cut(after, "'")
-		if name, planned := w.pluginOfDir[dir]; planned && !w.a.opts.Reclone {
+		if c, planned := w.checkouts[dir]; planned && !w.a.opts.Reclone {
 			w.mu.Lock()
-			w.diverge(fmt.Sprintf("DevStack's log shows git cloning plugin %s into %s, which the clone stage had made", name, dir))
+			w.diverge(fmt.Sprintf("DevStack's log shows git cloning %s into %s, which the clone stage had made", c.what, dir))
 			w.mu.Unlock()
 		}
 	}

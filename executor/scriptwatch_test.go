@@ -13,7 +13,8 @@ import (
 )
 
 // watchFixture is an applier for a two-plugin plan whose checkouts have
-// settings and plugin.sh but no override-defaults, and a recorder of what
+// settings and plugin.sh but no override-defaults, with two of DevStack's
+// projects prepared by its clone stage, and a recorder of what
 // the watch reports.
 func watchFixture(t *testing.T) (*applier, *recHooks) {
 	t.Helper()
@@ -27,6 +28,13 @@ func watchFixture(t *testing.T) (*applier, *recHooks) {
 				plan.Step{ID: "stack:merge:post-config:$B_CONF", Kind: plan.KindMerge, Lifecycle: plan.Stack, Group: "post-config", File: "$B_CONF"})
 			break
 		}
+	}
+	// Two of DevStack's own repositories the clone stage prepares
+	// (apply --devstack): nova at a branch, glance at a Gerrit change.
+	for _, pr := range []plan.Project{{Name: "nova", Ref: "master"}, {Name: "glance", Ref: "refs/changes/12/3412/2"}} {
+		pr.URL, pr.Dir, pr.Service = "file:///x/"+pr.Name, filepath.Join(dest, pr.Name), "n-api"
+		p.Projects = append(p.Projects, pr)
+		p.Steps = append([]plan.Step{{ID: plan.StepID(plan.Stack, "", plan.KindClone, "", pr.Name), Kind: plan.KindClone, Lifecycle: plan.Stack, Project: pr.Name}}, p.Steps...)
 	}
 	a := &applier{p: p, hooks: &syncHooks{}, now: time.Now, dirs: map[string]string{}, state: t.TempDir(), journal: ReadJournal(""), pending: map[string][]byte{}}
 	h := &recHooks{}
@@ -125,12 +133,29 @@ func TestScriptWatchDivergences(t *testing.T) {
 		{"plugin fetched again", func(a *applier, evs []devstack.Event) []devstack.Event {
 			return append([]devstack.Event{{Script: "stack.sh", Kind: devstack.Git, Dir: a.dirs["beta"], Verb: "fetch"}}, evs...)
 		}, []string{"stack.sh ran git fetch on plugin beta's checkout"}},
+		// git_clone of a project the clone stage made: stack.sh cloning
+		// or fetching it again is as much a divergence as for a plugin.
+		{"project fetched again", func(a *applier, evs []devstack.Event) []devstack.Event {
+			return append([]devstack.Event{{Script: "stack.sh", Kind: devstack.Git, Dir: a.p.Projects[0].Dir, Verb: "fetch"}}, evs...)
+		}, []string{"stack.sh ran git fetch on project nova's checkout " + "$DEST/nova"}},
+		{"project cloned again", func(a *applier, evs []devstack.Event) []devstack.Event {
+			return append(evs[:2:2], append([]devstack.Event{{Script: "stack.sh", Kind: devstack.Git, Dir: a.p.Projects[0].Dir, Verb: "clone"}}, evs[2:]...)...)
+		}, []string{"stack.sh ran git clone on project nova's checkout"}},
+		// git_clone fetches a ref beginning with "refs" whether or not
+		// the checkout exists: what DevStack always does, not a divergence.
+		{"project at a refs/ ref fetched", func(a *applier, evs []devstack.Event) []devstack.Event {
+			return append([]devstack.Event{{Script: "stack.sh", Kind: devstack.Git, Dir: a.p.Projects[1].Dir, Verb: "fetch"}}, evs...)
+		}, nil},
+		{"a directory the clone stage did not make", func(a *applier, evs []devstack.Event) []devstack.Event {
+			return append([]devstack.Event{{Script: "stack.sh", Kind: devstack.Git, Dir: filepath.Join(a.p.Dest, "cinder"), Verb: "clone"}}, evs...)
+		}, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			a, _ := watchFixture(t)
 			w, _ := watchRun(a, c.edit(a, stackEvents(a)), 0)
 			got := strings.Join(w.divergences, "\n")
 			for _, want := range c.want {
+				want = strings.ReplaceAll(want, "$DEST", a.p.Dest)
 				if !strings.Contains(got, want) {
 					t.Errorf("divergences lack %q:\n%s", want, got)
 				}
@@ -187,8 +212,10 @@ func TestScriptWatchCloneInLog(t *testing.T) {
 	a, _ := watchFixture(t)
 	index := 0
 	w := a.newScriptWatch(plan.Stack, 20, &index)
-	w.output([]byte("2026-12-05 15:34:44.474 | Cloning into 'elsewhere'...\n2026-12-05 15:34:44.474 | Cloning into '" + a.dirs["alpha"] + "'...\n"))
-	if len(w.divergences) != 1 || !strings.Contains(w.divergences[0], "git cloning plugin alpha into "+a.dirs["alpha"]) {
+	w.output([]byte("2026-12-05 15:34:44.474 | Cloning into 'elsewhere'...\n2026-12-05 15:34:44.474 | Cloning into '" + a.dirs["alpha"] + "'...\n" +
+		"2026-12-05 15:34:45.101 | Cloning into '" + a.p.Projects[0].Dir + "'...\n"))
+	if len(w.divergences) != 2 || !strings.Contains(w.divergences[0], "git cloning plugin alpha into "+a.dirs["alpha"]) ||
+		!strings.Contains(w.divergences[1], "git cloning project nova into "+a.p.Projects[0].Dir) {
 		t.Errorf("divergences: %q", w.divergences)
 	}
 }

@@ -81,6 +81,12 @@ func TestPlanSchemaAcceptsCompiledPlans(t *testing.T) {
 			[]string{`"diagnostics"`, `"known_at_apply": [`, `"known_at_apply": true`, `"conditional": true`}},
 		{"empty.conf", "", localconf.Options{}, nil},
 		{"binary.conf", "[[local|localrc]]\x00\n", localconf.Options{}, []string{`"rule": "input"`}},
+		// An empty localrc section has nothing to source: no localrc
+		// step, whose range would be 0:0.
+		{"empty-localrc.conf", "[[local|localrc]]\n[[post-config|$NOVA_CONF]]\n[DEFAULT]\ndebug = True\n", localconf.Options{},
+			[]string{`"kind": "merge"`}},
+		{"one-empty-localrc.conf", "[[local|localrc]]\n[[post-config|$NOVA_CONF]]\n[DEFAULT]\ndebug = True\n[[local|localrc]]\nenable_service heat\n", localconf.Options{},
+			[]string{`"kind": "localrc"`, `"line": 6`}},
 		{"localrc", "enable_plugin heat https://opendev.org/openstack/heat\n", localconf.Options{Kind: schema.KindLocalrc}, []string{`"kind": "localrc"`}},
 	}
 	for _, c := range cases {

@@ -137,7 +137,11 @@ func readFragment(cfg *schema.Config, f Fragment, opts Options) ([]line, *srcpos
 				// DevStack sources the legacy localrc instead (besideLocalrc).
 			case s.isLocalrc():
 				localrc = append(localrc, s.body...)
-				cfg.Localrc = append(cfg.Localrc, spanOf(src, pos, s.body))
+				// An empty section sources nothing: it has no span,
+				// hence no range for the localrc step to point at.
+				if len(s.body) > 0 {
+					cfg.Localrc = append(cfg.Localrc, spanOf(src, pos, s.body))
+				}
 			case slices.Contains(Groups[1:], s.group):
 				cfg.Sections = append(cfg.Sections, schema.MetaSection{
 					Group: s.group, File: s.file, Header: lineRange(pos, s.header), Body: spanOf(src, pos, s.body),
