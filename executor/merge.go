@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/stackplan/stackplan/internal/atomicfile"
 	"github.com/stackplan/stackplan/plan"
-	"github.com/stackplan/stackplan/plan/planfile"
 )
 
 // iniOp is one iniset, inidelete or iniadd_literal of DevStack's merge.
@@ -239,7 +239,7 @@ func mergeFile(target, raw string, fragment []plan.SourceLine) error {
 	default:
 		return fmt.Errorf("could not read config file %s (%s): %w", target, raw, err)
 	}
-	if err := planfile.WriteFileAtomic(target, MergeINI(data, fragment), perm); err != nil {
+	if err := atomicfile.Write(target, MergeINI(data, fragment), perm); err != nil {
 		return fmt.Errorf("could not write config file %s (%s): %w", target, raw, err)
 	}
 	return nil

@@ -10,6 +10,9 @@ const (
 	KindZuul      = "zuul"
 )
 
+// StdinName is how standard input is named in inputs and diagnostics.
+const StdinName = "<stdin>"
+
 // Input is one file a Config was read from.
 type Input struct {
 	// Path is the file name as the user gave it; "-" for standard input.

@@ -21,10 +21,36 @@ func SortDiagnostics(diags hcl.Diagnostics) hcl.Diagnostics {
 		}
 	}
 	slices.SortStableFunc(out, compareDiagnostics)
-	return slices.CompactFunc(out, func(a, b *hcl.Diagnostic) bool {
-		return subjectOf(a) == subjectOf(b) && isWarning(a) == isWarning(b) &&
-			RuleOf(a) == RuleOf(b) && a.Summary == b.Summary
-	})
+	return slices.CompactFunc(out, func(a, b *hcl.Diagnostic) bool { return findingOf(a) == findingOf(b) })
+}
+
+// finding is what makes two diagnostics one finding: the same place,
+// severity, rule and summary (a detail may differ, as when two checks
+// explain one mistake).
+type finding struct {
+	subject
+	warning       bool
+	rule, summary string
+}
+
+func findingOf(d *hcl.Diagnostic) finding {
+	return finding{subjectOf(d), isWarning(d), RuleOf(d), d.Summary}
+}
+
+// DedupeDiagnostics drops every diagnostic that repeats an earlier finding,
+// keeping the order (a finding about a job's shared files is found once
+// per node). It is SortDiagnostics' de-duplication without the sort.
+func DedupeDiagnostics(diags hcl.Diagnostics) hcl.Diagnostics {
+	seen := map[finding]bool{}
+	var out hcl.Diagnostics
+	for _, d := range diags {
+		if d == nil || seen[findingOf(d)] {
+			continue
+		}
+		seen[findingOf(d)] = true
+		out = append(out, d)
+	}
+	return out
 }
 
 type subject struct {

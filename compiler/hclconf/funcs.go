@@ -58,12 +58,3 @@ var functions = map[string]function.Function{
 	"values":          stdlib.ValuesFunc,
 	"zipmap":          stdlib.ZipmapFunc,
 }
-
-// FunctionNames lists the functions, for documentation tests.
-func FunctionNames() []string {
-	out := make([]string, 0, len(functions))
-	for n := range functions {
-		out = append(out, n)
-	}
-	return out
-}

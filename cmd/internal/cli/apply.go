@@ -3,17 +3,16 @@ package cli
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"maps"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
+
+	"github.com/spf13/pflag"
 
 	"github.com/stackplan/stackplan/cmd/internal/diagview"
 	"github.com/stackplan/stackplan/compiler"
@@ -22,11 +21,9 @@ import (
 	"github.com/stackplan/stackplan/executor"
 	"github.com/stackplan/stackplan/plan"
 	"github.com/stackplan/stackplan/plan/planfile"
+	"github.com/stackplan/stackplan/plan/stale"
 	"github.com/stackplan/stackplan/schema"
 )
-
-// ExitInterrupted is the exit code after Ctrl-C, as shells report SIGINT.
-const ExitInterrupted = 130
 
 type applyArgs struct {
 	config       configFlags
@@ -46,11 +43,14 @@ type applyArgs struct {
 	logDir       string
 	json         bool
 	color        string
+	files        []string
+	// lcs are the --lifecycle names, checked.
+	lcs []plan.Lifecycle
 }
 
-func (c *Command) runApply(args []string) int {
-	var a applyArgs
-	fs := c.newFlagSet("apply", "Usage: stackplan apply [flags] [FILE | PLAN.json]\n\nApplies a configuration, or a plan written by 'stackplan plan --out'.\nWith --devstack DIR it clones the plugins, then runs DevStack's own scripts\nfrom DIR and checks every hook they source against the plan. Without it,\nit is plugin-development mode: the plugins' hooks alone, in bash sessions\nof stackplan's, with none of DevStack's runtime (stackrc, lib/*, sudo).")
+const applyHelp = "Usage: stackplan apply [flags] [FILE | PLAN.json]\n\nApplies a configuration, or a plan written by 'stackplan plan --out'.\nWith --devstack DIR it clones the plugins, then runs DevStack's own scripts\nfrom DIR and checks every hook they source against the plan. Without it,\nit is plugin-development mode: the plugins' hooks alone, in bash sessions\nof stackplan's, with none of DevStack's runtime (stackrc, lib/*, sudo)."
+
+func (a *applyArgs) flags(fs *pflag.FlagSet) {
 	a.config.register(fs)
 	fs.IntVar(&a.parallel, "parallel", 4, "clone this many plugins at once")
 	fs.BoolVar(&a.reclone, "reclone", false, "move existing checkouts to their ref (DevStack's RECLONE=yes)")
@@ -69,24 +69,27 @@ func (c *Command) runApply(args []string) int {
 	fs.StringVar(&a.logDir, "log-dir", "", "directory for the apply's log file (default DEST/.stackplan/logs)")
 	fs.BoolVar(&a.json, "json", false, "print one JSON event per line")
 	fs.StringVar(&a.color, "color", "auto", "colour: auto, always or never")
-	if code, ok := c.parseFlags(fs, args); !ok {
-		return code
-	}
+}
+
+func (a *applyArgs) check(operands []string) error {
+	var err error
+	a.lcs, err = parseLifecycles(a.lifecycles)
+	a.files = operands
+	return err
+}
+
+func (c *Command) runApply(a *applyArgs) int {
 	fail := func(code int, format string, args ...any) int {
 		fmt.Fprintf(c.Stderr, "stackplan apply: "+format+"\n", args...)
 		return code
 	}
-	files := fs.Args()
+	files := a.files
 	if len(files) == 0 {
 		name, err := c.defaultConfig()
 		if err != nil {
 			return fail(ExitUsage, "%v", err)
 		}
 		files = []string{name}
-	}
-	lcs, err := parseLifecycles(a.lifecycles)
-	if err != nil {
-		return fail(ExitUsage, "%v", err)
 	}
 	opts, err := a.config.options(c)
 	if err == nil {
@@ -124,7 +127,7 @@ func (c *Command) runApply(args []string) int {
 		Force:        a.force,
 		DryRun:       a.dryRun,
 		Only:         a.only,
-		Lifecycles:   lcs,
+		Lifecycles:   a.lcs,
 		Step:         a.step,
 		From:         a.from,
 		To:           a.to,
@@ -196,7 +199,7 @@ func bashEnv(process []string, given map[string]string) []string {
 // input byte for byte, or the one stack.hcl, fragments or a legacy localrc
 // convert to.
 func localConfOf(cfg *schema.Config) ([]byte, error) {
-	if len(cfg.Inputs) == 1 && cfg.Inputs[0].Kind == schema.KindLocalConf && cfg.Inputs[0].Path != "<stdin>" {
+	if len(cfg.Inputs) == 1 && cfg.Inputs[0].Kind == schema.KindLocalConf && cfg.Inputs[0].Path != schema.StdinName {
 		return os.ReadFile(cfg.Inputs[0].Path)
 	}
 	text, diags := convert.ToLocalConf(cfg)
@@ -255,7 +258,7 @@ func (c *Command) planToApply(files []string, opts localconf.Options) (*compiled
 		if len(files) == 1 && c.isMultiNodeHCL(path, opts) {
 			fmt.Fprintf(c.Stderr, "stackplan apply: %s has node blocks: applying the controller's configuration here; 'stackplan export ansible' writes every node's local.conf and plan\n", path)
 		}
-		return c.compileFiles(files, opts)
+		return c.newCompilation(nil, nil, false).compileFiles(files, opts)
 	}
 	if len(files) > 1 {
 		return nil, fmt.Errorf("a saved plan is applied alone; %d more files given", len(files)-1)
@@ -269,20 +272,9 @@ func (c *Command) planToApply(files []string, opts localconf.Options) (*compiled
 	if err != nil {
 		return nil, err
 	}
-	var inputs []string
-	for _, in := range saved.Inputs {
-		input := inputOfPlan(path, in.Path)
-		data, err := os.ReadFile(input)
-		if err != nil {
-			return nil, fmt.Errorf("stale plan: its input %s cannot be read: %v", input, err)
-		}
-		if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != in.SHA256 {
-			return nil, fmt.Errorf("stale plan: %s changed since the plan was made (sha256 %s, the plan recorded %s); make a new plan", input, hex.EncodeToString(sum[:])[:12], in.SHA256[:12])
-		}
-		inputs = append(inputs, input)
-	}
-	if len(inputs) == 0 {
-		return nil, fmt.Errorf("%s: the plan records no input", path)
+	inputs, err := stale.CheckInputs(path, saved)
+	if err != nil {
+		return nil, err
 	}
 	// Compile with what the plan was made with: its environment entries
 	// (masked ones must be given again with --env) and its DEST.
@@ -301,12 +293,12 @@ func (c *Command) planToApply(files []string, opts localconf.Options) (*compiled
 	if len(inputs) == 2 && localrcBeside(inputs[0], opts) == inputs[1] {
 		compiled = inputs[:1] // read with it, as DevStack does
 	}
-	res, err := c.compileFiles(compiled, opts)
+	res, err := c.newCompilation(nil, nil, false).compileFiles(compiled, opts)
 	if err != nil {
 		return nil, err
 	}
-	renameInputs(res.plan, inputs, saved)
-	if diff := planDifference(saved, res.plan); diff != "" {
+	stale.RenameInputs(res.plan, inputs, saved)
+	if diff := stale.Difference(saved, res.plan); diff != "" {
 		return nil, fmt.Errorf("stale plan: compiling %s again gives a different plan (%s); make a new plan", strings.Join(inputs, ", "), diff)
 	}
 	for i := range res.plan.Plugins {
@@ -316,65 +308,6 @@ func (c *Command) planToApply(files []string, opts localconf.Options) (*compiled
 	// whichever directory it is applied from.
 	res.plan.Inputs = saved.Inputs
 	return res, nil
-}
-
-// renameInputs gives the source ranges of a plan compiled again from a
-// saved plan's inputs the file names the saved plan has: its inputs are
-// read from where the plan file says (relative to it), but its ranges name
-// them as they were given when the plan was made. The saved plan's names
-// are the files its steps point into, in order of first appearance, one
-// per input (localrc sections are joined in input order).
-func renameInputs(now *plan.Plan, read []string, saved *plan.Plan) {
-	var names []string
-	visit := func(p *plan.Plan, f func(r *plan.Range)) {
-		for i := range p.Plugins {
-			f(&p.Plugins[i].Source)
-		}
-		for i := range p.Steps {
-			if p.Steps[i].Source != nil {
-				f(p.Steps[i].Source)
-			}
-			for j := range p.Steps[i].Sections {
-				f(&p.Steps[i].Sections[j])
-			}
-		}
-	}
-	visit(saved, func(r *plan.Range) {
-		if r.File != "" && !slices.Contains(names, r.File) {
-			names = append(names, r.File)
-		}
-	})
-	if len(names) != len(read) {
-		return // the comparison will name the difference
-	}
-	names = inOrderOf(read, names)
-	visit(now, func(r *plan.Range) {
-		if i := slices.Index(read, r.File); i >= 0 {
-			r.File = names[i]
-		}
-	})
-}
-
-// inOrderOf puts names in the order of read when each file's base name
-// is unique and both lists have the same ones: the ranges of a plan that
-// follows a legacy localrc point into it first, though it is the second
-// input. Otherwise names are taken to be in input order.
-func inOrderOf(read, names []string) []string {
-	out := make([]string, len(read))
-	for i, r := range read {
-		for _, n := range names {
-			if filepath.Base(n) == filepath.Base(r) {
-				if out[i] != "" {
-					return names // two of the same base name
-				}
-				out[i] = n
-			}
-		}
-		if out[i] == "" {
-			return names
-		}
-	}
-	return out
 }
 
 // sniff reads the start of a file, to tell a JSON plan from a configuration.
@@ -387,61 +320,4 @@ func sniff(path string) ([]byte, error) {
 	buf := make([]byte, 512)
 	n, _ := f.Read(buf)
 	return buf[:n], nil
-}
-
-// planDifference names the first way two plans differ in what they would
-// do, or returns "".
-func planDifference(saved, now *plan.Plan) string {
-	if len(saved.Plugins) != len(now.Plugins) {
-		return fmt.Sprintf("%d plugins instead of %d", len(now.Plugins), len(saved.Plugins))
-	}
-	for i, s := range saved.Plugins {
-		n := now.Plugins[i]
-		if s.Name != n.Name || s.URL != n.URL || s.Ref != n.Ref || s.Dir != n.Dir {
-			return fmt.Sprintf("plugin %d is now %s %s %s at %s, was %s %s %s at %s", i+1, n.Name, n.URL, n.Ref, n.Dir, s.Name, s.URL, s.Ref, s.Dir)
-		}
-	}
-	if len(saved.Steps) != len(now.Steps) {
-		return fmt.Sprintf("%d steps instead of %d", len(now.Steps), len(saved.Steps))
-	}
-	for i, s := range saved.Steps {
-		if s.ID != now.Steps[i].ID {
-			return fmt.Sprintf("step %d is now %s, was %s", i+1, now.Steps[i].ID, s.ID)
-		}
-	}
-	return wholePlanDifference(saved, now)
-}
-
-// wholePlanDifference compares everything else a plan file holds (its
-// environment, DEST, services, every field of every step), so that an
-// edited plan file is refused: only what plan --online and --dest added
-// (resolved commits, the checkouts found) and the tool version may differ.
-func wholePlanDifference(saved, now *plan.Plan) string {
-	normal := func(p *plan.Plan) []string {
-		c := *p
-		c.Tool = plan.Tool{}
-		c.Diagnostics = nil // a plan file holds none (plan --out drops the warnings it showed)
-		c.Plugins = slices.Clone(p.Plugins)
-		for i := range c.Plugins {
-			c.Plugins[i].Commit, c.Plugins[i].Checkout = "", nil
-		}
-		data, err := planfile.Marshal(&c)
-		if err != nil {
-			return []string{err.Error()}
-		}
-		return strings.Split(string(data), "\n")
-	}
-	a, b := normal(saved), normal(now)
-	for i := range max(len(a), len(b)) {
-		if i >= len(a) || i >= len(b) || a[i] != b[i] {
-			line := func(l []string) string {
-				if i < len(l) {
-					return strings.TrimSpace(l[i])
-				}
-				return "(end)"
-			}
-			return fmt.Sprintf("line %d of the plan file is %s, the inputs give %s", i+1, schema.RedactURLs(line(a)), schema.RedactURLs(line(b)))
-		}
-	}
-	return ""
 }

@@ -27,3 +27,17 @@ func TestScripts(t *testing.T) {
 		UpdateScripts: *update,
 	})
 }
+
+// TestExitCodesDistinct: CI tells the outcomes apart by the exit code
+// alone, so no two may share one.
+func TestExitCodesDistinct(t *testing.T) {
+	codes := map[string]int{"ExitOK": ExitOK, "ExitFindings": ExitFindings, "ExitUsage": ExitUsage, "ExitInternal": ExitInternal,
+		"ExitUnformatted": ExitUnformatted, "ExitInterrupted": ExitInterrupted}
+	seen := map[int]string{}
+	for name, code := range codes {
+		if other, dup := seen[code]; dup {
+			t.Errorf("%s and %s are both %d", name, other, code)
+		}
+		seen[code] = name
+	}
+}

@@ -10,20 +10,18 @@ import (
 	"os"
 	"strings"
 
-	"github.com/hashicorp/hcl/v2"
 	"golang.org/x/term"
-
-	"github.com/stackplan/stackplan/compiler"
-	"github.com/stackplan/stackplan/compiler/pluginsettings"
-	"github.com/stackplan/stackplan/schema"
 )
 
-// Exit codes, as pre-commit and CI scripts rely on them.
+// Exit codes, as pre-commit and CI scripts rely on them: each means one
+// thing, so that a script can tell an unformatted file from a crash.
 const (
-	ExitOK       = 0 // success, no finding at or above the fail level
-	ExitFindings = 1 // findings, or a plan with errors
-	ExitUsage    = 2 // bad command line or unreadable input
-	ExitInternal = 3 // stackplan itself failed
+	ExitOK          = 0   // success, no finding at or above the fail level
+	ExitFindings    = 1   // findings, or a plan with errors
+	ExitUsage       = 2   // bad command line or unreadable input
+	ExitInternal    = 3   // stackplan itself failed
+	ExitUnformatted = 4   // fmt --check: a file is not formatted
+	ExitInterrupted = 130 // Ctrl-C, as shells report SIGINT
 )
 
 // Version is the tool version recorded in plans.
@@ -41,36 +39,27 @@ type Command struct {
 	// Context, when set, cancels long operations (apply); Main uses
 	// context.Background otherwise.
 	Context context.Context
-
-	// remotes lists plugin remotes for compilations (--online); nil offline.
-	remotes func(*schema.Config) map[string]compiler.Remote
-	// inspectCheckouts compares existing checkouts with the config (plan --dest).
-	inspectCheckouts bool
-	// settings reads plugins' devstack/settings for their requirements,
-	// with a finding for each --fetch that failed; nil: none read.
-	settings func(*schema.Config) (map[string]*pluginsettings.Declarations, hcl.Diagnostics)
-	// sortPlugins plans plugins in requirement order (plan --sort).
-	sortPlugins bool
 }
 
 type subcommand struct {
 	name    string
 	summary string
-	run     func(c *Command, args []string) int
+	// run parses the arguments and runs the command (see command).
+	run func(c *Command, args []string) int
 }
 
 func subcommands() []subcommand {
 	return []subcommand{
-		{"plan", "compile a configuration and show the plan", (*Command).runPlan},
-		{"lint", "check configurations and report every finding", (*Command).runLint},
-		{"show", "print a plan saved by 'plan --out'", (*Command).runShow},
-		{"apply", "clone the plugins and run their hooks as DevStack would", (*Command).runApply},
-		{"export", "write an Ansible inventory and playbook that apply each node's plan on its host", (*Command).runExport},
-		{"graph", "draw the plugin dependency graph", (*Command).runGraph},
-		{"rules", "list the lint rules", (*Command).runRules},
-		{"convert", "convert a local.conf to stack.hcl or back", (*Command).runConvert},
-		{"fmt", "format stack.hcl files", (*Command).runFmt},
-		{"version", "print the version", (*Command).runVersion},
+		command("plan", "compile a configuration and show the plan", planHelp, (*Command).runPlan),
+		command("lint", "check configurations and report every finding", lintHelp, (*Command).runLint),
+		command("show", "print a plan saved by 'plan --out'", showHelp, (*Command).runShow),
+		command("apply", "clone the plugins and run their hooks as DevStack would", applyHelp, (*Command).runApply),
+		command("export", "write an Ansible inventory and playbook that apply each node's plan on its host", exportHelp, (*Command).runExport),
+		command("graph", "draw the plugin dependency graph", graphHelp, (*Command).runGraph),
+		command("rules", "list the lint rules", rulesHelp, (*Command).runRules),
+		command("convert", "convert a local.conf to stack.hcl or back", convertHelp, (*Command).runConvert),
+		command("fmt", "format stack.hcl files", fmtHelp, (*Command).runFmt),
+		command("version", "print the version", versionHelp, (*Command).runVersion),
 	}
 }
 
@@ -90,7 +79,8 @@ func (c *Command) Main(args []string) (code int) {
 		c.usage(c.Stdout)
 		return ExitOK
 	case args[0] == "--version" || args[0] == "-V":
-		return c.runVersion(args[1:])
+		sc, _ := findSubcommand("version")
+		return sc.run(c, args[1:])
 	case args[0] == "help":
 		// "help CMD" is "CMD --help", as git and go have it.
 		if len(args) == 1 {
@@ -168,14 +158,9 @@ func (c *Command) useColor(mode string, w io.Writer) bool {
 	return isTerminal(w)
 }
 
-func (c *Command) runVersion(args []string) int {
-	fs := c.newFlagSet("version", "Usage: stackplan version\n\nPrints the version of stackplan (also: stackplan --version).")
-	if code, ok := c.parseFlags(fs, args); !ok {
-		return code
-	}
-	if code, ok := c.noArgs(fs); !ok {
-		return code
-	}
+const versionHelp = "Usage: stackplan version\n\nPrints the version of stackplan (also: stackplan --version)."
+
+func (c *Command) runVersion(*noArguments) int {
 	fmt.Fprintf(c.Stdout, "stackplan %s\n", Version)
 	return ExitOK
 }

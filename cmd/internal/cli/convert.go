@@ -4,12 +4,13 @@ import (
 	"fmt"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/spf13/pflag"
 
 	"github.com/stackplan/stackplan/cmd/internal/diagview"
 	"github.com/stackplan/stackplan/compiler/convert"
 	"github.com/stackplan/stackplan/compiler/hclconf"
 	"github.com/stackplan/stackplan/compiler/localconf"
-	"github.com/stackplan/stackplan/plan/planfile"
+	"github.com/stackplan/stackplan/internal/atomicfile"
 	"github.com/stackplan/stackplan/schema"
 )
 
@@ -17,7 +18,7 @@ import (
 // --kind) selects: stack.hcl, *.stack.hcl and their .json forms are
 // stack.hcl, anything else a local.conf or legacy localrc.
 func parseConfig(name string, data []byte, opts localconf.Options) (*schema.Config, hcl.Diagnostics) {
-	if opts.Kind == "" && name == stdinName && looksLikeHCL(data) {
+	if opts.Kind == "" && name == schema.StdinName && looksLikeHCL(data) {
 		opts.Kind = schema.KindHCL
 	}
 	if opts.Kind == schema.KindHCL || opts.Kind == "" && hclconf.IsHCLFile(name) {
@@ -34,49 +35,66 @@ type convertArgs struct {
 	to     string
 	out    string
 	color  string
+	files  []string
 }
 
-func (c *Command) runConvert(args []string) int {
-	var a convertArgs
-	fs := c.newFlagSet("convert", "Usage: stackplan convert --to hcl|localconf [flags] FILE\n       stackplan convert --from zuul --zuul FILE... --job NAME [--node NAME] --to hcl|localconf\n\nConverts a local.conf to stack.hcl or back, or a Zuul job's nodes to either. What\nstack.hcl cannot say is kept verbatim in bash blocks, with a warning.")
+const convertHelp = "Usage: stackplan convert --to hcl|localconf [flags] FILE\n       stackplan convert --from zuul --zuul FILE... --job NAME [--node NAME] --to hcl|localconf\n\nConverts a local.conf to stack.hcl or back, or a Zuul job's nodes to either. What\nstack.hcl cannot say is kept verbatim in bash blocks, with a warning."
+
+func (a *convertArgs) flags(fs *pflag.FlagSet) {
 	a.config.register(fs)
 	a.zuul.register(fs)
 	fs.StringVar(&a.from, "from", "", "input format: zuul (a Zuul job, with --zuul and --job); default: from the file name")
 	fs.StringVar(&a.to, "to", "", "output format: hcl or localconf (required)")
 	fs.StringVarP(&a.out, "out", "o", "", "write to `FILE` (atomically) instead of standard output")
 	fs.StringVar(&a.color, "color", "auto", "colour diagnostics: auto, always or never")
-	if code, ok := c.parseFlags(fs, args); !ok {
-		return code
-	}
+}
+
+func (a *convertArgs) check(operands []string) error {
 	if a.to != "hcl" && a.to != "localconf" && a.to != "local.conf" {
-		return c.usageFailure("convert", "--to %q: expected hcl or localconf", a.to)
+		return usagef("--to %q: expected hcl or localconf", a.to)
 	}
+	a.files = operands
 	if a.from == "zuul" || a.zuul.given() {
-		return c.convertZuul(&a, fs.Args())
+		if a.from != "" && a.from != "zuul" {
+			return fmt.Errorf("--zuul is for --from zuul, not --from %s", a.from)
+		}
+		a.zuul.files = append(a.zuul.files, operands...)
+		if !a.zuul.given() {
+			return fmt.Errorf("--from zuul needs --zuul FILE... and --job NAME")
+		}
+		return nil
 	}
 	if a.from != "" {
-		return c.usageFailure("convert", "--from %q: expected zuul (local.conf and stack.hcl are told by the file name, or --kind)", a.from)
+		return usagef("--from %q: expected zuul (local.conf and stack.hcl are told by the file name, or --kind)", a.from)
+	}
+	return nil
+}
+
+func (c *Command) runConvert(a *convertArgs) int {
+	if a.from == "zuul" || a.zuul.given() {
+		return c.convertZuul(a)
 	}
 	opts, err := a.config.options(c)
 	if err != nil {
 		fmt.Fprintf(c.Stderr, "stackplan convert: %v\n", err)
 		return ExitUsage
 	}
-	if fs.NArg() > 1 && a.to != "hcl" {
-		return c.combineFragments(&a, fs.Args(), opts)
+	if len(a.files) > 1 && a.to != "hcl" {
+		return c.combineFragments(a, a.files, opts)
 	}
-	if fs.NArg() != 1 {
+	if len(a.files) != 1 {
 		return c.usageFailure("convert", "name one FILE to convert (several local.conf fragments combine with --to localconf)")
 	}
-	if a.to == "localconf" && c.isMultiNodeHCL(fs.Arg(0), opts) {
-		job, err := c.compileHCLNodes(fs.Arg(0), a.zuul.node, opts)
+	file := a.files[0]
+	if a.to == "localconf" && c.isMultiNodeHCL(file, opts) {
+		j, err := c.newCompilation(nil, nil, false).compileHCLNodes(file, a.zuul.node, opts)
 		if err != nil {
 			fmt.Fprintf(c.Stderr, "stackplan convert: %v\n", err)
 			return ExitUsage
 		}
-		return c.convertNodes(&a, job, opts)
+		return c.convertNodes(a, j, opts)
 	}
-	name, data, tooBig, err := c.readInput(fs.Arg(0))
+	name, data, tooBig, err := c.readInput(file)
 	if err == nil && tooBig {
 		err = fmt.Errorf("%s is larger than %d MiB", name, localconf.MaxSize>>20)
 	}
@@ -127,7 +145,7 @@ func (c *Command) runConvert(args []string) int {
 // combineFragments writes the one local.conf that several fragments make:
 // their localrc sections joined in order, their meta-sections after.
 func (c *Command) combineFragments(a *convertArgs, files []string, opts localconf.Options) int {
-	res, err := c.compileFiles(files, opts)
+	res, err := c.newCompilation(nil, nil, false).compileFiles(files, opts)
 	if err != nil {
 		fmt.Fprintf(c.Stderr, "stackplan convert: %v\n", err)
 		return ExitUsage
@@ -155,7 +173,7 @@ func (c *Command) writeConverted(path string, out []byte) int {
 		c.Stdout.Write(out)
 		return ExitOK
 	}
-	if err := planfile.WriteFileAtomic(path, out, 0o600); err != nil {
+	if err := atomicfile.Write(path, out, 0o600); err != nil {
 		fmt.Fprintf(c.Stderr, "stackplan convert: %v\n", err)
 		return ExitInternal
 	}

@@ -9,7 +9,9 @@ import (
 
 	"github.com/stackplan/stackplan/cmd/internal/diagview"
 	"github.com/stackplan/stackplan/compiler/convert"
+	"github.com/stackplan/stackplan/compiler/job"
 	"github.com/stackplan/stackplan/compiler/localconf"
+	"github.com/stackplan/stackplan/schema"
 )
 
 // convertZuul is `stackplan convert --from zuul`: each node's generated
@@ -18,51 +20,41 @@ import (
 // comment line; -o writes one file, so it needs one node (--node, or a
 // job of one node). A stack.hcl with node blocks converts to local.conf
 // the same way.
-func (c *Command) convertZuul(a *convertArgs, extra []string) int {
-	fail := func(code int, format string, args ...any) int {
-		fmt.Fprintf(c.Stderr, "stackplan convert: "+format+"\n", args...)
-		return code
-	}
-	if a.from != "" && a.from != "zuul" {
-		return fail(ExitUsage, "--zuul is for --from zuul, not --from %s", a.from)
-	}
-	a.zuul.files = append(a.zuul.files, extra...)
-	if !a.zuul.given() {
-		return fail(ExitUsage, "--from zuul needs --zuul FILE... and --job NAME")
-	}
+func (c *Command) convertZuul(a *convertArgs) int {
 	opts, err := a.config.options(c)
 	if err != nil {
-		return fail(ExitUsage, "%v", err)
+		fmt.Fprintf(c.Stderr, "stackplan convert: %v\n", err)
+		return ExitUsage
 	}
-	job, err := c.compileZuul(a.zuul, opts)
+	j, err := c.newCompilation(nil, nil, false).compileZuul(a.zuul, opts)
 	if err != nil {
 		return c.zuulFailure("convert", a.color, err)
 	}
-	return c.convertNodes(a, job, opts)
+	return c.convertNodes(a, j, opts)
 }
 
 // convertNodes writes the nodes of a Zuul job or of a stack.hcl's node
 // blocks: each node's local.conf, or that converted to stack.hcl.
-func (c *Command) convertNodes(a *convertArgs, job *zuulJob, opts localconf.Options) int {
+func (c *Command) convertNodes(a *convertArgs, j *job.Job, opts localconf.Options) int {
 	fail := func(code int, format string, args ...any) int {
 		fmt.Fprintf(c.Stderr, "stackplan convert: "+format+"\n", args...)
 		return code
 	}
-	if a.out != "" && len(job.nodes) > 1 {
+	if a.out != "" && len(j.Nodes) > 1 {
 		var names []string
-		for _, n := range job.nodes {
-			names = append(names, n.node.Name)
+		for _, n := range j.Nodes {
+			names = append(names, n.Name)
 		}
-		return fail(ExitUsage, "-o writes one node's configuration: name it with --node (%s has nodes %v)", job.title(), names)
+		return fail(ExitUsage, "-o writes one node's configuration: name it with --node (%s has nodes %v)", j.Title(), names)
 	}
-	all := slices.Clone(job.loadDiags)
-	for _, n := range job.nodes {
-		all = append(all, n.node.Diags...)
+	all := slices.Clone(j.LoadDiags)
+	for _, n := range j.Nodes {
+		all = append(all, n.Diags...)
 	}
 	var out bytes.Buffer
 	failed := false
-	for i, n := range job.nodes {
-		text := []byte(n.node.LocalConf)
+	for i, n := range j.Nodes {
+		text := []byte(n.LocalConf)
 		if a.to == "hcl" {
 			lopts := opts
 			lopts.Kind = ""
@@ -77,20 +69,20 @@ func (c *Command) convertNodes(a *convertArgs, job *zuulJob, opts localconf.Opti
 				}
 			}
 		}
-		if len(job.nodes) > 1 {
+		if len(j.Nodes) > 1 {
 			if i > 0 {
 				out.WriteByte('\n')
 			}
-			fmt.Fprintf(&out, "# node: %s\n", n.node.Name)
+			fmt.Fprintf(&out, "# node: %s\n", n.Name)
 		}
 		out.Write(text)
 	}
 	dopts := diagview.Options{Color: c.useColor(a.color, c.Stderr), ToolVersion: Version}
-	if err := diagview.Write(c.Stderr, diagview.Pretty, grouped(silence(dedupe(all), a.zuul.ignore), job.files), job.files, dopts); err != nil {
+	if err := diagview.Write(c.Stderr, diagview.Pretty, job.Grouped(job.Silence(schema.DedupeDiagnostics(all), a.zuul.ignore), j.Files), j.Files, dopts); err != nil {
 		return fail(ExitInternal, "%v", err)
 	}
 	if all.HasErrors() || failed {
-		return fail(ExitFindings, "%s has errors; nothing converted", job.title())
+		return fail(ExitFindings, "%s has errors; nothing converted", j.Title())
 	}
 	return c.writeConverted(a.out, out.Bytes())
 }

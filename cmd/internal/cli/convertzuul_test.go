@@ -92,11 +92,11 @@ func TestConvertFromZuul(t *testing.T) {
 				t.Fatalf("plan --zuul: exit %d: %s", code, errOut)
 			}
 			wantPlan, wantEq := equivalenceIn(t, dir, func(c *Command, opts localconf.Options) (*plan.Plan, error) {
-				job, err := c.compileZuul(zuulFlags{files: []string{"zuul.yaml"}, job: "pair-job", node: node}, opts)
+				j, err := c.newCompilation(nil, nil, false).compileZuul(zuulFlags{files: []string{"zuul.yaml"}, job: "pair-job", node: node}, opts)
 				if err != nil {
 					return nil, err
 				}
-				return job.nodes[0].plan, nil
+				return j.Nodes[0].Plan, nil
 			})
 			if len(wantEq.Merges) == 0 {
 				t.Fatalf("the node merges no INI file: the fixture does not test merges\n%s", want)
@@ -126,7 +126,7 @@ func TestConvertFromZuul(t *testing.T) {
 					t.Fatalf("plan %s: exit %d: %s\n%s", name, code, errOut, text)
 				}
 				_, gotEq := equivalenceIn(t, dir, func(c *Command, opts localconf.Options) (*plan.Plan, error) {
-					res, err := c.compileFile(filepath.Join(dir, name), opts)
+					res, err := c.newCompilation(nil, nil, false).compileFile(filepath.Join(dir, name), opts)
 					if err != nil {
 						return nil, err
 					}

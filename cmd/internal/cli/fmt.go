@@ -12,32 +12,36 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/rogpeppe/go-internal/diff"
+	"github.com/spf13/pflag"
 
 	"github.com/stackplan/stackplan/cmd/internal/diagview"
 	"github.com/stackplan/stackplan/compiler/hclconf"
-	"github.com/stackplan/stackplan/plan/planfile"
+	"github.com/stackplan/stackplan/internal/atomicfile"
+	"github.com/stackplan/stackplan/schema"
 )
 
-// ExitUnformatted is what fmt --check exits with when a file is not
-// formatted (a syntax error is ExitUsage).
-const ExitUnformatted = 3
-
 type fmtArgs struct {
-	check, diff, write bool
-	color              string
+	checkOnly, diff, write bool
+	color                  string
+	files                  []string
 }
 
-func (c *Command) runFmt(args []string) int {
-	var a fmtArgs
-	fs := c.newFlagSet("fmt", "Usage: stackplan fmt [flags] [FILE...]\n\nFormats stack.hcl files in HCL's canonical style (default: the stack.hcl and\n*.stack.hcl files of the current directory; - reads standard input). Without\n--check, --diff or --write it prints the formatted text.\nExit status: 0 formatted, 3 not formatted (--check), 2 syntax error or usage.")
-	fs.BoolVar(&a.check, "check", false, "list the files that are not formatted and exit 3 if any")
+const fmtHelp = "Usage: stackplan fmt [flags] [FILE...]\n\nFormats stack.hcl files in HCL's canonical style (default: the stack.hcl and\n*.stack.hcl files of the current directory; - reads standard input). Without\n--check, --diff or --write it prints the formatted text.\nExit status: 0 formatted, 4 not formatted (--check), 2 syntax error or usage, 3 internal failure."
+
+func (a *fmtArgs) flags(fs *pflag.FlagSet) {
+	fs.BoolVar(&a.checkOnly, "check", false, "list the files that are not formatted and exit 4 if any")
 	fs.BoolVar(&a.diff, "diff", false, "print a diff of the formatting changes")
 	fs.BoolVarP(&a.write, "write", "w", false, "rewrite the files in place (atomically)")
 	fs.StringVar(&a.color, "color", "auto", "colour diagnostics: auto, always or never")
-	if code, ok := c.parseFlags(fs, args); !ok {
-		return code
-	}
-	files := fs.Args()
+}
+
+func (a *fmtArgs) check(operands []string) error {
+	a.files = operands
+	return nil
+}
+
+func (c *Command) runFmt(a *fmtArgs) int {
+	files := a.files
 	if len(files) == 0 {
 		found, err := c.hclFilesHere()
 		if err != nil {
@@ -48,7 +52,7 @@ func (c *Command) runFmt(args []string) int {
 	}
 	code := ExitOK
 	for _, f := range files {
-		if r := c.fmtFile(f, a); r != ExitOK && (code == ExitOK || r == ExitUsage) {
+		if r := c.fmtFile(f, *a); r != ExitOK && (code == ExitOK || r == ExitUsage) {
 			code = r
 		}
 	}
@@ -86,7 +90,7 @@ func (c *Command) fmtFile(path string, a fmtArgs) int {
 		fmt.Fprintf(c.Stderr, "stackplan fmt: %v\n", err)
 		return ExitUsage
 	}
-	if name != stdinName && !hclconf.IsHCLFile(name) && !strings.HasSuffix(name, ".hcl") {
+	if name != schema.StdinName && !hclconf.IsHCLFile(name) && !strings.HasSuffix(name, ".hcl") {
 		return c.usageFailure("fmt", "%s is not a stack.hcl: fmt formats stack.hcl files; 'stackplan convert --to hcl %s' turns a local.conf into one", name, path)
 	}
 	if hclconf.IsJSON(name) {
@@ -100,14 +104,14 @@ func (c *Command) fmtFile(path string, a fmtArgs) int {
 	}
 	out := hclwrite.Format(data)
 	changed := !bytes.Equal(out, data)
-	if !a.check && !a.diff && !a.write {
+	if !a.checkOnly && !a.diff && !a.write {
 		c.Stdout.Write(out)
 		return ExitOK
 	}
 	if a.diff && changed {
 		c.Stdout.Write(diff.Diff(name, data, name+" (formatted)", out))
 	}
-	if a.check {
+	if a.checkOnly {
 		if changed {
 			fmt.Fprintln(c.Stdout, name)
 			return ExitUnformatted
@@ -119,7 +123,7 @@ func (c *Command) fmtFile(path string, a fmtArgs) int {
 		if st, err := os.Stat(path); err == nil {
 			perm = st.Mode().Perm()
 		}
-		if err := planfile.WriteFileAtomic(filepath.Clean(path), out, perm); err != nil {
+		if err := atomicfile.Write(filepath.Clean(path), out, perm); err != nil {
 			fmt.Fprintf(c.Stderr, "stackplan fmt: %v\n", err)
 			return ExitInternal
 		}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/spf13/pflag"
 
 	"github.com/stackplan/stackplan/cmd/internal/diagview"
 	"github.com/stackplan/stackplan/compiler"
@@ -19,32 +20,39 @@ type graphArgs struct {
 	config configFlags
 	deps   depsFlags
 	format string
+	files  []string
+	// write draws the graph in the --format asked for.
+	write func(io.Writer, *graphView) error
 }
 
-func (c *Command) runGraph(args []string) int {
-	var a graphArgs
-	fs := c.newFlagSet("graph", "Usage: stackplan graph [flags] [FILE]\n\nPrints the plugin dependency graph of FILE (default: ./local.conf): an\narrow from each plugin to each plugin it requires, every plugin numbered by\nits place in the plan's order, violated requirements in red.")
+const graphHelp = "Usage: stackplan graph [flags] [FILE]\n\nPrints the plugin dependency graph of FILE (default: ./local.conf): an\narrow from each plugin to each plugin it requires, every plugin numbered by\nits place in the plan's order, violated requirements in red."
+
+func (a *graphArgs) flags(fs *pflag.FlagSet) {
 	a.config.register(fs)
 	a.deps.register(fs, true, false)
 	fs.StringVarP(&a.format, "format", "f", "dot", "output format: dot, mermaid or json")
-	if code, ok := c.parseFlags(fs, args); !ok {
-		return code
-	}
-	var write func(io.Writer, *graphView) error
+}
+
+func (a *graphArgs) check(operands []string) error {
 	switch a.format {
 	case "dot":
-		write = writeDOT
+		a.write = writeDOT
 	case "mermaid":
-		write = writeMermaid
+		a.write = writeMermaid
 	case "json":
-		write = writeGraphJSON
+		a.write = writeGraphJSON
 	default:
-		return c.usageFailure("graph", "--format %q: expected dot, mermaid or json", a.format)
+		return usagef("--format %q: expected dot, mermaid or json", a.format)
 	}
-	files := fs.Args()
-	if len(files) > 1 {
-		return c.usageFailure("graph", "one configuration file at a time")
+	if len(operands) > 1 {
+		return usagef("one configuration file at a time")
 	}
+	a.files = operands
+	return nil
+}
+
+func (c *Command) runGraph(a *graphArgs) int {
+	files := a.files
 	if len(files) == 0 {
 		name, err := c.defaultConfig()
 		if err != nil {
@@ -58,14 +66,14 @@ func (c *Command) runGraph(args []string) int {
 		fmt.Fprintf(c.Stderr, "stackplan graph: %v\n", err)
 		return ExitUsage
 	}
-	a.deps.use(c)
-	res, err := c.compileFile(files[0], opts)
+	cp := c.newCompilation(nil, &a.deps, false)
+	res, err := cp.compileFile(files[0], opts)
 	if err != nil {
 		fmt.Fprintf(c.Stderr, "stackplan graph: %v\n", err)
 		return ExitUsage
 	}
-	g, _ := compiler.Dependencies(res.cfg, compiler.Options{Settings: c.settingsFor(res.cfg), Sort: a.deps.sort})
-	if err := write(c.Stdout, viewOf(g)); err != nil {
+	g, _ := compiler.Dependencies(res.cfg, compiler.Options{Settings: cp.settingsFor(res.cfg), Sort: a.deps.sort})
+	if err := a.write(c.Stdout, viewOf(g)); err != nil {
 		fmt.Fprintf(c.Stderr, "stackplan graph: %v\n", err)
 		return ExitInternal
 	}

@@ -9,6 +9,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/stackplan/stackplan/export/ansible"
 	"github.com/stackplan/stackplan/plan/planfile"
 )
 
@@ -100,11 +101,11 @@ func TestPlanAndExportMultiNodeHCL(t *testing.T) {
 	if err := yaml.Unmarshal(data, &inv); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := inv.All.Children[controllerGroup].Hosts["controller"]; !ok {
-		t.Errorf("no controller in %s:\n%s", controllerGroup, data)
+	if _, ok := inv.All.Children[ansible.ControllerGroup].Hosts["controller"]; !ok {
+		t.Errorf("no controller in %s:\n%s", ansible.ControllerGroup, data)
 	}
-	if _, ok := inv.All.Children[subnodeGroup].Hosts["compute1"]; !ok {
-		t.Errorf("no compute1 in %s:\n%s", subnodeGroup, data)
+	if _, ok := inv.All.Children[ansible.SubnodeGroup].Hosts["compute1"]; !ok {
+		t.Errorf("no compute1 in %s:\n%s", ansible.SubnodeGroup, data)
 	}
 	book, err := os.ReadFile(filepath.Join(dir, "deploy", "playbook.yml"))
 	if err != nil {

@@ -13,7 +13,6 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/spf13/pflag"
 
-	"github.com/stackplan/stackplan/compiler"
 	"github.com/stackplan/stackplan/compiler/hclconf"
 	"github.com/stackplan/stackplan/compiler/localconf"
 	"github.com/stackplan/stackplan/plan"
@@ -68,16 +67,13 @@ func (f *configFlags) options(c *Command) (localconf.Options, error) {
 	return opts, nil
 }
 
-// stdinName is how standard input is named in diagnostics.
-const stdinName = "<stdin>"
-
 // readInput reads one input file (or standard input for "-"), refusing
 // more than localconf.MaxSize bytes without reading them all.
 func (c *Command) readInput(path string) (name string, data []byte, tooBig bool, err error) {
 	var r io.Reader
 	name = path
 	if path == "-" {
-		name, r = stdinName, c.Stdin
+		name, r = schema.StdinName, c.Stdin
 	} else {
 		f, err := os.Open(path)
 		if err != nil {
@@ -140,73 +136,6 @@ type compiled struct {
 	// exposed are secret values that flow into DEST or a plugin field, so
 	// that the plan holds them in clear.
 	exposed []string
-}
-
-// compileFile reads, parses and compiles one file. A file that cannot be
-// read is an error for the caller (a usage problem); everything about its
-// content is a diagnostic.
-func (c *Command) compileFile(path string, opts localconf.Options) (*compiled, error) {
-	return c.compileFiles([]string{path}, opts)
-}
-
-// compileFiles compiles one configuration, or several local.conf fragments
-// combined in order as the one local.conf their concatenation makes.
-func (c *Command) compileFiles(paths []string, opts localconf.Options) (*compiled, error) {
-	var frags []localconf.Fragment
-	var front hcl.Diagnostics
-	for _, path := range paths {
-		name, data, tooBig, err := c.readInput(path)
-		if err != nil {
-			return nil, &unreadableError{err}
-		}
-		if tooBig {
-			start := hcl.Pos{Line: 1, Column: 1}
-			front = append(front, schema.RuleInput.Diag(fmt.Sprintf("the file is larger than %d MiB: not a local.conf", localconf.MaxSize>>20),
-				"Nothing in it is read further.", hcl.Range{Filename: name, Start: start, End: start}))
-			data = nil
-		}
-		frags = append(frags, localconf.Fragment{Name: name, Src: data})
-	}
-	var cfg *schema.Config
-	var parsed hcl.Diagnostics
-	switch {
-	case len(frags) == 1 && front == nil:
-		opts, err := c.withLocalrcBeside(paths[0], opts)
-		if err != nil {
-			return nil, err
-		}
-		cfg, parsed = parseConfig(frags[0].Name, frags[0].Src, opts)
-	case len(frags) == 1:
-		cfg = &schema.Config{Inputs: []schema.Input{{Path: frags[0].Name, Kind: schema.KindLocalConf}}}
-	default:
-		for _, f := range frags {
-			if opts.Kind == schema.KindHCL || hclconf.IsHCLFile(f.Name) {
-				return nil, fmt.Errorf("%s: only local.conf files can be combined as fragments", f.Name)
-			}
-		}
-		cfg, parsed = localconf.ParseFragments(frags, opts)
-	}
-	p, diags, sources := c.compile(cfg, append(front, parsed...), opts)
-	exposed := exposedSecrets(cfg)
-	c.maskOutput(exposed)
-	return &compiled{sources: sources, cfg: cfg, plan: p, diags: diags, exposed: exposed}, nil
-}
-
-// compile compiles one configuration (a file's, or a node's) with what the
-// command's flags let it know about the plugins: their remotes (--online),
-// checkouts (--dest) and settings files, in --sort order when asked. It
-// also returns the source of every file the diagnostics may be about (the
-// inputs and the settings files read), secrets masked.
-func (c *Command) compile(cfg *schema.Config, front hcl.Diagnostics, opts localconf.Options) (*plan.Plan, hcl.Diagnostics, map[string][]byte) {
-	settings, fetchDiags := c.readSettings(cfg)
-	p, diags := compiler.Compile(cfg, append(front, fetchDiags...), compiler.Options{ToolVersion: Version, Remotes: c.remotesFor(cfg), Checkouts: c.checkoutsFor(cfg), Env: opts.Env,
-		Settings: settings, Sort: c.sortPlugins})
-	red := compiler.RedactorFor(cfg)
-	sources := compiler.Sources(cfg, settings)
-	for name, src := range sources {
-		sources[name] = red.MaskSource(name, src)
-	}
-	return p, diags, sources
 }
 
 // defaultConfig finds the configuration in the current directory when no

@@ -15,7 +15,7 @@ import (
 // tests -f). Only a local.conf input named local.conf has one: DevStack
 // reads no other name. "" when there is none.
 func localrcBeside(path string, opts localconf.Options) string {
-	if path == "-" || path == stdinName || filepath.Base(path) != "local.conf" || hclconf.IsHCLFile(path) {
+	if path == "-" || path == schema.StdinName || filepath.Base(path) != "local.conf" || hclconf.IsHCLFile(path) {
 		return ""
 	}
 	if opts.Kind != "" && opts.Kind != schema.KindLocalConf {

@@ -6,48 +6,57 @@ import (
 	"text/tabwriter"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/spf13/pflag"
 
 	"github.com/stackplan/stackplan/cmd/internal/diagview"
 	"github.com/stackplan/stackplan/schema"
 )
 
 type lintArgs struct {
-	config    configFlags
-	online    onlineFlags
-	deps      depsFlags
-	format    string
-	failLevel string
-	color     string
-	combine   bool
+	config     configFlags
+	online     onlineFlags
+	deps       depsFlags
+	formatName string
+	failLevel  string
+	color      string
+	combine    bool
+	files      []string
+	// format and failOn are what --format and --fail-level name.
+	format diagview.Format
+	failOn hcl.DiagnosticSeverity
 }
 
-func (c *Command) runLint(args []string) int {
-	var a lintArgs
-	fs := c.newFlagSet("lint", "Usage: stackplan lint [flags] FILE...\n\nReports every finding of every FILE (- reads standard input).\nExit status: 0 clean, 1 findings, 2 usage error, 3 internal failure.")
+const lintHelp = "Usage: stackplan lint [flags] FILE...\n\nReports every finding of every FILE (- reads standard input).\nExit status: 0 clean, 1 findings, 2 usage error, 3 internal failure."
+
+func (a *lintArgs) flags(fs *pflag.FlagSet) {
 	a.config.register(fs)
 	a.online.register(fs)
 	a.deps.register(fs, false, true)
-	fs.StringVarP(&a.format, "format", "f", "pretty", "output format: pretty, compact, json, sarif or github")
+	fs.StringVarP(&a.formatName, "format", "f", "pretty", "output format: pretty, compact, json, sarif or github")
 	fs.BoolVar(&a.combine, "combine", false, "lint the files as fragments of one local.conf, combined in order (default: each file on its own)")
 	fs.StringVar(&a.failLevel, "fail-level", "warning", "exit 1 when a finding is at or above this severity: warning (any finding, as actionlint and shellcheck do) or error")
 	fs.StringVar(&a.color, "color", "auto", "colour: auto, always or never (auto honours NO_COLOR and FORCE_COLOR)")
-	if code, ok := c.parseFlags(fs, args); !ok {
-		return code
+}
+
+func (a *lintArgs) check(operands []string) error {
+	var err error
+	if a.format, err = diagview.ParseFormat(a.formatName); err != nil {
+		return &usageError{err.Error()}
 	}
-	format, err := diagview.ParseFormat(a.format)
-	if err != nil {
-		return c.usageFailure("lint", "%v", err)
-	}
-	var failOn hcl.DiagnosticSeverity
 	switch a.failLevel {
 	case "error":
-		failOn = hcl.DiagError
+		a.failOn = hcl.DiagError
 	case "warning":
-		failOn = hcl.DiagWarning
+		a.failOn = hcl.DiagWarning
 	default:
-		return c.usageFailure("lint", "--fail-level %q: expected error or warning", a.failLevel)
+		return usagef("--fail-level %q: expected error or warning", a.failLevel)
 	}
-	files := fs.Args()
+	a.files = operands
+	return nil
+}
+
+func (c *Command) runLint(a *lintArgs) int {
+	files := a.files
 	if len(files) == 0 {
 		name, err := c.defaultConfig()
 		if err != nil {
@@ -61,9 +70,8 @@ func (c *Command) runLint(args []string) int {
 		fmt.Fprintf(c.Stderr, "stackplan lint: %v\n", err)
 		return ExitUsage
 	}
-	a.online.use(c)
-	a.deps.use(c)
-	if a.deps.fix && !c.fixFiles(files, opts) {
+	cp := c.newCompilation(&a.online, &a.deps, false)
+	if a.deps.fix && !cp.fixFiles(files, opts) {
 		return ExitFindings
 	}
 
@@ -80,17 +88,17 @@ func (c *Command) runLint(args []string) int {
 	for _, group := range groups {
 		if len(group) == 1 && c.isMultiNodeHCL(group[0], opts) {
 			// Every node, not only the controller plan and apply default to.
-			job, err := c.compileHCLNodes(group[0], "", opts)
+			j, err := cp.compileHCLNodes(group[0], "", opts)
 			if err != nil {
 				fmt.Fprintf(c.Stderr, "stackplan lint: %v\n", err)
 				unreadable = true
 				continue
 			}
-			maps.Copy(sources, job.files)
-			all = append(all, job.diagnostics()...)
+			maps.Copy(sources, j.Files)
+			all = append(all, j.Diagnostics()...)
 			continue
 		}
-		res, err := c.compileFiles(group, opts)
+		res, err := cp.compileFiles(group, opts)
 		if err != nil {
 			fmt.Fprintf(c.Stderr, "stackplan lint: %v\n", err)
 			unreadable = true
@@ -101,7 +109,7 @@ func (c *Command) runLint(args []string) int {
 	}
 	all = schema.SortDiagnostics(all)
 	vopts := diagview.Options{Color: c.useColor(a.color, c.Stdout), ToolVersion: Version}
-	if err := diagview.Write(c.Stdout, format, all, sources, vopts); err != nil {
+	if err := diagview.Write(c.Stdout, a.format, all, sources, vopts); err != nil {
 		fmt.Fprintf(c.Stderr, "stackplan lint: %v\n", err)
 		return ExitInternal
 	}
@@ -109,21 +117,22 @@ func (c *Command) runLint(args []string) int {
 		return ExitUsage
 	}
 	for _, d := range all {
-		if d.Severity <= failOn { // hcl orders DiagError before DiagWarning
+		if d.Severity <= a.failOn { // hcl orders DiagError before DiagWarning
 			return ExitFindings
 		}
 	}
 	return ExitOK
 }
 
-func (c *Command) runRules(args []string) int {
-	fs := c.newFlagSet("rules", "Usage: stackplan rules\n\nLists every rule lint applies: its name, its severity and what it finds.\ndocs/rules.md explains each one with a bad and a good example.")
-	if code, ok := c.parseFlags(fs, args); !ok {
-		return code
-	}
-	if code, ok := c.noArgs(fs); !ok {
-		return code
-	}
+// noArguments are the arguments of a command that takes none.
+type noArguments struct{}
+
+func (*noArguments) flags(*pflag.FlagSet)          {}
+func (*noArguments) check(operands []string) error { return noOperands(operands) }
+
+const rulesHelp = "Usage: stackplan rules\n\nLists every rule lint applies: its name, its severity and what it finds.\ndocs/rules.md explains each one with a bad and a good example."
+
+func (c *Command) runRules(*noArguments) int {
 	tw := tabwriter.NewWriter(c.Stdout, 0, 0, 1, ' ', 0)
 	for _, r := range schema.Rules() {
 		sev := "error"

@@ -2,11 +2,12 @@ package cli
 
 import (
 	"fmt"
-	"path/filepath"
+
+	"github.com/spf13/pflag"
 
 	"github.com/stackplan/stackplan/cmd/internal/diagview"
-	"github.com/stackplan/stackplan/plan"
 	"github.com/stackplan/stackplan/plan/planfile"
+	"github.com/stackplan/stackplan/plan/stale"
 )
 
 type planArgs struct {
@@ -19,11 +20,12 @@ type planArgs struct {
 	verbose  bool
 	color    string
 	devstack string
+	files    []string
 }
 
-func (c *Command) runPlan(args []string) int {
-	var a planArgs
-	fs := c.newFlagSet("plan", "Usage: stackplan plan [flags] [FILE...]\n\nCompiles FILE (default: ./local.conf) and shows the plan. Several local.conf files are\ncombined in order as fragments of one, as CI jobs assemble theirs.")
+const planHelp = "Usage: stackplan plan [flags] [FILE...]\n\nCompiles FILE (default: ./local.conf) and shows the plan. Several local.conf files are\ncombined in order as fragments of one, as CI jobs assemble theirs."
+
+func (a *planArgs) flags(fs *pflag.FlagSet) {
 	a.config.register(fs)
 	a.online.register(fs)
 	a.zuul.register(fs)
@@ -33,13 +35,18 @@ func (c *Command) runPlan(args []string) int {
 	fs.BoolVarP(&a.verbose, "verbose", "v", false, "list every step")
 	fs.StringVar(&a.color, "color", "auto", "colour diagnostics: auto, always or never")
 	fs.StringVar(&a.devstack, "devstack", "", "a DevStack checkout: plan clone steps for DevStack's own repositories its stackrc names for the enabled services")
-	if code, ok := c.parseFlags(fs, args); !ok {
-		return code
-	}
+}
+
+func (a *planArgs) check(operands []string) error {
+	a.files = operands
+	return nil
+}
+
+func (c *Command) runPlan(a *planArgs) int {
 	if a.zuul.given() {
-		return c.planZuul(&a, fs.Args())
+		return c.planZuul(a, a.files)
 	}
-	files := fs.Args()
+	files := a.files
 	if len(files) == 0 {
 		name, err := c.defaultConfig()
 		if err != nil {
@@ -57,12 +64,10 @@ func (c *Command) runPlan(args []string) int {
 		return ExitUsage
 	}
 	if len(files) == 1 && c.isMultiNodeHCL(files[0], opts) {
-		return c.planHCLNodes(&a, files[0], opts)
+		return c.planHCLNodes(a, files[0], opts)
 	}
-	a.online.use(c)
-	a.deps.use(c)
-	c.inspectCheckouts = a.config.dest != ""
-	res, err := c.compileFiles(files, opts)
+	cp := c.newCompilation(&a.online, &a.deps, a.config.dest != "")
+	res, err := cp.compileFiles(files, opts)
 	if err != nil {
 		fmt.Fprintf(c.Stderr, "stackplan plan: %v\n", err)
 		return ExitUsage
@@ -100,7 +105,7 @@ func (c *Command) runPlan(args []string) int {
 	}
 	if a.out != "" {
 		p.Diagnostics = nil // warnings were shown; a plan file records what to do
-		if err := inputsRelativeTo(p, a.out); err != nil {
+		if err := stale.InputsRelativeTo(p, a.out); err != nil {
 			fmt.Fprintf(c.Stderr, "stackplan plan: %v\n", err)
 			return ExitInternal
 		}
@@ -113,37 +118,4 @@ func (c *Command) runPlan(args []string) int {
 		}
 	}
 	return ExitOK
-}
-
-// inputsRelativeTo rewrites the plan's input paths relative to the
-// directory of the plan file out, so that the plan applies from any
-// directory, as long as the plan and its inputs move together.
-func inputsRelativeTo(p *plan.Plan, out string) error {
-	dir, err := filepath.Abs(filepath.Dir(out))
-	if err != nil {
-		return err
-	}
-	for i, in := range p.Inputs {
-		if in.Path == stdinName {
-			continue
-		}
-		abs, err := filepath.Abs(in.Path)
-		if err != nil {
-			return err
-		}
-		if rel, err := filepath.Rel(dir, abs); err == nil {
-			abs = rel
-		}
-		p.Inputs[i].Path = abs
-	}
-	return nil
-}
-
-// inputOfPlan is where the input path recorded in the plan file planPath
-// is: relative to the plan file's directory, or absolute.
-func inputOfPlan(planPath, input string) string {
-	if filepath.IsAbs(input) {
-		return input
-	}
-	return filepath.Join(filepath.Dir(planPath), input)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/hashicorp/hcl/v2"
+
 	"github.com/stackplan/stackplan/cmd/internal/diagview"
 	"github.com/stackplan/stackplan/compiler"
 	"github.com/stackplan/stackplan/compiler/localconf"
@@ -60,7 +61,7 @@ func (c *Command) resolveAtApply(ctx context.Context, res *compiled, opts localc
 	for _, line := range report {
 		fmt.Fprintf(c.Stderr, "stackplan apply: resolved: %s\n", red.Redact(line))
 	}
-	resolved, diags, sources := c.compile(cfg, nil, opts)
+	resolved, diags, sources := c.newCompilation(nil, nil, false).compile(cfg, nil, opts)
 	if diags.HasErrors() {
 		var errs hcl.Diagnostics
 		for _, d := range diags {

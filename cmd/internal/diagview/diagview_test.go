@@ -216,7 +216,7 @@ func TestParseFormat(t *testing.T) {
 	}
 }
 
-func TestSortAndCounts(t *testing.T) {
+func TestSort(t *testing.T) {
 	r := func(file string, line, col int) *hcl.Range {
 		return &hcl.Range{Filename: file, Start: hcl.Pos{Line: line, Column: col}, End: hcl.Pos{Line: line, Column: col + 1}}
 	}
@@ -254,22 +254,6 @@ func TestSortAndCounts(t *testing.T) {
 	for i := range in {
 		if in[i] != orig[i] {
 			t.Fatal("Sort modified its input")
-		}
-	}
-	if e, w := Counts(in); e != 7 || w != 2 {
-		t.Errorf("Counts = %d, %d; want 7, 2", e, w)
-	}
-	for _, tc := range []struct {
-		diags hcl.Diagnostics
-		want  string
-	}{
-		{nil, "0 errors, 0 warnings"},
-		{got, "6 errors, 2 warnings"},
-		{got[1:2], "1 error, 0 warnings"},
-		{got[4:5], "0 errors, 1 warning"},
-	} {
-		if s := Summary(tc.diags); s != tc.want {
-			t.Errorf("Summary = %q, want %q", s, tc.want)
 		}
 	}
 }

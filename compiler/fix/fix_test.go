@@ -1,4 +1,4 @@
-package cli
+package fix
 
 import (
 	"strings"
@@ -8,9 +8,9 @@ import (
 	"github.com/stackplan/stackplan/compiler/localconf"
 )
 
-// TestReorderLines checks --fix's rewriting: only enable_plugin lines move,
+// TestReorderPlugins checks --fix's rewriting: only enable_plugin lines move,
 // and what cannot be moved safely is refused.
-func TestReorderLines(t *testing.T) {
+func TestReorderPlugins(t *testing.T) {
 	tests := []struct{ name, in, want, err string }{
 		{name: "no final newline",
 			in:   "[[local|localrc]]\nenable_plugin a u # stackplan: requires=b\nX=1\nenable_plugin b u",
@@ -31,7 +31,7 @@ func TestReorderLines(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg, _ := localconf.Parse("local.conf", []byte(tt.in), localconf.Options{})
 			g, _ := compiler.Dependencies(cfg, compiler.Options{})
-			got, _, err := reorderLines([]byte(tt.in), g)
+			got, _, err := ReorderPlugins([]byte(tt.in), g)
 			switch {
 			case tt.err != "":
 				if err == nil || !strings.Contains(err.Error(), tt.err) {

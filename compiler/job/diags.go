@@ -1,4 +1,4 @@
-package cli
+package job
 
 import (
 	"fmt"
@@ -12,9 +12,9 @@ import (
 	"github.com/stackplan/stackplan/schema"
 )
 
-// silence drops the warnings of the rules the user named with --ignore;
+// Silence drops the warnings of the rules the user named with --ignore;
 // errors always stay.
-func silence(diags hcl.Diagnostics, ignore []string) hcl.Diagnostics {
+func Silence(diags hcl.Diagnostics, ignore []string) hcl.Diagnostics {
 	if len(ignore) == 0 {
 		return diags
 	}
@@ -23,7 +23,8 @@ func silence(diags hcl.Diagnostics, ignore []string) hcl.Diagnostics {
 	})
 }
 
-func silencePlan(diags []plan.Diagnostic, ignore []string) []plan.Diagnostic {
+// SilencePlan is Silence for the findings a plan holds.
+func SilencePlan(diags []plan.Diagnostic, ignore []string) []plan.Diagnostic {
 	if len(ignore) == 0 {
 		return diags
 	}
@@ -32,8 +33,8 @@ func silencePlan(diags []plan.Diagnostic, ignore []string) []plan.Diagnostic {
 	})
 }
 
-// checkIgnored refuses an --ignore that names no rule.
-func checkIgnored(ignore []string) error {
+// CheckIgnored refuses an --ignore that names no rule.
+func CheckIgnored(ignore []string) error {
 	for _, r := range ignore {
 		if !slices.ContainsFunc(schema.Rules(), func(rule schema.Rule) bool { return rule.ID == r }) {
 			return fmt.Errorf("--ignore %s: no such rule (stackplan rules lists them)", r)
@@ -42,12 +43,12 @@ func checkIgnored(ignore []string) error {
 	return nil
 }
 
-// grouped is how a job's findings are shown to a person: the Jinja
+// Grouped is how a job's findings are shown to a person: the Jinja
 // expressions once, each with the values that hold it, and any other
 // warning repeated at several places once, with the other places listed.
 // A multi-node job repeats the same few expressions (a node's address) in
 // dozens of variables; one finding each hid the findings that matter.
-func grouped(diags hcl.Diagnostics, files map[string][]byte) hcl.Diagnostics {
+func Grouped(diags hcl.Diagnostics, files map[string][]byte) hcl.Diagnostics {
 	var out, jinja hcl.Diagnostics
 	byKey := map[string]int{} // rule and detail -> index in out
 	for _, d := range diags {
