@@ -8,11 +8,9 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/stackplan/stackplan/plan"
 	"github.com/stackplan/stackplan/schema"
 )
-
-// mergedGroups are the config groups whose sections apply merges.
-var mergedGroups = map[string]bool{"post-config": true, "extra": true, "post-extra": true, "test-config": true}
 
 // validateSections checks the config meta-sections for what DevStack would
 // evaluate with the shell and stackplan never does (docs/devstack.md
@@ -23,7 +21,7 @@ var mergedGroups = map[string]bool{"post-config": true, "extra": true, "post-ext
 func validateSections(cfg *schema.Config) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	for _, sec := range cfg.Sections {
-		if !mergedGroups[sec.Group] {
+		if !plan.IsGroup(sec.Group) {
 			continue
 		}
 		// A CRLF file's names end in \r; the crlf rule reports that.

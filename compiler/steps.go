@@ -7,22 +7,13 @@ import (
 	"github.com/stackplan/stackplan/schema"
 )
 
-// The plugin.sh phases of stack.sh, in order.
-const (
-	phasePreInstall = "pre-install"
-	phaseInstall    = "install"
-	phasePostConfig = "post-config"
-	phaseExtra      = "extra"
-	phaseTestConfig = "test-config"
-)
-
 // buildSteps lays out the three lifecycles in DevStack's order
 // (docs/devstack.md §4, §10):
 //
 //	stack:   clone each; clone each DevStack project; localrc; override-defaults each; settings each;
-//	         pre-install, install, post-config each; merge post-config;
-//	         merge extra; extra each; merge post-extra; test-config each;
-//	         merge test-config
+//	         then plan.StackStages: pre-install, install, post-config each;
+//	         merge post-config; merge extra; extra each; merge post-extra;
+//	         test-config each; merge test-config
 //	unstack: localrc; override-defaults each; settings each; unstack each
 //	clean:   localrc; the unstack steps again, nested (clean.sh runs
 //	         "unstack.sh --all" before its hooks); settings each; clean each
@@ -52,15 +43,13 @@ func buildSteps(cfg *schema.Config, plugins []plan.Plugin, projects []plan.Proje
 	b.localrc()
 	b.each(sourced(plan.KindOverrideDefaults))
 	b.each(sourced(plan.KindSettings))
-	b.each(phase("stack", phasePreInstall))
-	b.each(phase("stack", phaseInstall))
-	b.each(phase("stack", phasePostConfig))
-	b.merges("post-config")
-	b.merges("extra")
-	b.each(phase("stack", phaseExtra))
-	b.merges("post-extra")
-	b.each(phase("stack", phaseTestConfig))
-	b.merges("test-config")
+	for _, stage := range plan.StackStages {
+		if stage.Phase != "" {
+			b.each(phase(plan.ModeStack, stage.Phase))
+		} else {
+			b.merges(stage.Group)
+		}
+	}
 
 	b.lc = plan.Unstack
 	b.unstack()
@@ -71,7 +60,7 @@ func buildSteps(cfg *schema.Config, plugins []plan.Plugin, projects []plan.Proje
 	b.unstack()
 	b.nested = ""
 	b.each(sourced(plan.KindSettings))
-	b.each(phase("clean", ""))
+	b.each(phase(plan.ModeClean, ""))
 	return b.steps
 }
 
@@ -88,14 +77,14 @@ func (b *stepBuilder) unstack() {
 	b.localrc()
 	b.each(sourced(plan.KindOverrideDefaults))
 	b.each(sourced(plan.KindSettings))
-	b.each(phase("unstack", ""))
+	b.each(phase(plan.ModeUnstack, ""))
 }
 
 func sourced(kind plan.Kind) func(plan.Plugin) plan.Step {
 	return func(p plan.Plugin) plan.Step { return plan.Step{Kind: kind, Plugin: p.Name} }
 }
 
-func phase(mode, ph string) func(plan.Plugin) plan.Step {
+func phase(mode plan.Mode, ph plan.Phase) func(plan.Plugin) plan.Step {
 	return func(p plan.Plugin) plan.Step {
 		return plan.Step{Kind: plan.KindPhase, Plugin: p.Name, Mode: mode, Phase: ph}
 	}
@@ -106,9 +95,9 @@ func (b *stepBuilder) each(mk func(plan.Plugin) plan.Step) {
 	for _, p := range b.plugins {
 		s := mk(p)
 		s.Lifecycle, s.Nested = b.lc, b.nested
-		phaseOrMode := s.Phase
+		phaseOrMode := string(s.Phase)
 		if s.Kind == plan.KindPhase && phaseOrMode == "" {
-			phaseOrMode = s.Mode
+			phaseOrMode = string(s.Mode)
 		}
 		s.ID = plan.StepID(b.lc, b.nested, s.Kind, phaseOrMode, p.Name)
 		src := p.Source
@@ -137,10 +126,10 @@ func (b *stepBuilder) localrc() {
 // merges adds one merge step per distinct file of the group, in the order
 // of the first header naming it. DevStack merges once per header, but each
 // run applies every section of the file, so one step gives the same result.
-func (b *stepBuilder) merges(group string) {
+func (b *stepBuilder) merges(group plan.Group) {
 	index := map[string]int{}
 	for _, sec := range b.cfg.Sections {
-		if sec.Group != group {
+		if sec.Group != string(group) {
 			continue
 		}
 		i, seen := index[sec.File]
@@ -149,7 +138,7 @@ func (b *stepBuilder) merges(group string) {
 			index[sec.File] = i
 			src := plan.RangeOf(sec.Header)
 			b.steps = append(b.steps, plan.Step{
-				ID: plan.StepID(b.lc, "", plan.KindMerge, group, sec.File), Kind: plan.KindMerge, Lifecycle: b.lc,
+				ID: plan.StepID(b.lc, "", plan.KindMerge, string(group), sec.File), Kind: plan.KindMerge, Lifecycle: b.lc,
 				Group: group, File: sec.File, Source: &src,
 			})
 		}

@@ -48,7 +48,7 @@ type applier struct {
 	// skipGroup marks the meta-section groups whose merging stopped at a
 	// file name that expanded to nothing, as DevStack's merge_config_group
 	// warns and breaks out of the group's loop.
-	skipGroup map[string]bool
+	skipGroup map[plan.Group]bool
 	// holding keeps the output of a step that may define secrets
 	// (localrc, override-defaults, settings) in held until the secrets it
 	// defined are known: they are masked from the moment they exist.
@@ -804,7 +804,7 @@ func (a *applier) afterLocalrc(ctx context.Context, sess *session, lc plan.Lifec
 		}
 	}
 	for _, kv := range a.opts.Env {
-		if k, v, ok := strings.Cut(kv, "="); ok && isSecretName(k) {
+		if k, v, ok := strings.Cut(kv, "="); ok && schema.IsSecretName(k) {
 			a.red.add(v)
 		}
 	}
@@ -820,7 +820,7 @@ func (a *applier) learnSecrets(ctx context.Context, sess *session) error {
 	}
 	var secret []string
 	for _, n := range all {
-		if isSecretName(n) && !strings.HasPrefix(n, "__sp_") {
+		if schema.IsSecretName(n) && !strings.HasPrefix(n, "__sp_") {
 			secret = append(secret, n)
 		}
 	}
@@ -872,9 +872,9 @@ func (a *applier) execStep(ctx context.Context, sess *session, s plan.Step) (int
 	switch s.Kind {
 	case plan.KindOverrideDefaults, plan.KindSettings:
 	case plan.KindPhase:
-		args = []string{s.Mode}
+		args = []string{string(s.Mode)}
 		if s.Phase != "" {
-			args = append(args, s.Phase)
+			args = append(args, string(s.Phase))
 		}
 	default:
 		return -1, "", fmt.Errorf("unknown step kind %q", s.Kind)
@@ -957,7 +957,7 @@ func (a *applier) merge(ctx context.Context, sess *session, s plan.Step) (int, s
 	}
 	if target == "" {
 		if a.skipGroup == nil {
-			a.skipGroup = map[string]bool{}
+			a.skipGroup = map[plan.Group]bool{}
 		}
 		a.skipGroup[s.Group] = true
 		a.logf("%s: warning: unknown config file specification: %s is undefined; as DevStack does, this and the later files of the %s group are not merged", where, s.File, s.Group)

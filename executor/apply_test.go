@@ -98,7 +98,7 @@ func buildPlan(dest, base string, names []string, localrc string) *plan.Plan {
 		p.Plugins = append(p.Plugins, plan.Plugin{Name: n, URL: base + "/" + n, Ref: "master", Dir: filepath.Join(dest, n)})
 	}
 	add := func(lc plan.Lifecycle, kind plan.Kind, plugin, mode, phase string) {
-		p.Steps = append(p.Steps, plan.Step{ID: plan.StepID(lc, "", kind, phase, plugin), Kind: kind, Lifecycle: lc, Plugin: plugin, Mode: mode, Phase: phase})
+		p.Steps = append(p.Steps, plan.Step{ID: plan.StepID(lc, "", kind, phase, plugin), Kind: kind, Lifecycle: lc, Plugin: plugin, Mode: plan.Mode(mode), Phase: plan.Phase(phase)})
 	}
 	each := func(lc plan.Lifecycle, kind plan.Kind, mode, phase string) {
 		for _, n := range names {

@@ -80,11 +80,3 @@ function enable_plugin {
 `)
 	return b.String()
 }
-
-// isSecretName matches the names whose values never reach a log: names
-// containing PASSWORD, TOKEN or SECRET, or ending in _KEY (as schema does).
-func isSecretName(name string) bool {
-	u := strings.ToUpper(name)
-	return strings.Contains(u, "PASSWORD") || strings.Contains(u, "TOKEN") ||
-		strings.Contains(u, "SECRET") || strings.HasSuffix(u, "_KEY") || u == "KEY"
-}

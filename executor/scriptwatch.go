@@ -89,9 +89,9 @@ func stepKey(nested string, kind plan.Kind, parts ...string) string {
 func keyOfStep(s plan.Step) string {
 	switch s.Kind {
 	case plan.KindMerge:
-		return stepKey(s.Nested, s.Kind, s.Group, s.File)
+		return stepKey(s.Nested, s.Kind, string(s.Group), s.File)
 	case plan.KindPhase:
-		return stepKey(s.Nested, s.Kind, s.Plugin, s.Mode, s.Phase)
+		return stepKey(s.Nested, s.Kind, s.Plugin, string(s.Mode), string(s.Phase))
 	}
 	return stepKey(s.Nested, s.Kind, s.Plugin)
 }
@@ -242,7 +242,7 @@ func (w *scriptWatch) close(status int, now time.Time) {
 func (w *scriptWatch) skipGroup(e devstack.Event, now time.Time) {
 	w.skipped[e.Group] = true
 	for i, s := range w.expected {
-		if s.Kind != plan.KindMerge || s.Group != e.Group || w.started[i] {
+		if s.Kind != plan.KindMerge || string(s.Group) != e.Group || w.started[i] {
 			continue
 		}
 		w.started[i] = true

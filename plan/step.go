@@ -22,6 +22,9 @@ const (
 	KindMerge Kind = "merge"
 )
 
+// Kinds lists the step kinds.
+var Kinds = []Kind{KindClone, KindLocalrc, KindOverrideDefaults, KindSettings, KindPhase, KindMerge}
+
 // Lifecycle is which DevStack script a step belongs to.
 type Lifecycle string
 
@@ -59,11 +62,11 @@ type Step struct {
 	Project string `json:"project,omitempty"`
 	// Mode and Phase are the arguments plugin.sh receives (phase steps).
 	// Phase is empty for unstack and clean, which DevStack passes alone.
-	Mode  string `json:"mode,omitempty"`
-	Phase string `json:"phase,omitempty"`
+	Mode  Mode  `json:"mode,omitempty"`
+	Phase Phase `json:"phase,omitempty"`
 	// Group and File name a merge step's meta-section; File is exactly as
 	// written in the header (e.g. "$NOVA_CONF") and is expanded at apply.
-	Group string `json:"group,omitempty"`
+	Group Group  `json:"group,omitempty"`
 	File  string `json:"file,omitempty"`
 	// Source is what caused the step: the enable_plugin command, the
 	// localrc section, or the first header of a merged file.

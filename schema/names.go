@@ -48,6 +48,20 @@ var allowedSchemes = map[string]bool{
 	"https": true, "http": true, "git": true, "ssh": true, "git+ssh": true, "ssh+git": true, "file": true,
 }
 
+// URLScheme returns the scheme of a "scheme://" URL as written, and
+// whether raw has one; SchemeAllowed says whether git may use it.
+func URLScheme(raw string) (string, bool) {
+	m := schemeRE.FindStringSubmatch(raw)
+	if m == nil {
+		return "", false
+	}
+	return m[1], true
+}
+
+// SchemeAllowed reports whether a URL scheme (any case) is one of the
+// transports stackplan lets git use: https, http, git, ssh and file.
+func SchemeAllowed(scheme string) bool { return allowedSchemes[strings.ToLower(scheme)] }
+
 // CheckURL classifies a plugin URL: the transports DevStack users need are
 // https, http, git, ssh (URL or scp-like), file:// and local paths. Git's
 // "transport::address" forms (ext::, fd::) run programs and are refused, as
@@ -62,9 +76,9 @@ func CheckURL(raw string) (URLProblem, string) {
 	if i := strings.IndexFunc(raw, func(r rune) bool { return r <= ' ' || r == 0x7f }); i >= 0 {
 		return URLBadScheme, fmt.Sprintf("URL %q contains whitespace or a control character", raw)
 	}
-	if m := schemeRE.FindStringSubmatch(raw); m != nil {
-		scheme := strings.ToLower(m[1])
-		if !allowedSchemes[scheme] {
+	if written, ok := URLScheme(raw); ok {
+		scheme := strings.ToLower(written)
+		if !SchemeAllowed(scheme) {
 			return URLBadScheme, fmt.Sprintf("URL scheme %q is not allowed; use https, http, git, ssh or file", scheme)
 		}
 		u, err := url.Parse(raw)

@@ -17,11 +17,12 @@ import (
 
 	"github.com/stackplan/stackplan/compiler/internal/suggest"
 	"github.com/stackplan/stackplan/compiler/localconf"
+	"github.com/stackplan/stackplan/plan"
 	"github.com/stackplan/stackplan/schema"
 )
 
 // Groups are the config groups a config block may name, in phase order.
-var Groups = []string{"post-config", "extra", "post-extra", "test-config"}
+var Groups = plan.GroupNames()
 
 // maxPrefixEvals bounds how often the localrc before a block is evaluated
 // for an expression that needs the variables it left: each costs one

@@ -2,6 +2,7 @@ package localconf
 
 import (
 	"github.com/stackplan/stackplan/compiler/internal/srcpos"
+	"github.com/stackplan/stackplan/plan"
 
 	"bytes"
 	"fmt"
@@ -44,9 +45,9 @@ type Options struct {
 // kilobytes; the limit keeps hostile input from exhausting memory.
 const MaxSize = 16 << 20
 
-// Groups are the meta-section groups DevStack consumes, in the order of the
-// phases that merge them.
-var Groups = []string{"local", "post-config", "extra", "post-extra", "test-config"}
+// Groups are the meta-section groups DevStack consumes: local, then the
+// merged groups in the order stack.sh merges them.
+var Groups = append([]string{plan.GroupLocal}, plan.GroupNames()...)
 
 // Parse reads one local.conf (or legacy localrc) into a Config.
 func Parse(filename string, src []byte, opts Options) (*schema.Config, hcl.Diagnostics) {
@@ -142,7 +143,7 @@ func readFragment(cfg *schema.Config, f Fragment, opts Options) ([]line, *srcpos
 				if len(s.body) > 0 {
 					cfg.Localrc = append(cfg.Localrc, spanOf(src, pos, s.body))
 				}
-			case slices.Contains(Groups[1:], s.group):
+			case plan.IsGroup(s.group):
 				cfg.Sections = append(cfg.Sections, schema.MetaSection{
 					Group: s.group, File: s.file, Header: lineRange(pos, s.header), Body: spanOf(src, pos, s.body),
 				})
@@ -269,7 +270,7 @@ func checkHeaders(doc *document, pos *srcpos.Table) hcl.Diagnostics {
 		case crlf && strings.HasSuffix(s.file, "\r"):
 			// reported once as crlf
 		case !slices.Contains(Groups, s.group):
-			detail := fmt.Sprintf("DevStack merges only the groups %s and silently ignores [[%s|...]].", strings.Join(Groups[1:], ", "), s.group)
+			detail := fmt.Sprintf("DevStack merges only the groups %s and silently ignores [[%s|...]].", strings.Join(plan.GroupNames(), ", "), s.group)
 			switch s.group {
 			case "pre-install", "install", "post-install":
 				detail += " " + s.group + " is a plugin phase, not a local.conf group."

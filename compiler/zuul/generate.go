@@ -12,6 +12,7 @@ import (
 
 	"github.com/stackplan/stackplan/compiler/deps"
 	"github.com/stackplan/stackplan/compiler/localconf"
+	"github.com/stackplan/stackplan/plan"
 	"github.com/stackplan/stackplan/schema"
 )
 
@@ -466,7 +467,7 @@ func pluginOrder(m *node, requires map[string][]string) []int {
 // each as a meta-section.
 func (e *emitter) localConf(lc *node) {
 	for _, phase := range lc.pairs {
-		if !slices.Contains(localconf.Groups[1:], phase.key) {
+		if !plan.IsGroup(phase.key) {
 			e.diags = append(e.diags, schema.RuleUnknownSection.Diag(fmt.Sprintf("DevStack has no %q phase for config files", phase.key),
 				"DevStack merges config files at post-config, extra, post-extra and test-config; it ignores this group.", phase.keyRng))
 		}
@@ -479,7 +480,7 @@ func (e *emitter) localConf(lc *node) {
 		}
 		for _, fp := range files.pairs {
 			fmt.Fprintf(&e.conf, "[[%s|%s]]\n", phase.key, fp.key)
-			known := slices.Contains(localconf.Groups[1:], phase.key)
+			known := plan.IsGroup(phase.key)
 			if fp.val.kind != mappingKind {
 				if !fp.val.isNull() {
 					e.diags = append(e.diags, schema.RuleZuulYAML.Diag(fmt.Sprintf("config file %s must map section names to options", fp.key), "", fp.val.rng))

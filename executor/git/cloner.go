@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/stackplan/stackplan/schema"
 )
 
 // Request names what to check out.
@@ -312,12 +314,7 @@ func globEscape(s string) string {
 	return r.Replace(s)
 }
 
-var (
-	schemeRE = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9+.-]*)://`)
-	sha1RE   = regexp.MustCompile(`^[0-9a-f]{40}$`)
-)
-
-var allowedSchemes = map[string]bool{"https": true, "http": true, "git": true, "ssh": true, "git+ssh": true, "ssh+git": true, "file": true}
+var sha1RE = regexp.MustCompile(`^[0-9a-f]{40}$`)
 
 // CheckRequest refuses what git could misread: a URL or ref starting with
 // '-', whitespace or control characters, a transport other than file, git,
@@ -342,9 +339,9 @@ func CheckRequest(req Request) error {
 		// writes a local ref ("git fetch origin a:b").
 		return fmt.Errorf("ref %q is not a valid ref", req.Ref)
 	}
-	if m := schemeRE.FindStringSubmatch(req.URL); m != nil {
-		if !allowedSchemes[strings.ToLower(m[1])] {
-			return fmt.Errorf("URL scheme %q is not allowed; use https, http, git, ssh or file", m[1])
+	if scheme, ok := schema.URLScheme(req.URL); ok {
+		if !schema.SchemeAllowed(scheme) {
+			return fmt.Errorf("URL scheme %q is not allowed; use https, http, git, ssh or file", scheme)
 		}
 	} else if strings.Contains(req.URL, "::") {
 		return fmt.Errorf("URL %q uses git's transport::address form, which can run programs", req.URL)

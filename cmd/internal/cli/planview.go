@@ -160,9 +160,9 @@ func groupSteps(steps []plan.Step) []stepGroup {
 		}
 		switch s.Kind {
 		case plan.KindPhase:
-			label = strings.TrimSpace(s.Mode + " " + s.Phase)
+			label = strings.TrimSpace(string(s.Mode) + " " + string(s.Phase))
 		case plan.KindMerge:
-			label, item = "merge "+s.Group, s.File
+			label, item = "merge "+string(s.Group), s.File
 		case plan.KindLocalrc:
 			item = fmt.Sprintf("%d section(s)", len(s.Sections))
 		}
