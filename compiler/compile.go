@@ -97,7 +97,7 @@ func Compile(cfg *schema.Config, front hcl.Diagnostics, opts Options) (*plan.Pla
 	p.Projects = planProjects(cfg, p.Plugins)
 	p.Steps = buildSteps(cfg, p.Plugins, p.Projects)
 	for _, d := range diags {
-		p.Diagnostics = append(p.Diagnostics, planDiagnostic(d))
+		p.Diagnostics = append(p.Diagnostics, plan.DiagnosticOf(d))
 	}
 	return p, diags
 }
@@ -120,18 +120,6 @@ func planPlugin(pl schema.Plugin, red *schema.Redactor) plan.Plugin {
 	}
 	for _, r := range pl.Requires {
 		out.Requires = append(out.Requires, r.String())
-	}
-	return out
-}
-
-func planDiagnostic(d *hcl.Diagnostic) plan.Diagnostic {
-	out := plan.Diagnostic{Severity: "error", Rule: schema.RuleOf(d), Summary: d.Summary, Detail: d.Detail}
-	if d.Severity == hcl.DiagWarning {
-		out.Severity = "warning"
-	}
-	if d.Subject != nil {
-		r := plan.RangeOf(*d.Subject)
-		out.Range = &r
 	}
 	return out
 }

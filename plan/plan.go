@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/hashicorp/hcl/v2"
+
+	"github.com/stackplan/stackplan/schema"
 )
 
 // FormatVersion is the version of the plan's JSON format. Readers refuse a
@@ -146,6 +148,21 @@ type Pos struct {
 	Line   int `json:"line"`
 	Column int `json:"column"`
 	Byte   int `json:"byte"`
+}
+
+// DiagnosticOf is the one conversion of a finding to the JSON shape both
+// plan --json and lint --format json write. Anything that is not a warning
+// counts as an error, so that a diagnostic of unknown severity fails a run.
+func DiagnosticOf(d *hcl.Diagnostic) Diagnostic {
+	out := Diagnostic{Severity: "error", Rule: schema.RuleOf(d), Summary: d.Summary, Detail: d.Detail}
+	if d.Severity == hcl.DiagWarning {
+		out.Severity = "warning"
+	}
+	if d.Subject != nil {
+		r := RangeOf(*d.Subject)
+		out.Range = &r
+	}
+	return out
 }
 
 // RangeOf converts an hcl.Range.

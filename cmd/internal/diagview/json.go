@@ -6,46 +6,25 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
-	"github.com/stackplan/stackplan/schema"
+	"github.com/stackplan/stackplan/plan"
 )
 
-type jsonPos struct {
-	Line   int `json:"line"`
-	Column int `json:"column"`
-	Byte   int `json:"byte"`
-}
-
-type jsonRange struct {
-	File  string  `json:"file"`
-	Start jsonPos `json:"start"`
-	End   jsonPos `json:"end"`
-}
-
-type jsonDiag struct {
-	Severity string     `json:"severity"`
-	Rule     string     `json:"rule"`
-	Summary  string     `json:"summary"`
-	Detail   string     `json:"detail"`
-	Range    *jsonRange `json:"range"`
+// lintDiagnostic is plan.Diagnostic as lint --format json writes it:
+// every key present ("rule": "" and "range": null when there is none),
+// so that scripts can index them; plan --json omits empty keys, as its
+// schema says.
+type lintDiagnostic struct {
+	Severity string      `json:"severity"`
+	Rule     string      `json:"rule"`
+	Summary  string      `json:"summary"`
+	Detail   string      `json:"detail"`
+	Range    *plan.Range `json:"range"`
 }
 
 func writeJSON(buf *bytes.Buffer, diags hcl.Diagnostics) error {
-	out := make([]jsonDiag, 0, len(diags))
+	out := make([]lintDiagnostic, 0, len(diags))
 	for _, d := range diags {
-		jd := jsonDiag{
-			Severity: Severity(d),
-			Rule:     schema.RuleOf(d),
-			Summary:  d.Summary,
-			Detail:   d.Detail,
-		}
-		if r := d.Subject; r != nil {
-			jd.Range = &jsonRange{
-				File:  r.Filename,
-				Start: jsonPos{r.Start.Line, r.Start.Column, r.Start.Byte},
-				End:   jsonPos{r.End.Line, r.End.Column, r.End.Byte},
-			}
-		}
-		out = append(out, jd)
+		out = append(out, lintDiagnostic(plan.DiagnosticOf(d)))
 	}
 	return encodeJSON(buf, out)
 }
