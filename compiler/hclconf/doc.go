@@ -5,7 +5,7 @@
 // localrc, plugin, services and bash block becomes bash text (values quoted
 // with mvdan.cc/sh/v3/syntax.Quote, references to localrc variables kept as
 // "${NAME}"), and that text is evaluated by the very evaluator that reads a
-// local.conf's localrc (localconf.EvalGenerated). The two formats therefore
+// local.conf's localrc (evaluator.EvalGenerated). The two formats therefore
 // cannot disagree on what a plugin, a service or a variable comes out as,
 // and the script a plan's localrc step sources registers exactly the
 // plugins the plan lists. Ranges point at the HCL blocks and expressions.

@@ -9,7 +9,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 
-	"github.com/stackplan/stackplan/compiler/localconf"
+	"github.com/stackplan/stackplan/compiler/evaluator"
 	"github.com/stackplan/stackplan/schema"
 )
 
@@ -47,7 +47,7 @@ func nodeBlocks(filename string, src []byte) (hcl.Body, []*hcl.Block, hcl.Diagno
 // node, the controller. Per-node diagnostics repeat those of the top
 // level; the first return's diagnostics are about the node blocks
 // themselves (names, groups).
-func ParseNodes(filename string, src []byte, opts localconf.Options) ([]schema.Node, hcl.Diagnostics) {
+func ParseNodes(filename string, src []byte, opts evaluator.Options) ([]schema.Node, hcl.Diagnostics) {
 	_, blocks, _ := nodeBlocks(filename, src)
 	var diags hcl.Diagnostics
 	type decl struct {

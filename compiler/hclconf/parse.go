@@ -15,8 +15,8 @@ import (
 	"github.com/zclconf/go-cty/cty/convert"
 	"mvdan.cc/sh/v3/syntax"
 
+	"github.com/stackplan/stackplan/compiler/evaluator"
 	"github.com/stackplan/stackplan/compiler/internal/suggest"
-	"github.com/stackplan/stackplan/compiler/localconf"
 	"github.com/stackplan/stackplan/plan"
 	"github.com/stackplan/stackplan/schema"
 )
@@ -41,17 +41,17 @@ var (
 // A file with node blocks describes several nodes (see ParseNodes); Parse
 // returns the controller's configuration: the top level, then the body of
 // node "controller" when there is one.
-func Parse(filename string, src []byte, opts localconf.Options) (*schema.Config, hcl.Diagnostics) {
+func Parse(filename string, src []byte, opts evaluator.Options) (*schema.Config, hcl.Diagnostics) {
 	return parse(filename, src, opts, ControllerNode)
 }
 
 // parse reads the configuration of one node: the top-level blocks, then
 // those of the node block named node (when there is one).
-func parse(filename string, src []byte, opts localconf.Options, node string) (*schema.Config, hcl.Diagnostics) {
+func parse(filename string, src []byte, opts evaluator.Options, node string) (*schema.Config, hcl.Diagnostics) {
 	cfg := &schema.Config{Inputs: []schema.Input{{Path: filename, Kind: schema.KindHCL, Bytes: src}}}
 	cfg.Dest = opts.Dest
 	if cfg.Dest == "" {
-		cfg.Dest = localconf.DefaultDest
+		cfg.Dest = evaluator.DefaultDest
 	}
 	if i := bytes.IndexByte(src, 0); i >= 0 {
 		p := posAt(src, i)
@@ -62,13 +62,13 @@ func parse(filename string, src []byte, opts localconf.Options, node string) (*s
 	if diags.HasErrors() || file == nil || file.Body == nil {
 		return cfg, clamp(diags, src)
 	}
-	d := &decoder{filename: filename, src: src, opts: opts, cfg: cfg, node: node, envRead: map[string]bool{}, prefix: map[int]map[string]localconf.Var{}}
+	d := &decoder{filename: filename, src: src, opts: opts, cfg: cfg, node: node, envRead: map[string]bool{}, prefix: map[int]map[string]evaluator.Var{}}
 	if !IsJSON(filename) {
 		d.comments = lexComments(src, filename)
 	}
 	d.diags = diags
 	d.body(file.Body)
-	_, ediags := localconf.EvalGenerated(cfg, src, d.chunks, opts)
+	_, ediags := evaluator.EvalGenerated(cfg, src, d.chunks, opts)
 	d.diags = append(d.diags, ediags...)
 	d.markSecrets()
 	for name := range d.envRead {
@@ -112,19 +112,19 @@ func posAt(src []byte, off int) hcl.Pos {
 type decoder struct {
 	filename string
 	src      []byte
-	opts     localconf.Options
+	opts     evaluator.Options
 	cfg      *schema.Config
 	diags    hcl.Diagnostics
 	node     string // the node block applied after the top level
 
-	chunks  []localconf.Chunk
+	chunks  []evaluator.Chunk
 	secrets []hcl.Range // expressions computed from secret variables
 	envRead map[string]bool
 
 	comments []comment
 	nextCmt  int
 
-	prefix      map[int]map[string]localconf.Var // variables after the first n chunks
+	prefix      map[int]map[string]evaluator.Var // variables after the first n chunks
 	prefixEvals int
 	budget      *budget // what the expression being evaluated may still build
 
@@ -206,15 +206,15 @@ func (d *decoder) begin(b *hcl.Block) {
 	d.spanStart = len(d.chunks)
 	d.lineOpen = false
 	for _, c := range d.commentsBefore(b.DefRange.Start.Byte) {
-		d.line(localconf.Chunk{Text: c.text, Range: c.rng})
+		d.line(evaluator.Chunk{Text: c.text, Range: c.rng})
 	}
 }
 
 // line adds one line (as chunks) to the current span.
-func (d *decoder) line(parts ...localconf.Chunk) {
+func (d *decoder) line(parts ...evaluator.Chunk) {
 	if d.lineOpen {
 		r := parts[0].Range
-		d.chunks = append(d.chunks, localconf.Chunk{Text: "\n", Range: hcl.Range{Filename: r.Filename, Start: r.Start, End: r.Start}})
+		d.chunks = append(d.chunks, evaluator.Chunk{Text: "\n", Range: hcl.Range{Filename: r.Filename, Start: r.Start, End: r.Start}})
 	}
 	d.chunks = append(d.chunks, parts...)
 	d.lineOpen = true
@@ -232,7 +232,7 @@ func (d *decoder) end(b *hcl.Block) {
 		rng = hcl.RangeBetween(b.DefRange, sb.SrcRange)
 	}
 	d.cfg.Localrc = append(d.cfg.Localrc, schema.Span{Text: text.String(), Range: rng})
-	d.chunks = append(d.chunks, localconf.Chunk{Text: "\n", Range: hcl.Range{Filename: rng.Filename, Start: rng.End, End: rng.End}})
+	d.chunks = append(d.chunks, evaluator.Chunk{Text: "\n", Range: hcl.Range{Filename: rng.Filename, Start: rng.End, End: rng.End}})
 	d.lineOpen = false
 }
 
@@ -247,7 +247,7 @@ func (d *decoder) localrc(b *hcl.Block) {
 	d.begin(b)
 	for _, a := range list {
 		for _, c := range d.commentsBefore(a.NameRange.Start.Byte) {
-			d.line(localconf.Chunk{Text: c.text, Range: c.rng})
+			d.line(evaluator.Chunk{Text: c.text, Range: c.rng})
 		}
 		if !bashNameRE.MatchString(a.Name) {
 			d.diag(schema.RuleHCLSchema.Diag(fmt.Sprintf("%q is not a bash variable name", a.Name),
@@ -258,7 +258,7 @@ func (d *decoder) localrc(b *hcl.Block) {
 		if !ok {
 			continue
 		}
-		d.line(localconf.Chunk{Text: a.Name + op, Range: a.NameRange}, localconf.Chunk{Text: word, Range: a.Expr.Range()})
+		d.line(evaluator.Chunk{Text: a.Name + op, Range: a.NameRange}, evaluator.Chunk{Text: word, Range: a.Expr.Range()})
 	}
 	d.end(b)
 }
@@ -280,7 +280,7 @@ func (d *decoder) plugin(b *hcl.Block) {
 	if !ok {
 		return
 	}
-	parts := []localconf.Chunk{
+	parts := []evaluator.Chunk{
 		{Text: "enable_plugin ", Range: b.DefRange},
 		{Text: qname, Range: b.LabelRanges[0]},
 		{Text: " ", Range: b.DefRange},
@@ -291,7 +291,7 @@ func (d *decoder) plugin(b *hcl.Block) {
 		if !ok {
 			return
 		}
-		parts = append(parts, localconf.Chunk{Text: " ", Range: b.DefRange}, localconf.Chunk{Text: ref, Range: a.Expr.Range()})
+		parts = append(parts, evaluator.Chunk{Text: " ", Range: b.DefRange}, evaluator.Chunk{Text: ref, Range: a.Expr.Range()})
 	}
 	if a, ok := content.Attributes["requires"]; ok {
 		if reqs, ok := d.stringList(a.Expr); ok && len(reqs) > 0 {
@@ -302,7 +302,7 @@ func (d *decoder) plugin(b *hcl.Block) {
 					return
 				}
 			}
-			parts = append(parts, localconf.Chunk{Text: " # stackplan: requires=" + strings.Join(reqs, ","), Range: a.Expr.Range()})
+			parts = append(parts, evaluator.Chunk{Text: " # stackplan: requires=" + strings.Join(reqs, ","), Range: a.Expr.Range()})
 		}
 	}
 	d.begin(b)
@@ -313,11 +313,11 @@ func (d *decoder) plugin(b *hcl.Block) {
 func (d *decoder) services(b *hcl.Block) {
 	content, diags := b.Body.Content(servicesSchema)
 	d.diags = append(d.diags, schemaDiags(diags, servicesSchema)...)
-	var lines [][]localconf.Chunk
+	var lines [][]evaluator.Chunk
 	if a, ok := content.Attributes["disable_all"]; ok {
 		v, ok := d.eval(a.Expr, cty.Bool)
 		if ok && v.True() {
-			lines = append(lines, []localconf.Chunk{{Text: "disable_all_services", Range: a.Range}})
+			lines = append(lines, []evaluator.Chunk{{Text: "disable_all_services", Range: a.Range}})
 		}
 	}
 	for _, fn := range []string{"enable", "disable"} {
@@ -329,9 +329,9 @@ func (d *decoder) services(b *hcl.Block) {
 		if !ok || len(words) == 0 {
 			continue
 		}
-		line := []localconf.Chunk{{Text: fn + "_service", Range: a.NameRange}}
+		line := []evaluator.Chunk{{Text: fn + "_service", Range: a.NameRange}}
 		for _, w := range words {
-			line = append(line, localconf.Chunk{Text: " ", Range: a.NameRange}, w)
+			line = append(line, evaluator.Chunk{Text: " ", Range: a.NameRange}, w)
 		}
 		lines = append(lines, line)
 	}
@@ -351,13 +351,13 @@ func (d *decoder) bash(b *hcl.Block) {
 	}
 	d.diag(schema.RuleRawBash.Diag("raw bash block",
 		"stackplan evaluates this script statically, as it evaluates a local.conf's localrc, and the localrc step sources it verbatim; nothing in it is checked as stack.hcl. Prefer localrc, plugin and services blocks where they can say the same.", b.DefRange))
-	chunk := localconf.Chunk{Range: a.Expr.Range()}
+	chunk := evaluator.Chunk{Range: a.Expr.Range()}
 	if t, ok := a.Expr.(*hclsyntax.TemplateExpr); ok && len(t.Parts) == 1 {
 		if lit, ok := t.Parts[0].(*hclsyntax.LiteralValueExpr); ok && lit.Val.Type() == cty.String {
 			s := lit.Val.AsString()
 			r := lit.SrcRange
 			if r.Start.Byte >= 0 && r.Start.Byte+len(s) <= len(d.src) && string(d.src[r.Start.Byte:r.Start.Byte+len(s)]) == s {
-				chunk = localconf.Chunk{Text: s, Range: r, Exact: true}
+				chunk = evaluator.Chunk{Text: s, Range: r, Exact: true}
 			}
 		}
 	}
@@ -515,15 +515,15 @@ func (d *decoder) word(expr hcl.Expression) (string, bool) {
 }
 
 // words is a list expression as bash words, one chunk each.
-func (d *decoder) words(expr hcl.Expression) ([]localconf.Chunk, bool) {
+func (d *decoder) words(expr hcl.Expression) ([]evaluator.Chunk, bool) {
 	if t, ok := expr.(*hclsyntax.TupleConsExpr); ok {
-		var out []localconf.Chunk
+		var out []evaluator.Chunk
 		for _, el := range t.Exprs {
 			w, ok := d.word(el)
 			if !ok {
 				return nil, false
 			}
-			out = append(out, localconf.Chunk{Text: w, Range: el.Range()})
+			out = append(out, evaluator.Chunk{Text: w, Range: el.Range()})
 		}
 		return out, true
 	}
@@ -531,14 +531,14 @@ func (d *decoder) words(expr hcl.Expression) ([]localconf.Chunk, bool) {
 	if !ok {
 		return nil, false
 	}
-	var out []localconf.Chunk
+	var out []evaluator.Chunk
 	for _, s := range list {
 		q, err := syntax.Quote(s, syntax.LangBash)
 		if err != nil {
 			d.diag(schema.RuleHCLValue.Diag("the value cannot be written in bash", err.Error(), expr.Range()))
 			return nil, false
 		}
-		out = append(out, localconf.Chunk{Text: q, Range: expr.Range()})
+		out = append(out, evaluator.Chunk{Text: q, Range: expr.Range()})
 	}
 	return out, true
 }
@@ -674,7 +674,7 @@ func (d *decoder) context(expr hcl.Expression) (*hcl.EvalContext, bool) {
 }
 
 // vars returns the localrc variables after the chunks generated so far.
-func (d *decoder) vars() (map[string]localconf.Var, bool) {
+func (d *decoder) vars() (map[string]evaluator.Var, bool) {
 	n := len(d.chunks)
 	if v, ok := d.prefix[n]; ok {
 		return v, true
@@ -691,7 +691,7 @@ func (d *decoder) vars() (map[string]localconf.Var, bool) {
 		}
 		return nil, false
 	}
-	vars, _ := localconf.EvalGenerated(&schema.Config{}, d.src, slices.Clone(d.chunks), d.opts)
+	vars, _ := evaluator.EvalGenerated(&schema.Config{}, d.src, slices.Clone(d.chunks), d.opts)
 	d.prefix[n] = vars
 	return vars, true
 }

@@ -4,8 +4,8 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/stackplan/stackplan/compiler/convert"
+	"github.com/stackplan/stackplan/compiler/evaluator"
 	"github.com/stackplan/stackplan/compiler/hclconf"
-	"github.com/stackplan/stackplan/compiler/localconf"
 	"github.com/stackplan/stackplan/compiler/zuul"
 	"github.com/stackplan/stackplan/schema"
 )
@@ -69,7 +69,7 @@ func FromZuul(files []zuul.File, sel Selection, opts zuul.Options, compile Compi
 // FromHCL compiles every node block of a stack.hcl (or the one named
 // only) into a job; each node's LocalConf is its configuration converted
 // to local.conf, for export ansible.
-func FromHCL(name string, data []byte, only string, opts localconf.Options, compile CompileFunc) (*Job, error) {
+func FromHCL(name string, data []byte, only string, opts evaluator.Options, compile CompileFunc) (*Job, error) {
 	opts.Kind = ""
 	nodes, diags := hclconf.ParseNodes(name, data, opts)
 	nodes, err := selectNode(nodes, only, name)

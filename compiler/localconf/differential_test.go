@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/stackplan/stackplan/compiler/evaluator"
 	"github.com/stackplan/stackplan/internal/corpustest"
 	"github.com/stackplan/stackplan/schema"
 )
@@ -241,8 +242,7 @@ func extractLocalrc(src []byte) string {
 			lines = append(lines, s.body...)
 		}
 	}
-	text, _ := concat(lines)
-	return text
+	return evaluator.JoinLines(lines)
 }
 
 // comparison is the outcome of comparing one localrc.
@@ -354,7 +354,7 @@ func TestDifferentialCorpus(t *testing.T) {
 			// The splitter against DevStack's own awk.
 			var headers strings.Builder
 			for _, s := range split(src).sections {
-				fmt.Fprintf(&headers, "%d|%s|%s\n", s.header.num, s.group, s.file)
+				fmt.Fprintf(&headers, "%d|%s|%s\n", s.header.Num, s.group, s.file)
 			}
 			if diff := cmp.Diff(awkRun(t, headerList, file), headers.String()); diff != "" {
 				t.Errorf("headers (-awk +split):\n%s", diff)

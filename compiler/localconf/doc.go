@@ -3,26 +3,6 @@
 // Meta-section headers are split exactly as DevStack's awk programs in
 // inc/meta-config split them, quirks included (see split.go). The
 // [[local|localrc]] sections are concatenated, as extract_localrc_section
-// does, parsed as bash with mvdan.cc/sh/v3/syntax and evaluated statically
-// (see eval.go): assignments, enable_plugin and the service functions are
-// followed; nothing is ever executed. Whatever only a real run could know
-// (command substitution, external commands, source) becomes a cty unknown
-// value, and a diagnostic where it matters.
-//
-// DevStack's service functions (is_service_enabled, enable_service, ...)
-// are not reimplemented in Go: the evaluator runs them as bash, from a
-// fork-free transcription of functions-common (devstack.go), so their
-// quirks are DevStack's. The differential tests run random localrc
-// programs through the real functions-common and stackrc and compare.
-//
-// Why a static evaluator and not mvdan.cc/sh/v3/interp: the interpreter
-// runs one path with concrete values. A plan must also carry values known
-// only at apply (command substitution, source, eval) and follow both sides
-// of a condition that depends on them, marking the plugins they guard as
-// conditional; the interpreter has no hook to fork at such a condition nor
-// a value that stays unknown through expansions and tests. The evaluator
-// uses the same library's parser and expander (mvdan.cc/sh/v3/expand), so
-// words, patterns, arithmetic and parameter expansions are expanded by the
-// same code the interpreter uses; it keeps control flow, scopes and the
-// fork/merge of unknown branches.
+// does, and evaluated statically by package evaluator, which every
+// front-end shares; nothing is ever executed.
 package localconf

@@ -42,7 +42,7 @@ func TestDroppedHeadersMatchDevStack(t *testing.T) {
 			}
 			var seen strings.Builder
 			for _, s := range split([]byte(src)).sections {
-				fmt.Fprintf(&seen, "%d|%s|%s\n", s.header.num, s.group, s.file)
+				fmt.Fprintf(&seen, "%d|%s|%s\n", s.header.Num, s.group, s.file)
 			}
 			if diff := cmp.Diff(awk, seen.String()); diff != "" {
 				t.Errorf("headers (-awk +split):\n%s", diff)

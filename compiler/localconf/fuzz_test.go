@@ -23,13 +23,13 @@ func FuzzSplit(f *testing.F) {
 		doc := split(src)
 		var rebuilt []string
 		for _, l := range doc.lines {
-			if strings.Contains(l.text, "\n") {
-				t.Fatalf("line %d holds a newline", l.num)
+			if strings.Contains(l.Text, "\n") {
+				t.Fatalf("line %d holds a newline", l.Num)
 			}
-			if l.start < 0 || l.start+len(l.text) > len(src) || string(src[l.start:l.start+len(l.text)]) != l.text {
-				t.Fatalf("line %d does not match the input at %d", l.num, l.start)
+			if l.Start < 0 || l.Start+len(l.Text) > len(src) || string(src[l.Start:l.Start+len(l.Text)]) != l.Text {
+				t.Fatalf("line %d does not match the input at %d", l.Num, l.Start)
 			}
-			rebuilt = append(rebuilt, l.text)
+			rebuilt = append(rebuilt, l.Text)
 		}
 		joined := strings.Join(rebuilt, "\n")
 		if want := strings.TrimSuffix(string(src), "\n"); len(src) > 0 && joined != want && joined+"\n" != string(src) {
@@ -37,20 +37,20 @@ func FuzzSplit(f *testing.F) {
 		}
 		n := len(doc.preamble)
 		for _, s := range doc.sections {
-			if !isHeader(s.header.text) {
-				t.Fatalf("section header %q is not a header", s.header.text)
+			if !isHeader(s.header.Text) {
+				t.Fatalf("section header %q is not a header", s.header.Text)
 			}
-			g, file := headerFields(s.header.text)
+			g, file := headerFields(s.header.Text)
 			if g != s.group || file != s.file {
-				t.Fatalf("fields of %q: %q %q, section has %q %q", s.header.text, g, file, s.group, s.file)
+				t.Fatalf("fields of %q: %q %q, section has %q %q", s.header.Text, g, file, s.group, s.file)
 			}
 			if strings.ContainsAny(s.group+s.file, "[]| \t") {
-				t.Fatalf("field of %q holds a bracket, bar or blank: %q %q", s.header.text, s.group, s.file)
+				t.Fatalf("field of %q holds a bracket, bar or blank: %q %q", s.header.Text, s.group, s.file)
 			}
 			n++
 			for _, b := range s.body {
-				if isHeader(b.text) {
-					t.Fatalf("body line %q is a header", b.text)
+				if isHeader(b.Text) {
+					t.Fatalf("body line %q is a header", b.Text)
 				}
 			}
 			n += len(s.body)

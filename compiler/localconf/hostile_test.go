@@ -1,6 +1,7 @@
 package localconf
 
 import (
+	"github.com/stackplan/stackplan/compiler/evaluator"
 	"github.com/stackplan/stackplan/compiler/internal/srcpos"
 	"github.com/stackplan/stackplan/schema"
 
@@ -99,7 +100,7 @@ func TestHostileRecursionAndLoops(t *testing.T) {
 			// bash never leaves these loops; the evaluator stops at the
 			// iteration limit and says so.
 			src:     "while true; do W=1; done\nenable_plugin after u\n",
-			assigns: slicesRepeat("W=1", maxLoopItems),
+			assigns: slicesRepeat("W=1", evaluator.MaxLoopItems),
 			rules:   []string{"limit@2:1"},
 		},
 		{

@@ -1,12 +1,12 @@
 package localconf
 
 import (
+	"github.com/stackplan/stackplan/compiler/evaluator"
 	"github.com/stackplan/stackplan/compiler/internal/srcpos"
 	"github.com/stackplan/stackplan/plan"
 
 	"bytes"
 	"fmt"
-	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -18,29 +18,6 @@ import (
 	"github.com/stackplan/stackplan/schema"
 )
 
-// Options are what a local.conf is evaluated against.
-type Options struct {
-	// Dest replaces the /opt/stack that DevStack's stackrc hard-codes. A
-	// DEST= in localrc still wins, as in DevStack.
-	Dest string
-	// Env is the environment DevStack would inherit, as given by the user
-	// (--env). Nothing is read from the process environment.
-	Env map[string]string
-	// TopDir is the DevStack checkout ($TOP_DIR), when known.
-	TopDir string
-	// Stackrc, when set, is the DevStack checkout's stackrc: the
-	// assignments that say where DevStack's own repositories come from are
-	// evaluated after localrc, as stackrc runs them (see Config.Stackrc).
-	Stackrc *Fragment
-	// Kind forces the input kind (schema.KindLocalConf or
-	// schema.KindLocalrc); empty means detect it from the name and content.
-	Kind string
-	// Localrc, when set, is the legacy localrc file beside local.conf,
-	// which DevStack sources instead of the [[local|localrc]] sections
-	// (see legacy.go).
-	Localrc *Fragment
-}
-
 // MaxSize is the largest input accepted. Real local.conf files are a few
 // kilobytes; the limit keeps hostile input from exhausting memory.
 const MaxSize = 16 << 20
@@ -50,15 +27,8 @@ const MaxSize = 16 << 20
 var Groups = append([]string{plan.GroupLocal}, plan.GroupNames()...)
 
 // Parse reads one local.conf (or legacy localrc) into a Config.
-func Parse(filename string, src []byte, opts Options) (*schema.Config, hcl.Diagnostics) {
-	return ParseFragments([]Fragment{{Name: filename, Src: src}}, opts)
-}
-
-// Fragment is one file of a configuration assembled from pieces, as CI
-// jobs build their local.conf.
-type Fragment struct {
-	Name string
-	Src  []byte
+func Parse(filename string, src []byte, opts evaluator.Options) (*schema.Config, hcl.Diagnostics) {
+	return ParseFragments([]evaluator.Fragment{{Name: filename, Src: src}}, opts)
 }
 
 // ParseFragments reads several local.conf fragments as the one local.conf
@@ -67,46 +37,31 @@ type Fragment struct {
 // in order. Each diagnostic points into the fragment that caused it, so a
 // plugin enabled in two fragments names both places. opts.Kind, when set,
 // applies to every fragment.
-func ParseFragments(frags []Fragment, opts Options) (*schema.Config, hcl.Diagnostics) {
+func ParseFragments(frags []evaluator.Fragment, opts evaluator.Options) (*schema.Config, hcl.Diagnostics) {
 	dest := opts.Dest
 	if dest == "" {
-		dest = DefaultDest
+		dest = evaluator.DefaultDest
 	}
 	cfg := &schema.Config{Dest: dest}
 	var diags hcl.Diagnostics
-	var text strings.Builder
-	loc := &fragmentLocator{}
+	var sources evaluator.Sources
 	for _, f := range frags {
-		localrc, pos, d := readFragment(cfg, f, opts)
+		lines, pos, d := readFragment(cfg, f, opts)
 		diags = append(diags, d...)
-		part, cmap := concat(localrc)
-		loc.starts = append(loc.starts, text.Len())
-		loc.parts = append(loc.parts, fileLocator{pos: pos, cmap: cmap})
-		text.WriteString(part)
+		sources.Add(pos, lines)
 	}
 	if opts.Localrc != nil {
 		diags = besideLocalrc(cfg, *opts.Localrc, diags)
-		localrc, pos, d := readFragment(cfg, *opts.Localrc, Options{Kind: schema.KindLocalrc})
+		lines, pos, d := readFragment(cfg, *opts.Localrc, evaluator.Options{Kind: schema.KindLocalrc})
 		diags = append(diags, d...)
-		part, cmap := concat(localrc)
-		loc.starts = append(loc.starts, text.Len())
-		loc.parts = append(loc.parts, fileLocator{pos: pos, cmap: cmap})
-		text.WriteString(part)
+		sources.Add(pos, lines)
 	}
-	ev := newEvaluator(text.String(), loc, cfg)
-	ev.seed(opts)
-	ev.run()
-	ev.finish(opts)
-	diags = append(diags, ev.diags...)
-	if opts.Stackrc != nil {
-		cfg.Stackrc = ev.stackrc(*opts.Stackrc)
-	}
-	return cfg, diags
+	return cfg, append(diags, evaluator.Evaluate(cfg, &sources, opts)...)
 }
 
 // readFragment records one fragment in cfg (its input, localrc spans and
 // meta-sections) and returns its localrc lines for evaluation.
-func readFragment(cfg *schema.Config, f Fragment, opts Options) ([]line, *srcpos.Table, hcl.Diagnostics) {
+func readFragment(cfg *schema.Config, f evaluator.Fragment, opts evaluator.Options) ([]line, *srcpos.Table, hcl.Diagnostics) {
 	filename, src := f.Name, f.Src
 	pos := srcpos.New(filename, src)
 	kind := opts.Kind
@@ -122,11 +77,11 @@ func readFragment(cfg *schema.Config, f Fragment, opts Options) ([]line, *srcpos
 		}
 	}
 
-	var localrc []line
+	var lines []line
 	if kind == schema.KindLocalrc {
-		localrc = splitLines(src)
-		if len(localrc) > 0 {
-			cfg.Localrc = append(cfg.Localrc, spanOf(src, pos, localrc))
+		lines = splitLines(src)
+		if len(lines) > 0 {
+			cfg.Localrc = append(cfg.Localrc, spanOf(src, pos, lines))
 		}
 	} else {
 		doc := split(src)
@@ -137,7 +92,7 @@ func readFragment(cfg *schema.Config, f Fragment, opts Options) ([]line, *srcpos
 			case s.isLocalrc() && opts.Localrc != nil:
 				// DevStack sources the legacy localrc instead (besideLocalrc).
 			case s.isLocalrc():
-				localrc = append(localrc, s.body...)
+				lines = append(lines, s.body...)
 				// An empty section sources nothing: it has no span,
 				// hence no range for the localrc step to point at.
 				if len(s.body) > 0 {
@@ -150,28 +105,7 @@ func readFragment(cfg *schema.Config, f Fragment, opts Options) ([]line, *srcpos
 			}
 		}
 	}
-	return localrc, pos, diags
-}
-
-// finish records in cfg what localrc left behind: DEST, the services and
-// the environment variables it read.
-func (ev *evaluator) finish(opts Options) {
-	cfg := ev.cfg
-	if d := ev.vars["DEST"]; d != nil && d.known && d.str != "" {
-		cfg.Dest = d.str // DEST after localrc: where DevStack keeps everything else
-	}
-	ev.afterLocalrc()
-	// stack.sh runs disable_negated_services right after stackrc.
-	if len(cfg.Localrc) > 0 && !ev.limitHit {
-		ev.runFunc(cfg.Localrc[len(cfg.Localrc)-1].Range, devstackFunctions()["disable_negated_services"], nil)
-	}
-	if list, known := ev.services(); known {
-		cfg.Services.Enabled, cfg.Services.EnabledKnown = list, true
-	}
-	cfg.Services.Disabled = ev.disabledServices()
-	for _, name := range slices.Sorted(maps.Keys(ev.envRead)) {
-		cfg.Env = append(cfg.Env, schema.EnvVar{Name: name, Value: opts.Env[name]})
-	}
+	return lines, pos, diags
 }
 
 // DetectKind tells a legacy localrc from a local.conf: a file with no
@@ -187,7 +121,7 @@ func DetectKind(filename string, src []byte) string {
 
 func hasHeader(src []byte) bool {
 	for _, l := range splitLines(src) {
-		if isHeader(l.text) {
+		if isHeader(l.Text) {
 			return true
 		}
 	}
@@ -199,8 +133,8 @@ func spanOf(src []byte, pos *srcpos.Table, lines []line) schema.Span {
 		return schema.Span{}
 	}
 	first, last := lines[0], lines[len(lines)-1]
-	end := last.start + len(last.text)
-	return schema.Span{Text: string(src[first.start:end]), Range: pos.Range(first.start, end)}
+	end := last.Start + len(last.Text)
+	return schema.Span{Text: string(src[first.Start:end]), Range: pos.Range(first.Start, end)}
 }
 
 // checkBytes refuses what cannot be a text configuration.
@@ -229,11 +163,11 @@ func checkHeaders(doc *document, pos *srcpos.Table) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	crlf := false
 	for _, l := range doc.lines {
-		if strings.HasSuffix(l.text, "\r") {
+		if strings.HasSuffix(l.Text, "\r") {
 			crlf = true
 			diags = append(diags, schema.RuleCRLF.Diag("the file has CRLF (Windows) line endings",
 				"DevStack's awk keeps the \\r, so no header matches: [[local|localrc]] becomes file \"localrc\\r\" and the whole localrc is silently ignored. Convert the file to LF line endings (dos2unix).",
-				pos.Range(l.start+len(l.text)-1, l.start+len(l.text))))
+				pos.Range(l.Start+len(l.Text)-1, l.Start+len(l.Text))))
 			break
 		}
 	}
@@ -248,7 +182,7 @@ func checkHeaders(doc *document, pos *srcpos.Table) hcl.Diagnostics {
 	if hasContent(doc.preamble) {
 		n := 0
 		for _, l := range doc.preamble {
-			if isContent(l.text) {
+			if isContent(l.Text) {
 				n++
 			}
 		}
@@ -265,7 +199,7 @@ func checkHeaders(doc *document, pos *srcpos.Table) hcl.Diagnostics {
 		switch {
 		case s.group == "":
 			diags = append(diags, emptyGroupHeader(s, prev, pos))
-		case trailingText(s.header.text) != "":
+		case trailingText(s.header.Text) != "":
 			diags = append(diags, trailingTextHeader(s, rng))
 		case crlf && strings.HasSuffix(s.file, "\r"):
 			// reported once as crlf
@@ -309,7 +243,7 @@ func checkHeaders(doc *document, pos *srcpos.Table) hcl.Diagnostics {
 func emptyGroupHeader(s *section, prev *section, pos *srcpos.Table) *hcl.Diagnostic {
 	rng := lineRange(pos, s.header)
 	dropped := fmt.Sprintf("it ends the section before it, and the %d line(s) after it, up to the next header, are silently dropped", len(s.body))
-	if prev != nil && prev.isLocalrc() && looksLikeBash(s.header.text) {
+	if prev != nil && prev.isLocalrc() && looksLikeBash(s.header.Text) {
 		return schema.RuleHeaderLikeLine.Diag("DevStack reads this bash line as a meta-section header",
 			"The line starts with \"[[\" and holds a \"|\" and a later \"]]\", which is what DevStack's awk takes for a header: "+dropped+". Indent the line or rewrite the test (for example with \"if\" and separate [[ ]] tests on their own lines, indented).", rng)
 	}
@@ -337,7 +271,7 @@ func trailingText(header string) string {
 }
 
 func trailingTextHeader(s *section, rng hcl.Range) *hcl.Diagnostic {
-	glued := trailingText(s.header.text)
+	glued := trailingText(s.header.Text)
 	d := schema.RuleHeaderTrailingText.Diag(
 		fmt.Sprintf("text %q glued after ]] becomes part of the file name %q", glued, s.file),
 		"DevStack deletes the brackets and keeps the rest: put a space before trailing text, or remove it.", rng)
@@ -353,7 +287,7 @@ func trailingTextHeader(s *section, rng hcl.Range) *hcl.Diagnostic {
 func nearHeadersIn(lines []line, pos *srcpos.Table) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	for _, l := range lines {
-		if why := nearHeader(l.text); why != "" {
+		if why := nearHeader(l.Text); why != "" {
 			diags = append(diags, schema.RuleMalformedHeader.Diag("this line is not a meta-section header to DevStack", why, lineRange(pos, l)))
 		}
 	}
@@ -395,7 +329,7 @@ func isContent(text string) bool {
 
 func hasContent(lines []line) bool {
 	for _, l := range lines {
-		if isContent(l.text) {
+		if isContent(l.Text) {
 			return true
 		}
 	}
@@ -404,9 +338,20 @@ func hasContent(lines []line) bool {
 
 func firstContent(lines []line) line {
 	for _, l := range lines {
-		if isContent(l.text) {
+		if isContent(l.Text) {
 			return l
 		}
 	}
 	return lines[0]
 }
+
+// Options and Fragment are the evaluator's (package localrc), which every
+// front-end shares; these names remain for the callers and tests written
+// against this package. New code names localrc's.
+type (
+	Options  = evaluator.Options
+	Fragment = evaluator.Fragment
+)
+
+// DefaultDest is evaluator.DefaultDest, DevStack's /opt/stack.
+const DefaultDest = evaluator.DefaultDest

@@ -2,32 +2,18 @@ package localconf
 
 import (
 	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/stackplan/stackplan/compiler/evaluator"
+	"github.com/stackplan/stackplan/compiler/internal/srcpos"
 )
 
-// line is one line of the input as awk sees it: the text without its "\n"
-// (a "\r" stays, as it does for awk) and the byte offset where it starts.
-type line struct {
-	text  string
-	start int
-	num   int // 1-based
-}
+// line is one line of the input as awk sees it (see evaluator.Line).
+type line = evaluator.Line
 
-// splitLines cuts src into lines the way awk's default record separator
-// does: on "\n" only, the last line counting even without a trailing newline.
-func splitLines(src []byte) []line {
-	var lines []line
-	start := 0
-	for i := 0; i <= len(src); i++ {
-		if i == len(src) || src[i] == '\n' {
-			if i == len(src) && start == len(src) {
-				break
-			}
-			lines = append(lines, line{text: string(src[start:i]), start: start, num: len(lines) + 1})
-			start = i + 1
-		}
-	}
-	return lines
-}
+// splitLines cuts src into lines as awk does (see evaluator.SplitLines).
+func splitLines(src []byte) []line { return evaluator.SplitLines(src) }
 
 // isHeader reports whether DevStack's awk takes text for a meta-section
 // header: the extended regex ^\[\[.+\|.*\]\] anywhere on the line. It needs
@@ -87,8 +73,8 @@ func split(src []byte) *document {
 	doc := &document{lines: splitLines(src)}
 	var cur *section
 	for _, l := range doc.lines {
-		if isHeader(l.text) {
-			g, f := headerFields(l.text)
+		if isHeader(l.Text) {
+			g, f := headerFields(l.Text)
 			doc.sections = append(doc.sections, section{group: g, file: f, header: l})
 			cur = &doc.sections[len(doc.sections)-1]
 			continue
@@ -104,3 +90,8 @@ func split(src []byte) *document {
 
 // isLocalrc reports whether DevStack extracts this section into .localrc.auto.
 func (s *section) isLocalrc() bool { return s.group == "local" && s.file == "localrc" }
+
+// lineRange is the range of a whole line, without its line terminator.
+func lineRange(t *srcpos.Table, l line) hcl.Range {
+	return t.Range(l.Start, l.Start+len(l.Text))
+}

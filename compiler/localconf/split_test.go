@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/stackplan/stackplan/compiler/evaluator"
 )
 
 // devstackHeaderRE is DevStack's header regex from inc/meta-config. Go's
@@ -96,12 +98,12 @@ type splitSection struct {
 func reduce(doc *document) splitResult {
 	var r splitResult
 	for _, l := range doc.preamble {
-		r.Preamble = append(r.Preamble, l.text)
+		r.Preamble = append(r.Preamble, l.Text)
 	}
 	for _, s := range doc.sections {
-		ss := splitSection{Group: s.group, File: s.file, HeaderLine: s.header.num}
+		ss := splitSection{Group: s.group, File: s.file, HeaderLine: s.header.Num}
 		for _, l := range s.body {
-			ss.Body = append(ss.Body, l.text)
+			ss.Body = append(ss.Body, l.Text)
 		}
 		r.Sections = append(r.Sections, ss)
 	}
@@ -189,15 +191,6 @@ func TestSplit(t *testing.T) {
 	}
 }
 
-func TestSplitLinesOffsets(t *testing.T) {
-	src := "ab\n\nc\r\nd"
-	got := splitLines([]byte(src))
-	want := []line{{"ab", 0, 1}, {"", 3, 2}, {"c\r", 4, 3}, {"d", 7, 4}}
-	if diff := cmp.Diff(want, got, cmp.AllowUnexported(line{})); diff != "" {
-		t.Errorf("splitLines mismatch (-want +got):\n%s", diff)
-	}
-}
-
 func TestConcatenatedLocalrc(t *testing.T) {
 	src := "[[local|localrc]]\nA=1\n[[post-config|/x]]\n[s]\n[[local|localrc]]\nB=2"
 	cfg, _ := Parse("local.conf", []byte(src), Options{})
@@ -214,7 +207,7 @@ func TestConcatenatedLocalrc(t *testing.T) {
 			doc = append(doc, s.body...)
 		}
 	}
-	text, _ := concat(doc)
+	text := evaluator.JoinLines(doc)
 	if text != "A=1\nB=2\n" {
 		t.Errorf("concatenated localrc = %q", text)
 	}

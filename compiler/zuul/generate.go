@@ -11,7 +11,7 @@ import (
 	"mvdan.cc/sh/v3/syntax"
 
 	"github.com/stackplan/stackplan/compiler/deps"
-	"github.com/stackplan/stackplan/compiler/localconf"
+	"github.com/stackplan/stackplan/compiler/evaluator"
 	"github.com/stackplan/stackplan/plan"
 	"github.com/stackplan/stackplan/schema"
 )
@@ -24,7 +24,7 @@ const DefaultBaseDir = "/opt/stack"
 type emitter struct {
 	s      *Set
 	v      *view
-	chunks []localconf.Chunk // the localrc text, ranges in virtual coordinates
+	chunks []evaluator.Chunk // the localrc text, ranges in virtual coordinates
 	diags  hcl.Diagnostics
 	// jinja holds the (real) ranges of values that are Jinja expressions.
 	jinja []hcl.Range
@@ -42,14 +42,14 @@ type emitter struct {
 	deploy []schema.DeployValue
 }
 
-func (e *emitter) add(c localconf.Chunk) {
+func (e *emitter) add(c evaluator.Chunk) {
 	e.chunks = append(e.chunks, c)
 	e.textLen += len(c.Text)
 }
 
 // lit adds generated text attributed to the YAML at rng.
 func (e *emitter) lit(text string, rng hcl.Range) {
-	e.add(localconf.Chunk{Text: text, Range: e.v.virtual(rng)})
+	e.add(evaluator.Chunk{Text: text, Range: e.v.virtual(rng)})
 }
 
 // val adds text that stands for the scalar n; it is exact when n's file
@@ -60,7 +60,7 @@ func (e *emitter) val(text string, n *node) {
 	if exact {
 		rng.End = e.s.fileOf(rng).pos.Pos(rng.Start.Byte + len(text))
 	}
-	e.add(localconf.Chunk{Text: text, Range: e.v.virtual(rng), Exact: exact})
+	e.add(evaluator.Chunk{Text: text, Range: e.v.virtual(rng), Exact: exact})
 }
 
 func (e *emitter) text() string {
@@ -382,7 +382,7 @@ func (e *emitter) generate(v nodeVars, r *resolved, job hcl.Range, opts Options)
 func (e *emitter) word(s string, rng hcl.Range) {
 	w := shellWord(s)
 	if w == s && e.s.fileOf(rng).exactAt(s, rng.Start.Byte) {
-		e.add(localconf.Chunk{Text: s, Range: e.v.virtual(rng), Exact: true})
+		e.add(evaluator.Chunk{Text: s, Range: e.v.virtual(rng), Exact: true})
 		return
 	}
 	e.lit(w, rng)

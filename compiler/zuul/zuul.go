@@ -1,6 +1,7 @@
 package zuul
 
 import (
+	"github.com/stackplan/stackplan/compiler/evaluator"
 	"github.com/stackplan/stackplan/compiler/internal/srcpos"
 
 	"fmt"
@@ -10,13 +11,12 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
-	"github.com/stackplan/stackplan/compiler/localconf"
 	"github.com/stackplan/stackplan/schema"
 )
 
 // Options are what a job's configurations are evaluated against.
 type Options struct {
-	// Dest, Env and TopDir are as in localconf.Options.
+	// Dest, Env and TopDir are as in evaluator.Options.
 	Dest   string
 	Env    map[string]string
 	TopDir string
@@ -38,12 +38,12 @@ type Options struct {
 }
 
 // virtualName names the concatenation of every file, the one source text
-// localconf.EvalGenerated maps exact chunks into; every range it returns is
+// evaluator.EvalGenerated maps exact chunks into; every range it returns is
 // mapped back to the real file.
 const virtualName = "\x00zuul"
 
 // view is the concatenation of the files a job is made of, the one source
-// text localconf.EvalGenerated maps exact chunks into.
+// text evaluator.EvalGenerated maps exact chunks into.
 type view struct {
 	s      *Set
 	files  []int // indices into s.files
@@ -175,11 +175,11 @@ func (s *Set) Compile(jobName string, opts Options) ([]schema.Node, error) {
 		work.Add(int64(len(e.chunks)))
 		text := e.text()
 		cfg := &schema.Config{Inputs: slices.Clone(inputs)}
-		lopts := localconf.Options{Dest: opts.Dest, Env: opts.Env, TopDir: opts.TopDir}
+		lopts := evaluator.Options{Dest: opts.Dest, Env: opts.Env, TopDir: opts.TopDir}
 		if lopts.Env == nil {
 			lopts.Env = map[string]string{}
 		}
-		_, evalDiags := localconf.EvalGenerated(cfg, vw.src, e.chunks, lopts)
+		_, evalDiags := evaluator.EvalGenerated(cfg, vw.src, e.chunks, lopts)
 		cfg.Localrc = []schema.Span{{Text: text, Range: jobRng}}
 		cfg.Sections = e.sections
 		diags := slices.Clone(common)

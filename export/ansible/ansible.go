@@ -24,6 +24,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/stackplan/stackplan/compiler"
+	"github.com/stackplan/stackplan/compiler/evaluator"
 	"github.com/stackplan/stackplan/compiler/job"
 	"github.com/stackplan/stackplan/compiler/localconf"
 	"github.com/stackplan/stackplan/compiler/zuul"
@@ -92,7 +93,7 @@ func Write(j *job.Job, o Options) error {
 			dest = o.Dest
 		}
 		if dest == "" {
-			dest = localconf.DefaultDest
+			dest = evaluator.DefaultDest
 		}
 		if !filepath.IsAbs(dest) {
 			if dest, err = filepath.Abs(dest); err != nil {
@@ -101,7 +102,7 @@ func Write(j *job.Job, o Options) error {
 		}
 		// What the node will plan, with addresses unknown: its errors
 		// stop the export here rather than on the host.
-		lopts := localconf.Options{Env: o.Env}
+		lopts := evaluator.Options{Env: o.Env}
 		lopts.Dest = dest
 		cfg, front := localconf.Parse("local.conf", []byte(n.LocalConf), lopts)
 		if _, diags := compiler.Compile(cfg, front, compiler.Options{ToolVersion: o.ToolVersion, Env: o.Env}); diags.HasErrors() {

@@ -17,7 +17,7 @@ import (
 	"github.com/stackplan/stackplan/cmd/internal/diagview"
 	"github.com/stackplan/stackplan/compiler"
 	"github.com/stackplan/stackplan/compiler/convert"
-	"github.com/stackplan/stackplan/compiler/localconf"
+	"github.com/stackplan/stackplan/compiler/evaluator"
 	"github.com/stackplan/stackplan/executor"
 	"github.com/stackplan/stackplan/plan"
 	"github.com/stackplan/stackplan/plan/planfile"
@@ -83,18 +83,7 @@ func (c *Command) runApply(a *applyArgs) int {
 		fmt.Fprintf(c.Stderr, "stackplan apply: "+format+"\n", args...)
 		return code
 	}
-	files := a.files
-	if len(files) == 0 {
-		name, err := c.defaultConfig()
-		if err != nil {
-			return fail(ExitUsage, "%v", err)
-		}
-		files = []string{name}
-	}
-	opts, err := a.config.options(c)
-	if err == nil {
-		err = useDevstack(&opts, a.devstack)
-	}
+	files, opts, err := c.configuration(a.files, a.config, a.devstack)
 	if err != nil {
 		return fail(ExitUsage, "%v", err)
 	}
@@ -248,7 +237,7 @@ func parseLifecycles(names []string) ([]plan.Lifecycle, error) {
 // plan recorded, and compiling them again must give the same plan. The
 // result carries the secret-bearing payload (localrc text, INI fragments)
 // that plan files never hold.
-func (c *Command) planToApply(files []string, opts localconf.Options) (*compiled, error) {
+func (c *Command) planToApply(files []string, opts evaluator.Options) (*compiled, error) {
 	path := files[0]
 	head, err := sniff(path)
 	if err != nil {

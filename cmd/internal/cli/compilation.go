@@ -8,6 +8,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/stackplan/stackplan/compiler"
+	"github.com/stackplan/stackplan/compiler/evaluator"
 	"github.com/stackplan/stackplan/compiler/hclconf"
 	"github.com/stackplan/stackplan/compiler/job"
 	"github.com/stackplan/stackplan/compiler/localconf"
@@ -62,14 +63,14 @@ func (c *Command) newCompilation(online *onlineFlags, deps *depsFlags, checkouts
 // compileFile reads, parses and compiles one file. A file that cannot be
 // read is an error for the caller (a usage problem); everything about its
 // content is a diagnostic.
-func (cp *compilation) compileFile(path string, opts localconf.Options) (*compiled, error) {
+func (cp *compilation) compileFile(path string, opts evaluator.Options) (*compiled, error) {
 	return cp.compileFiles([]string{path}, opts)
 }
 
 // compileFiles compiles one configuration, or several local.conf fragments
 // combined in order as the one local.conf their concatenation makes.
-func (cp *compilation) compileFiles(paths []string, opts localconf.Options) (*compiled, error) {
-	var frags []localconf.Fragment
+func (cp *compilation) compileFiles(paths []string, opts evaluator.Options) (*compiled, error) {
+	var frags []evaluator.Fragment
 	var front hcl.Diagnostics
 	for _, path := range paths {
 		name, data, tooBig, err := cp.c.readInput(path)
@@ -82,7 +83,7 @@ func (cp *compilation) compileFiles(paths []string, opts localconf.Options) (*co
 				"Nothing in it is read further.", hcl.Range{Filename: name, Start: start, End: start}))
 			data = nil
 		}
-		frags = append(frags, localconf.Fragment{Name: name, Src: data})
+		frags = append(frags, evaluator.Fragment{Name: name, Src: data})
 	}
 	var cfg *schema.Config
 	var parsed hcl.Diagnostics
@@ -112,7 +113,7 @@ func (cp *compilation) compileFiles(paths []string, opts localconf.Options) (*co
 // compile compiles one configuration (a file's, or a node's). It also
 // returns the source of every file the diagnostics may be about (the
 // inputs and the settings files read), secrets masked.
-func (cp *compilation) compile(cfg *schema.Config, front hcl.Diagnostics, opts localconf.Options) (*plan.Plan, hcl.Diagnostics, map[string][]byte) {
+func (cp *compilation) compile(cfg *schema.Config, front hcl.Diagnostics, opts evaluator.Options) (*plan.Plan, hcl.Diagnostics, map[string][]byte) {
 	settings, fetchDiags := cp.readSettings(cfg)
 	p, diags := compiler.Compile(cfg, append(front, fetchDiags...), compiler.Options{ToolVersion: Version, Remotes: cp.remotesFor(cfg), Checkouts: cp.checkoutsFor(cfg), Env: opts.Env,
 		Settings: settings, Sort: cp.sort})
@@ -125,7 +126,7 @@ func (cp *compilation) compile(cfg *schema.Config, front hcl.Diagnostics, opts l
 }
 
 // compileFunc is compile for the nodes of a job.
-func (cp *compilation) compileFunc(opts localconf.Options) job.CompileFunc {
+func (cp *compilation) compileFunc(opts evaluator.Options) job.CompileFunc {
 	return func(cfg *schema.Config, front hcl.Diagnostics) (*plan.Plan, hcl.Diagnostics, map[string][]byte) {
 		return cp.compile(cfg, front, opts)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stackplan/stackplan/cmd/internal/diagview"
 	"github.com/stackplan/stackplan/compiler/convert"
+	"github.com/stackplan/stackplan/compiler/evaluator"
 	"github.com/stackplan/stackplan/compiler/hclconf"
 	"github.com/stackplan/stackplan/compiler/localconf"
 	"github.com/stackplan/stackplan/internal/atomicfile"
@@ -17,7 +18,7 @@ import (
 // parseConfig reads one configuration with the front-end its name (or
 // --kind) selects: stack.hcl, *.stack.hcl and their .json forms are
 // stack.hcl, anything else a local.conf or legacy localrc.
-func parseConfig(name string, data []byte, opts localconf.Options) (*schema.Config, hcl.Diagnostics) {
+func parseConfig(name string, data []byte, opts evaluator.Options) (*schema.Config, hcl.Diagnostics) {
 	if opts.Kind == "" && name == schema.StdinName && looksLikeHCL(data) {
 		opts.Kind = schema.KindHCL
 	}
@@ -144,7 +145,7 @@ func (c *Command) runConvert(a *convertArgs) int {
 
 // combineFragments writes the one local.conf that several fragments make:
 // their localrc sections joined in order, their meta-sections after.
-func (c *Command) combineFragments(a *convertArgs, files []string, opts localconf.Options) int {
+func (c *Command) combineFragments(a *convertArgs, files []string, opts evaluator.Options) int {
 	res, err := c.newCompilation(nil, nil, false).compileFiles(files, opts)
 	if err != nil {
 		fmt.Fprintf(c.Stderr, "stackplan convert: %v\n", err)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/stackplan/stackplan/cmd/internal/diagview"
 	"github.com/stackplan/stackplan/compiler/convert"
+	"github.com/stackplan/stackplan/compiler/evaluator"
 	"github.com/stackplan/stackplan/compiler/job"
 	"github.com/stackplan/stackplan/compiler/localconf"
 	"github.com/stackplan/stackplan/schema"
@@ -35,7 +36,7 @@ func (c *Command) convertZuul(a *convertArgs) int {
 
 // convertNodes writes the nodes of a Zuul job or of a stack.hcl's node
 // blocks: each node's local.conf, or that converted to stack.hcl.
-func (c *Command) convertNodes(a *convertArgs, j *job.Job, opts localconf.Options) int {
+func (c *Command) convertNodes(a *convertArgs, j *job.Job, opts evaluator.Options) int {
 	fail := func(code int, format string, args ...any) int {
 		fmt.Fprintf(c.Stderr, "stackplan convert: "+format+"\n", args...)
 		return code

@@ -9,8 +9,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/stackplan/stackplan/compiler"
+	"github.com/stackplan/stackplan/compiler/evaluator"
 	"github.com/stackplan/stackplan/compiler/fix"
-	"github.com/stackplan/stackplan/compiler/localconf"
 	"github.com/stackplan/stackplan/internal/atomicfile"
 )
 
@@ -44,7 +44,7 @@ func (f *depsFlags) register(fs *pflag.FlagSet, sortFlag, fixFlag bool) {
 // fixFiles rewrites each file so that every plugin's enable_plugin line
 // comes after those of the plugins it requires, moving those lines only.
 // It returns false when a file could not be fixed or written.
-func (cp *compilation) fixFiles(files []string, opts localconf.Options) bool {
+func (cp *compilation) fixFiles(files []string, opts evaluator.Options) bool {
 	c := cp.c
 	ok := true
 	for _, f := range files {

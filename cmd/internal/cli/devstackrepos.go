@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/stackplan/stackplan/compiler/evaluator"
 	"github.com/stackplan/stackplan/compiler/localconf"
 )
 
@@ -12,7 +13,7 @@ import (
 // (--devstack): $TOP_DIR, and the repositories its stackrc names, so the
 // plan gets a clone step for each of DevStack's own repositories stack.sh
 // would clone for the enabled services. stackrc is read, never run.
-func useDevstack(opts *localconf.Options, dir string) error {
+func useDevstack(opts *evaluator.Options, dir string) error {
 	if dir == "" {
 		return nil
 	}
@@ -29,6 +30,6 @@ func useDevstack(opts *localconf.Options, dir string) error {
 		return err
 	}
 	opts.TopDir = abs
-	opts.Stackrc = &localconf.Fragment{Name: name, Src: data}
+	opts.Stackrc = &evaluator.Fragment{Name: name, Src: data}
 	return nil
 }

@@ -52,16 +52,7 @@ func (a *graphArgs) check(operands []string) error {
 }
 
 func (c *Command) runGraph(a *graphArgs) int {
-	files := a.files
-	if len(files) == 0 {
-		name, err := c.defaultConfig()
-		if err != nil {
-			fmt.Fprintf(c.Stderr, "stackplan graph: %v\n", err)
-			return ExitUsage
-		}
-		files = []string{name}
-	}
-	opts, err := a.config.options(c)
+	files, opts, err := c.configuration(a.files, a.config, "")
 	if err != nil {
 		fmt.Fprintf(c.Stderr, "stackplan graph: %v\n", err)
 		return ExitUsage

@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 
+	"github.com/stackplan/stackplan/compiler/evaluator"
 	"github.com/stackplan/stackplan/compiler/hclconf"
 	"github.com/stackplan/stackplan/compiler/job"
 	"github.com/stackplan/stackplan/compiler/localconf"
@@ -10,7 +11,7 @@ import (
 
 // isMultiNodeHCL says whether path names a stack.hcl with node blocks,
 // which plan and export ansible treat as a job of several nodes.
-func (c *Command) isMultiNodeHCL(path string, opts localconf.Options) bool {
+func (c *Command) isMultiNodeHCL(path string, opts evaluator.Options) bool {
 	if path == "-" || !(opts.Kind == "hcl" || opts.Kind == "" && hclconf.IsHCLFile(path)) {
 		return false
 	}
@@ -20,7 +21,7 @@ func (c *Command) isMultiNodeHCL(path string, opts localconf.Options) bool {
 
 // compileHCLNodes compiles every node of a stack.hcl (or the one named)
 // into the shape a Zuul job takes.
-func (cp *compilation) compileHCLNodes(path, only string, opts localconf.Options) (*job.Job, error) {
+func (cp *compilation) compileHCLNodes(path, only string, opts evaluator.Options) (*job.Job, error) {
 	name, data, tooBig, err := cp.c.readInput(path)
 	if err != nil {
 		return nil, err
@@ -33,7 +34,7 @@ func (cp *compilation) compileHCLNodes(path, only string, opts localconf.Options
 
 // planHCLNodes is `stackplan plan` of a stack.hcl with node blocks: one
 // plan per node, shown as for a Zuul job.
-func (c *Command) planHCLNodes(a *planArgs, path string, opts localconf.Options) int {
+func (c *Command) planHCLNodes(a *planArgs, path string, opts evaluator.Options) int {
 	if a.out != "" {
 		return c.usageFailure("plan", "--out is for one node; for a stack.hcl with node blocks use 'stackplan export ansible', which writes each node's local.conf and plan")
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/spf13/pflag"
 
+	"github.com/stackplan/stackplan/compiler/evaluator"
 	"github.com/stackplan/stackplan/compiler/hclconf"
 	"github.com/stackplan/stackplan/compiler/localconf"
 	"github.com/stackplan/stackplan/plan"
@@ -33,8 +34,8 @@ func (f *configFlags) register(fs *pflag.FlagSet) {
 }
 
 // options turns the flags into front-end options.
-func (f *configFlags) options(c *Command) (localconf.Options, error) {
-	opts := localconf.Options{Dest: f.dest, Env: map[string]string{}}
+func (f *configFlags) options(c *Command) (evaluator.Options, error) {
+	opts := evaluator.Options{Dest: f.dest, Env: map[string]string{}}
 	if f.dest != "" && !filepath.IsAbs(f.dest) {
 		abs, err := filepath.Abs(f.dest)
 		if err != nil {
@@ -136,6 +137,25 @@ type compiled struct {
 	// exposed are secret values that flow into DEST or a plugin field, so
 	// that the plan holds them in clear.
 	exposed []string
+}
+
+// configuration is what plan, lint, graph and apply read: the files given
+// (default: the configuration in the current directory) and the front-end
+// options of the flags, knowing the DevStack checkout devstack when given.
+// Every error is a usage error.
+func (c *Command) configuration(files []string, flags configFlags, devstack string) ([]string, evaluator.Options, error) {
+	if len(files) == 0 {
+		name, err := c.defaultConfig()
+		if err != nil {
+			return nil, evaluator.Options{}, err
+		}
+		files = []string{name}
+	}
+	opts, err := flags.options(c)
+	if err == nil {
+		err = useDevstack(&opts, devstack)
+	}
+	return files, opts, err
 }
 
 // defaultConfig finds the configuration in the current directory when no

@@ -56,16 +56,7 @@ func (a *lintArgs) check(operands []string) error {
 }
 
 func (c *Command) runLint(a *lintArgs) int {
-	files := a.files
-	if len(files) == 0 {
-		name, err := c.defaultConfig()
-		if err != nil {
-			fmt.Fprintf(c.Stderr, "stackplan lint: %v\n", err)
-			return ExitUsage
-		}
-		files = []string{name}
-	}
-	opts, err := a.config.options(c)
+	files, opts, err := c.configuration(a.files, a.config, "")
 	if err != nil {
 		fmt.Fprintf(c.Stderr, "stackplan lint: %v\n", err)
 		return ExitUsage

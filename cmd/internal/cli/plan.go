@@ -46,19 +46,7 @@ func (c *Command) runPlan(a *planArgs) int {
 	if a.zuul.given() {
 		return c.planZuul(a, a.files)
 	}
-	files := a.files
-	if len(files) == 0 {
-		name, err := c.defaultConfig()
-		if err != nil {
-			fmt.Fprintf(c.Stderr, "stackplan plan: %v\n", err)
-			return ExitUsage
-		}
-		files = []string{name}
-	}
-	opts, err := a.config.options(c)
-	if err == nil {
-		err = useDevstack(&opts, a.devstack)
-	}
+	files, opts, err := c.configuration(a.files, a.config, a.devstack)
 	if err != nil {
 		fmt.Fprintf(c.Stderr, "stackplan plan: %v\n", err)
 		return ExitUsage

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/stackplan/stackplan/cmd/internal/diagview"
+	"github.com/stackplan/stackplan/compiler/evaluator"
 	"github.com/stackplan/stackplan/compiler/job"
 	"github.com/stackplan/stackplan/compiler/localconf"
 	"github.com/stackplan/stackplan/compiler/zuul"
@@ -39,7 +40,7 @@ func (f *zuulFlags) given() bool { return len(f.files) > 0 }
 // compileZuul reads the Zuul files and compiles the job, every node or the
 // one named. Unreadable files, an unknown job or node are usage errors; a
 // *job.FilesError shows the findings that may explain a missing job.
-func (cp *compilation) compileZuul(f zuulFlags, opts localconf.Options) (*job.Job, error) {
+func (cp *compilation) compileZuul(f zuulFlags, opts evaluator.Options) (*job.Job, error) {
 	if f.job == "" {
 		return nil, fmt.Errorf("--zuul needs --job NAME")
 	}

@@ -1,4 +1,4 @@
-package localconf
+package evaluator
 
 import (
 	"regexp"
@@ -18,9 +18,9 @@ var stackrcRepoRE = regexp.MustCompile(`^((GIT_BASE|TARGET_BRANCH|BRANCHLESS_TAR
 // else is read). A localrc value wins through stackrc's own ${VAR:-default}.
 // Findings in stackrc are DevStack's, not the user's: none is reported.
 func (ev *evaluator) stackrc(f Fragment) []schema.StackrcVar {
-	var keep []line
-	for _, l := range splitLines(f.Src) {
-		if stackrcRepoRE.MatchString(l.text) {
+	var keep []Line
+	for _, l := range SplitLines(f.Src) {
+		if stackrcRepoRE.MatchString(l.Text) {
 			keep = append(keep, l)
 		}
 	}
@@ -31,8 +31,8 @@ func (ev *evaluator) stackrc(f Fragment) []schema.StackrcVar {
 	sev.run()
 	var out []schema.StackrcVar
 	for _, l := range keep {
-		name := stackrcRepoRE.FindStringSubmatch(l.text)[2]
-		v := schema.StackrcVar{Name: name, Range: pos.Range(l.start, l.start+len(l.text))}
+		name := stackrcRepoRE.FindStringSubmatch(l.Text)[2]
+		v := schema.StackrcVar{Name: name, Range: pos.Range(l.Start, l.Start+len(l.Text))}
 		if val := ev.vars[name]; val != nil && val.known {
 			v.Value, v.Known, v.Secret = val.stringValue(), true, val.secret
 		}

@@ -1,17 +1,8 @@
-package localconf
+package evaluator
 
 import (
-	"github.com/stackplan/stackplan/compiler/internal/srcpos"
-
 	"sort"
-
-	"github.com/hashicorp/hcl/v2"
 )
-
-// lineRange is the range of a whole line, without its line terminator.
-func lineRange(t *srcpos.Table, l line) hcl.Range {
-	return t.Range(l.start, l.start+len(l.text))
-}
 
 // concatMap maps offsets in the concatenated localrc text (what DevStack
 // writes to .localrc.auto) back to offsets in the input file.
@@ -23,18 +14,18 @@ type concatMap struct {
 
 // concat joins the lines as awk's print does (each followed by "\n") and
 // remembers where each came from.
-func concat(lines []line) (string, *concatMap) {
+func concat(lines []Line) (string, *concatMap) {
 	m := &concatMap{}
 	n := 0
 	for _, l := range lines {
-		n += len(l.text) + 1
+		n += len(l.Text) + 1
 	}
 	buf := make([]byte, 0, n)
 	for _, l := range lines {
 		m.concatStarts = append(m.concatStarts, len(buf))
-		m.fileStarts = append(m.fileStarts, l.start)
-		m.lineLens = append(m.lineLens, len(l.text))
-		buf = append(buf, l.text...)
+		m.fileStarts = append(m.fileStarts, l.Start)
+		m.lineLens = append(m.lineLens, len(l.Text))
+		buf = append(buf, l.Text...)
 		buf = append(buf, '\n')
 	}
 	return string(buf), m

@@ -1,4 +1,4 @@
-package localconf
+package evaluator
 
 import (
 	"fmt"
@@ -551,7 +551,7 @@ func (ev *evaluator) elementValue(as *syntax.Assign, old *variable) *variable {
 	}
 	idx, idxKnown := ev.arith(as.Index)
 	val, known := ev.literal(as.Value)
-	if idx < 0 || idx > maxLoopItems || !known || !idxKnown {
+	if idx < 0 || idx > MaxLoopItems || !known || !idxKnown {
 		nv.known, nv.why = false, "$"+as.Name.Value+" has an element known only at run time"
 		return nv
 	}

@@ -1,13 +1,14 @@
-package localconf
+package evaluator
 
 import (
 	"fmt"
-	"github.com/stackplan/stackplan/internal/devstackfuncs"
 	"maps"
 	"path"
 	"regexp"
 	"strings"
 	"sync"
+
+	"github.com/stackplan/stackplan/internal/devstackfuncs"
 
 	"github.com/hashicorp/hcl/v2"
 	"mvdan.cc/sh/v3/expand"

@@ -1,4 +1,4 @@
-package localconf
+package evaluator
 
 import (
 	"github.com/stackplan/stackplan/compiler/internal/srcpos"

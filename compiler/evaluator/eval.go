@@ -1,10 +1,11 @@
-package localconf
+package evaluator
 
 import (
 	"fmt"
 	"io"
 	"maps"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -23,7 +24,7 @@ const (
 	maxNesting    = 200     // nested compound commands
 	maxCallDepth  = 16      // user function calls within calls
 	maxStatements = 200_000 // statements evaluated in one localrc
-	maxLoopItems  = 10_000  // items one for loop iterates statically
+	MaxLoopItems  = 10_000  // items one for loop iterates statically (exported for the hostile tests)
 	maxArithDepth = 100     // nested operators in one arithmetic expression
 	// maxValueLen bounds one variable's value: X=$X$X doubles it, and forty
 	// such lines would ask for a terabyte.
@@ -515,7 +516,7 @@ func (ev *evaluator) forClause(c *syntax.ForClause) (tri, flow) {
 	if iter.InPos.IsValid() {
 		var known bool
 		items, known = ev.fieldsOf(iter.Items)
-		if !known || len(items) > maxLoopItems {
+		if !known || len(items) > MaxLoopItems {
 			ev.fork(cond, func() {}, func() {
 				ev.setVar(iter.Name.Value, unknownString("$"+iter.Name.Value+" takes values known only when localrc is sourced"))
 				ev.stmts(c.Do)
@@ -549,7 +550,7 @@ func afterLoop(fl flow) flow {
 
 func (ev *evaluator) whileClause(c *syntax.WhileClause) (tri, flow) {
 	st := triTrue
-	for range maxLoopItems {
+	for range MaxLoopItems {
 		cond, fl := ev.stmts(c.Cond)
 		if fl != flowNext {
 			return cond, fl
@@ -570,7 +571,7 @@ func (ev *evaluator) whileClause(c *syntax.WhileClause) (tri, flow) {
 			return st, afterLoop(fl)
 		}
 	}
-	ev.limit(c, fmt.Sprintf("a loop runs more than %d times", maxLoopItems))
+	ev.limit(c, fmt.Sprintf("a loop runs more than %d times", MaxLoopItems))
 	return triUnknown, flowExit
 }
 
@@ -584,7 +585,7 @@ func (ev *evaluator) arithFor(c *syntax.ForClause, loop *syntax.CStyleLoop) (tri
 		}
 	}
 	st := triTrue
-	for range maxLoopItems {
+	for range MaxLoopItems {
 		if loop.Cond != nil {
 			n, known := ev.arith(loop.Cond)
 			if !known {
@@ -603,7 +604,7 @@ func (ev *evaluator) arithFor(c *syntax.ForClause, loop *syntax.CStyleLoop) (tri
 			ev.arith(loop.Post)
 		}
 	}
-	ev.limit(c, fmt.Sprintf("a loop runs more than %d times", maxLoopItems))
+	ev.limit(c, fmt.Sprintf("a loop runs more than %d times", MaxLoopItems))
 	return triUnknown, flowExit
 }
 
@@ -749,7 +750,7 @@ func tooBig(w *syntax.Word) bool {
 		for _, m := range braceRangeRE.FindAllStringSubmatch(lit.Value, -1) {
 			a, err1 := strconv.Atoi(m[1])
 			b, err2 := strconv.Atoi(m[2])
-			if err1 != nil || err2 != nil || a-b > maxLoopItems || b-a > maxLoopItems {
+			if err1 != nil || err2 != nil || a-b > MaxLoopItems || b-a > MaxLoopItems {
 				return true
 			}
 		}
@@ -869,5 +870,26 @@ func (ev *evaluator) runtimeError(err error) {
 		ev.diag(schema.RuleBashSyntax.Diag("bash error: "+msg,
 			"At an arithmetic error bash abandons this statement of localrc, whole, and goes on with the next; DevStack runs without what the rest of the statement would have done.",
 			ev.rangeOf(ev.curStmt)))
+	}
+}
+
+// finish records in cfg what localrc left behind: DEST, the services and
+// the environment variables it read.
+func (ev *evaluator) finish(opts Options) {
+	cfg := ev.cfg
+	if d := ev.vars["DEST"]; d != nil && d.known && d.str != "" {
+		cfg.Dest = d.str // DEST after localrc: where DevStack keeps everything else
+	}
+	ev.afterLocalrc()
+	// stack.sh runs disable_negated_services right after stackrc.
+	if len(cfg.Localrc) > 0 && !ev.limitHit {
+		ev.runFunc(cfg.Localrc[len(cfg.Localrc)-1].Range, devstackFunctions()["disable_negated_services"], nil)
+	}
+	if list, known := ev.services(); known {
+		cfg.Services.Enabled, cfg.Services.EnabledKnown = list, true
+	}
+	cfg.Services.Disabled = ev.disabledServices()
+	for _, name := range slices.Sorted(maps.Keys(ev.envRead)) {
+		cfg.Env = append(cfg.Env, schema.EnvVar{Name: name, Value: opts.Env[name]})
 	}
 }
