@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"mvdan.cc/sh/v3/syntax"
 
+	"github.com/stackplan/stackplan/compiler/internal/shdepth"
 	"github.com/stackplan/stackplan/schema"
 )
 
@@ -138,11 +139,16 @@ func (w *hclWriter) localrc() {
 		i, _ := slices.BinarySearch(lineStart, off+1)
 		return i - 1
 	}
-	parser := syntax.NewParser(syntax.Variant(syntax.LangBash), syntax.KeepComments(true))
-	f, err := parser.Parse(strings.NewReader(src), "")
+	// A localrc that does not parse, or nests too deeply to parse or walk
+	// in bounded stack (plan reports it as a limit), is kept verbatim.
 	var stmts []*syntax.Stmt
-	if err == nil {
-		stmts = f.Stmts
+	if _, ok := shdepth.Source(src); ok {
+		parser := syntax.NewParser(syntax.Variant(syntax.LangBash), syntax.KeepComments(true))
+		if f, err := parser.Parse(strings.NewReader(src), ""); err == nil {
+			if _, ok := shdepth.Tree(f); ok {
+				stmts = f.Stmts
+			}
+		}
 	}
 	emitted := false
 	raw := 0 // first line not yet written

@@ -12,6 +12,7 @@ import (
 
 	"github.com/stackplan/stackplan/compiler/deps"
 	"github.com/stackplan/stackplan/compiler/evaluator"
+	"github.com/stackplan/stackplan/compiler/internal/shdepth"
 	"github.com/stackplan/stackplan/plan"
 	"github.com/stackplan/stackplan/schema"
 )
@@ -169,8 +170,15 @@ func shellWord(v string) string {
 // rawWord reports whether v, which starts with a double quote, is one
 // complete shell word that the role may write as it is.
 func rawWord(v string) bool {
+	// A value nested too deeply to parse in bounded stack is quoted.
+	if _, ok := shdepth.Source(v); !ok {
+		return false
+	}
 	f, err := syntax.NewParser().Parse(strings.NewReader("X="+v+"\n"), "")
 	if err != nil || len(f.Stmts) != 1 {
+		return false
+	}
+	if _, ok := shdepth.Tree(f); !ok {
 		return false
 	}
 	call, ok := f.Stmts[0].Cmd.(*syntax.CallExpr)
