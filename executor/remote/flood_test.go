@@ -1,0 +1,112 @@
+package remote
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stackplan/stackplan/executor/git"
+)
+
+// floodGitDaemon is a git:// remote on 127.0.0.1 that answers every
+// request with refs, a new name each, until it sent stopAfter bytes (so that
+// a client without a limit ends too). It counts the bytes it sent.
+func floodGitDaemon(t *testing.T, stopAfter int64) (url string, sent *atomic.Int64) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	sent = &atomic.Int64{}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				if _, err := c.Read(make([]byte, 4096)); err != nil { // the request
+					return
+				}
+				n, _ := fmt.Fprintf(c, "%04x%s HEAD\x00multi_ack\n", 4+40+6+10, strings.Repeat("a", 40))
+				sent.Add(int64(n))
+				// Each ref a new name: go-git keeps every one.
+				w := bufio.NewWriterSize(c, 64<<10)
+				defer w.Flush()
+				for i := 0; sent.Load() < stopAfter; i++ {
+					n, err := fmt.Fprintf(w, "%04x%s refs/heads/%026d\n", 4+40+1+11+26+1, strings.Repeat("a", 40), i)
+					sent.Add(int64(n))
+					if err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return "git://" + ln.Addr().String() + "/flood", sent
+}
+
+// A git:// remote that advertises refs without end is read with bounded
+// memory: the listing fails with the limit once MaxAdvertisement bytes came,
+// the remote could not send much more than that (the relay stopped reading;
+// what it sent beyond sits in the kernel's socket buffers), and the
+// process's peak resident memory grew by a small multiple of the limit
+// (go-git keeps each ref it decoded until the listing fails).
+func TestFloodingGitDaemonBounded(t *testing.T) {
+	url, sent := floodGitDaemon(t, 2*git.MaxAdvertisement)
+	base := resetPeakRSS(t)
+	_, err := GoGit{}.List(context.Background(), url)
+	if err == nil || !strings.Contains(err.Error(), "MiB of refs") {
+		t.Fatalf("got %v, want the advertisement limit", err)
+	}
+	if n := sent.Load(); n > git.MaxAdvertisement+16<<20 {
+		t.Errorf("the remote sent %d MiB for a %d MiB limit", n>>20, git.MaxAdvertisement>>20)
+	}
+	grown := peakRSS(t) - base
+	t.Logf("peak RSS grew by %d MiB; the remote sent %d MiB", grown>>20, sent.Load()>>20)
+	if grown > 4*git.MaxAdvertisement {
+		t.Errorf("peak RSS grew by %d MiB for a %d MiB limit", grown>>20, git.MaxAdvertisement>>20)
+	}
+}
+
+// resetPeakRSS resets the process's peak resident memory (VmHWM) to what
+// it holds now, and returns that.
+func resetPeakRSS(t *testing.T) int64 {
+	t.Helper()
+	runtime.GC()
+	debug.FreeOSMemory()
+	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
+		t.Skipf("cannot reset the peak resident memory: %v", err)
+	}
+	return peakRSS(t)
+}
+
+// peakRSS is the process's peak resident memory since the last reset.
+func peakRSS(t *testing.T) int64 {
+	t.Helper()
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		t.Skipf("no /proc/self/status: %v", err)
+	}
+	for line := range strings.SplitSeq(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return kb << 10
+		}
+	}
+	t.Skip("no VmHWM in /proc/self/status")
+	return 0
+}
