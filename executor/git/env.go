@@ -22,6 +22,7 @@ import (
 	gitproto "github.com/go-git/go-git/v5/plumbing/transport/git"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 	"github.com/go-git/go-git/v5/plumbing/transport/server"
+	gitssh "github.com/go-git/go-git/v5/plumbing/transport/ssh"
 	"github.com/go-git/go-git/v5/storage/filesystem"
 
 	"github.com/stackplan/stackplan/executor/internal/proc"
@@ -46,8 +47,9 @@ func init() {
 	limited := githttp.NewClient(&http.Client{Transport: advertisementLimit{http.DefaultTransport}})
 	client.InstallProtocol("http", limited)
 	client.InstallProtocol("https", limited)
-	// And over git:// (gitproto_limit.go).
+	// And over git:// (gitproto_limit.go) and ssh (ssh_limit.go).
 	client.InstallProtocol("git", boundedGitProtocol{gitproto.DefaultClient})
+	client.InstallProtocol("ssh", boundedSSH{gitssh.DefaultClient})
 }
 
 // MaxAdvertisement is the most bytes of refs a remote may advertise over

@@ -2,6 +2,7 @@ package git
 
 import (
 	"context"
+	"io"
 	"net"
 	"strconv"
 	"sync"
@@ -40,7 +41,7 @@ func (t boundedGitProtocol) NewUploadPackSession(ep *transport.Endpoint, auth tr
 		r.close()
 		return nil, r.explain(err)
 	}
-	return &relayedSession{UploadPackSession: s, relay: r}, nil
+	return &meteredSession{UploadPackSession: s, meter: &r.advertisementMeter, release: r.close}, nil
 }
 
 // NewReceivePackSession implements transport.Transport; stackplan never
@@ -49,31 +50,98 @@ func (t boundedGitProtocol) NewReceivePackSession(ep *transport.Endpoint, auth t
 	return t.base.NewReceivePackSession(ep, auth)
 }
 
-// relayedSession reports the relay's limit instead of the end of file go-git
-// sees when the relay cuts the connection.
-type relayedSession struct {
+// advertisementMeter counts the bytes a remote sends until go-git asks for
+// a pack, and records why a connection it watches was cut.
+type advertisementMeter struct {
+	mu       sync.Mutex
+	received int64
+	answered bool  // go-git asked for a pack: the advertisement is over
+	err      error // the first reason the connection was cut
+}
+
+// add counts n bytes read from the remote; past the limit it records and
+// returns ErrAdvertisementTooLarge.
+func (m *advertisementMeter) add(n int) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.answered {
+		return nil
+	}
+	m.received += int64(n)
+	if m.received > advertisementCap {
+		if m.err == nil {
+			m.err = ErrAdvertisementTooLarge
+		}
+		return ErrAdvertisementTooLarge
+	}
+	return nil
+}
+
+func (m *advertisementMeter) answer() {
+	m.mu.Lock()
+	m.answered = true
+	m.mu.Unlock()
+}
+
+// record keeps err as the reason the connection was cut, unless one is
+// known.
+func (m *advertisementMeter) record(err error) {
+	m.mu.Lock()
+	if m.err == nil {
+		m.err = err
+	}
+	m.mu.Unlock()
+}
+
+// explain replaces err, the end of file go-git sees when the connection
+// was cut, with the reason it was: the limit, or the remote's error.
+func (m *advertisementMeter) explain(err error) error {
+	if err == nil {
+		return nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.err != nil {
+		return m.err
+	}
+	return err
+}
+
+// meteredSession is a go-git session whose connection a meter watches: it
+// tells the meter where the advertisement ends, and reports the meter's
+// reason instead of the end of file go-git sees when the connection is cut.
+type meteredSession struct {
 	transport.UploadPackSession
-	relay *relay
+	meter   *advertisementMeter
+	release func()
 }
 
-func (s *relayedSession) AdvertisedReferences() (*packp.AdvRefs, error) {
+func (s *meteredSession) AdvertisedReferences() (*packp.AdvRefs, error) {
 	ar, err := s.UploadPackSession.AdvertisedReferences()
-	return ar, s.relay.explain(err)
+	return ar, s.meter.explain(err)
 }
 
-func (s *relayedSession) AdvertisedReferencesContext(ctx context.Context) (*packp.AdvRefs, error) {
+func (s *meteredSession) AdvertisedReferencesContext(ctx context.Context) (*packp.AdvRefs, error) {
 	ar, err := s.UploadPackSession.AdvertisedReferencesContext(ctx)
-	return ar, s.relay.explain(err)
+	return ar, s.meter.explain(err)
 }
 
-func (s *relayedSession) UploadPack(ctx context.Context, req *packp.UploadPackRequest) (*packp.UploadPackResponse, error) {
+func (s *meteredSession) UploadPack(ctx context.Context, req *packp.UploadPackRequest) (*packp.UploadPackResponse, error) {
+	// go-git read the advertisement before it asks (it reads it here if
+	// not): the pack is bounded by the clone's own limits.
+	if _, err := s.AdvertisedReferencesContext(ctx); err != nil {
+		return nil, err
+	}
+	s.meter.answer()
 	resp, err := s.UploadPackSession.UploadPack(ctx, req)
-	return resp, s.relay.explain(err)
+	return resp, s.meter.explain(err)
 }
 
-func (s *relayedSession) Close() error {
+func (s *meteredSession) Close() error {
 	err := s.UploadPackSession.Close()
-	s.relay.close()
+	if s.release != nil {
+		s.release()
+	}
 	return err
 }
 
@@ -84,12 +152,11 @@ type relay struct {
 	endpoint *transport.Endpoint // ep, pointing at the relay
 	host     string              // the host the request names, as go-git names it without the relay
 
-	mu    sync.Mutex
-	conns []net.Conn
-	err   error // set before the relay cuts the connections
-	// received counts the advertisement's bytes forwarded to go-git.
-	received int64
-	closed   bool
+	advertisementMeter
+
+	connMu sync.Mutex
+	conns  []net.Conn
+	closed bool
 }
 
 func startRelay(ep *transport.Endpoint) (*relay, error) {
@@ -140,39 +207,17 @@ func (r *relay) serve(upstream net.Conn) {
 		r.fail(err)
 		return
 	}
-	// The advertisement ends where go-git first answers (its wants, or a
-	// flush to end a listing): until then every byte counts.
-	answered := make(chan struct{})
 	go func() {
-		buf := make([]byte, 32<<10)
-		first := true
-		for {
-			n, err := client.Read(buf)
-			if n > 0 && first {
-				first = false
-				close(answered)
-			}
-			if n > 0 {
-				if _, werr := upstream.Write(buf[:n]); werr != nil {
-					err = werr
-				}
-			}
-			if err != nil {
-				r.close()
-				return
-			}
-		}
+		io.Copy(upstream, client)
+		r.close()
 	}()
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := upstream.Read(buf)
 		if n > 0 {
-			select {
-			case <-answered:
-			default:
-				if !r.count(int64(n)) {
-					return
-				}
+			if lerr := r.add(n); lerr != nil {
+				r.close()
+				return
 			}
 			if _, werr := client.Write(buf[:n]); werr != nil {
 				err = werr
@@ -185,22 +230,10 @@ func (r *relay) serve(upstream net.Conn) {
 	}
 }
 
-// count adds n bytes of advertisement, and cuts the connections past the cap.
-func (r *relay) count(n int64) bool {
-	r.mu.Lock()
-	r.received += n
-	over := r.received > advertisementCap
-	r.mu.Unlock()
-	if over {
-		r.fail(ErrAdvertisementTooLarge)
-	}
-	return !over
-}
-
 // track keeps c to close with the relay; false when the relay is closed.
 func (r *relay) track(c net.Conn) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	r.connMu.Lock()
+	defer r.connMu.Unlock()
 	if r.closed {
 		c.Close()
 		return false
@@ -211,35 +244,16 @@ func (r *relay) track(c net.Conn) bool {
 
 // fail records why the relay stopped (the first reason) and cuts it.
 func (r *relay) fail(err error) {
-	r.mu.Lock()
-	if r.err == nil {
-		r.err = err
-	}
-	r.mu.Unlock()
+	r.record(err)
 	r.close()
 }
 
 func (r *relay) close() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	r.connMu.Lock()
+	defer r.connMu.Unlock()
 	r.closed = true
 	r.ln.Close()
 	for _, c := range r.conns {
 		c.Close()
 	}
-}
-
-// explain replaces err, the end of file go-git sees when the relay cut
-// the connection, with the reason it did: the limit, or the remote's
-// dial error.
-func (r *relay) explain(err error) error {
-	if err == nil {
-		return nil
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.err != nil {
-		return r.err
-	}
-	return err
 }

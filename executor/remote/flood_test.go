@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"runtime"
@@ -38,22 +39,28 @@ func floodGitDaemon(t *testing.T, stopAfter int64) (url string, sent *atomic.Int
 				if _, err := c.Read(make([]byte, 4096)); err != nil { // the request
 					return
 				}
-				n, _ := fmt.Fprintf(c, "%04x%s HEAD\x00multi_ack\n", 4+40+6+10, strings.Repeat("a", 40))
-				sent.Add(int64(n))
-				// Each ref a new name: go-git keeps every one.
-				w := bufio.NewWriterSize(c, 64<<10)
-				defer w.Flush()
-				for i := 0; sent.Load() < stopAfter; i++ {
-					n, err := fmt.Fprintf(w, "%04x%s refs/heads/%026d\n", 4+40+1+11+26+1, strings.Repeat("a", 40), i)
-					sent.Add(int64(n))
-					if err != nil {
-						return
-					}
-				}
+				floodRefs(c, sent, stopAfter)
 			}()
 		}
 	}()
 	return "git://" + ln.Addr().String() + "/flood", sent
+}
+
+// floodRefs writes an advertisement of refs, a new name each, to w until
+// it sent stopAfter bytes or w fails, counting them in sent.
+func floodRefs(w io.Writer, sent *atomic.Int64, stopAfter int64) {
+	n, _ := fmt.Fprintf(w, "%04x%s HEAD\x00multi_ack\n", 4+40+6+10, strings.Repeat("a", 40))
+	sent.Add(int64(n))
+	// Each ref a new name: go-git keeps every one.
+	bw := bufio.NewWriterSize(w, 64<<10)
+	defer bw.Flush()
+	for i := 0; sent.Load() < stopAfter; i++ {
+		n, err := fmt.Fprintf(bw, "%04x%s refs/heads/%026d\n", 4+40+1+11+26+1, strings.Repeat("a", 40), i)
+		sent.Add(int64(n))
+		if err != nil {
+			return
+		}
+	}
 }
 
 // A git:// remote that advertises refs without end is read with bounded
