@@ -22,12 +22,30 @@ import (
 // a client without a limit ends too). It counts the bytes it sent.
 func floodGitDaemon(t *testing.T, stopAfter int64) (url string, sent *atomic.Int64) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln := listenLoopback(t, "tcp", "127.0.0.1:0")
+	sent = &atomic.Int64{}
+	serveEach(ln, func(c net.Conn) {
+		if _, err := c.Read(make([]byte, 4096)); err != nil { // the request
+			return
+		}
+		floodRefs(c, sent, stopAfter)
+	})
+	return "git://" + ln.Addr().String() + "/flood", sent
+}
+
+// listenLoopback listens on addr, closed when the test ends.
+func listenLoopback(t *testing.T, network, addr string) net.Listener {
+	t.Helper()
+	ln, err := net.Listen(network, addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ln.Close() })
-	sent = &atomic.Int64{}
+	return ln
+}
+
+// serveEach serves each connection ln accepts with serve, and closes it.
+func serveEach(ln net.Listener, serve func(net.Conn)) {
 	go func() {
 		for {
 			c, err := ln.Accept()
@@ -36,14 +54,10 @@ func floodGitDaemon(t *testing.T, stopAfter int64) (url string, sent *atomic.Int
 			}
 			go func() {
 				defer c.Close()
-				if _, err := c.Read(make([]byte, 4096)); err != nil { // the request
-					return
-				}
-				floodRefs(c, sent, stopAfter)
+				serve(c)
 			}()
 		}
 	}()
-	return "git://" + ln.Addr().String() + "/flood", sent
 }
 
 // floodRefs writes an advertisement of refs, a new name each, to w until
@@ -71,6 +85,15 @@ func floodRefs(w io.Writer, sent *atomic.Int64, stopAfter int64) {
 // (go-git keeps each ref it decoded until the listing fails).
 func TestFloodingGitDaemonBounded(t *testing.T) {
 	url, sent := floodGitDaemon(t, 2*git.MaxAdvertisement)
+	listFloodBounded(t, url, sent)
+}
+
+// listFloodBounded lists a flooding remote's refs, and checks that the
+// listing fails at the limit, that the remote could send little more than
+// the limit, and that the peak resident memory grew by less than four
+// times the limit.
+func listFloodBounded(t *testing.T, url string, sent *atomic.Int64) {
+	t.Helper()
 	base := resetPeakRSS(t)
 	_, err := GoGit{}.List(context.Background(), url)
 	if err == nil || !strings.Contains(err.Error(), "MiB of refs") {
