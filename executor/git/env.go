@@ -19,8 +19,10 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/storer"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/go-git/go-git/v5/plumbing/transport/client"
+	gitproto "github.com/go-git/go-git/v5/plumbing/transport/git"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 	"github.com/go-git/go-git/v5/plumbing/transport/server"
+	gitssh "github.com/go-git/go-git/v5/plumbing/transport/ssh"
 	"github.com/go-git/go-git/v5/storage/filesystem"
 
 	"github.com/stackplan/stackplan/executor/internal/proc"
@@ -41,10 +43,13 @@ func init() {
 	// starts no program at all, whatever the URL.
 	client.InstallProtocol("file", server.NewClient(localLoader{}))
 	// A remote's list of refs is read with bounded memory (plan --online,
-	// and every go-git fetch over http).
+	// and every go-git fetch over http(s) and git://).
 	limited := githttp.NewClient(&http.Client{Transport: advertisementLimit{http.DefaultTransport}})
 	client.InstallProtocol("http", limited)
 	client.InstallProtocol("https", limited)
+	// And over git:// (gitproto_limit.go) and ssh (ssh_limit.go).
+	client.InstallProtocol("git", boundedGitProtocol{gitproto.DefaultClient})
+	client.InstallProtocol("ssh", boundedSSH{gitssh.DefaultClient})
 }
 
 // MaxAdvertisement is the most bytes of refs a remote may advertise over
