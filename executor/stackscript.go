@@ -217,8 +217,10 @@ func (a *applier) runScript(ctx context.Context, lc plan.Lifecycle, n, of, total
 			out.write(masked)
 			w.output(masked)
 		},
-		Event: w.event,
+		Event:   w.event,
+		Started: a.lock.recordScriptGroup,
 	}.Run(ctx)
+	a.lock.clearScriptGroup()
 	a.flushDevstackOutput(out)
 	ev.End, ev.ExitCode = a.now(), code
 	a.res.Scripts = append(a.res.Scripts, ScriptResult{Name: ev.Name, Start: ev.Start, End: ev.End, ExitCode: code})

@@ -36,6 +36,9 @@ type Script struct {
 	Event func(Event)
 	// Poll is how often the events file is read; 0 means 50ms.
 	Poll time.Duration
+	// Started, when set, is called with the script's process group (its
+	// pid) as soon as it runs, before Output or Event.
+	Started func(pgid int)
 }
 
 // stopGrace is how long a script gets to exit after SIGTERM on
@@ -82,6 +85,9 @@ func (s Script) Run(ctx context.Context) (int, error) {
 	w.Close() // the script holds the only write end now
 	if err != nil {
 		return -1, err
+	}
+	if s.Started != nil {
+		s.Started(cmd.Process.Pid)
 	}
 
 	var wg sync.WaitGroup
