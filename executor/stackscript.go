@@ -219,6 +219,13 @@ func (a *applier) runScript(ctx context.Context, lc plan.Lifecycle, n, of, total
 		},
 		Event:   w.event,
 		Started: a.lock.recordScriptGroup,
+		// The secrets a plugin's hooks define are masked from then on.
+		Secret: isSecretVariable,
+		Learn: func(values []string) {
+			for _, v := range values {
+				a.red.add(v)
+			}
+		},
 	}.Run(ctx)
 	a.lock.clearScriptGroup()
 	a.flushDevstackOutput(out)
