@@ -88,14 +88,17 @@ func (c *secretChannel) hold(on bool) {
 	}
 }
 
-// serve answers the watch until the channel is closed.
+// serve answers the watch until the channel is closed. A request it does
+// not know (only code in the script could write one) is reported when the
+// script ends, and answered, so that the watch never waits forever.
 func (c *secretChannel) serve() error {
 	r := bufio.NewReader(c.req)
+	var unknown error
 	for {
 		kind, err := r.ReadString(0)
 		if err != nil {
 			if errors.Is(err, os.ErrClosed) {
-				return nil
+				return unknown
 			}
 			return err
 		}
@@ -132,7 +135,9 @@ func (c *secretChannel) serve() error {
 			}
 			c.hold(false)
 		default:
-			return fmt.Errorf("secrets channel: unknown request %q", strings.TrimSuffix(kind, "\x00"))
+			if unknown == nil {
+				unknown = fmt.Errorf("secrets channel: unknown request %.40q", strings.TrimSuffix(kind, "\x00"))
+			}
 		}
 		if _, err := c.ack.WriteString("ok\x00"); err != nil {
 			return err
