@@ -84,16 +84,6 @@ func startChild(t *testing.T, e *env, p *plan.Plan) *exec.Cmd {
 	return cmd
 }
 
-// waitFor polls cond for up to d.
-func waitFor(d time.Duration, cond func() bool) bool {
-	for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
-		if cond() {
-			return true
-		}
-	}
-	return cond()
-}
-
 // processesIn lists the processes whose working directory is under dir.
 func processesIn(dir string) []string {
 	procs, _ := os.ReadDir("/proc")

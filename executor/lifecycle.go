@@ -209,6 +209,12 @@ func (a *applier) afterLocalrc(ctx context.Context, sess *session, lc plan.Lifec
 	return a.learnSecrets(ctx, sess)
 }
 
+// isSecretVariable is the secret-name rule for the variables of a bash
+// session or a DevStack script, less stackplan's own.
+func isSecretVariable(name string) bool {
+	return schema.IsSecretName(name) && !strings.HasPrefix(name, "__sp_")
+}
+
 // learnSecrets adds the values of the session's secret-named variables
 // (those localrc and the plugins' settings define) to what is masked.
 func (a *applier) learnSecrets(ctx context.Context, sess *session) error {
@@ -218,7 +224,7 @@ func (a *applier) learnSecrets(ctx context.Context, sess *session) error {
 	}
 	var secret []string
 	for _, n := range all {
-		if schema.IsSecretName(n) && !strings.HasPrefix(n, "__sp_") {
+		if isSecretVariable(n) {
 			secret = append(secret, n)
 		}
 	}

@@ -217,8 +217,17 @@ func (a *applier) runScript(ctx context.Context, lc plan.Lifecycle, n, of, total
 			out.write(masked)
 			w.output(masked)
 		},
-		Event: w.event,
+		Event:   w.event,
+		Started: a.lock.recordScriptGroup,
+		// The secrets a plugin's hooks define are masked from then on.
+		Secret: isSecretVariable,
+		Learn: func(values []string) {
+			for _, v := range values {
+				a.red.add(v)
+			}
+		},
 	}.Run(ctx)
+	a.lock.clearScriptGroup()
 	a.flushDevstackOutput(out)
 	ev.End, ev.ExitCode = a.now(), code
 	a.res.Scripts = append(a.res.Scripts, ScriptResult{Name: ev.Name, Start: ev.Start, End: ev.End, ExitCode: code})

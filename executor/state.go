@@ -212,7 +212,10 @@ func (j *Journal) write(stateDir string) error {
 // even after stackplan itself was killed; Unlock releases it for all of
 // them at once. The holder writes who it is into the file, so that a
 // second apply can name it.
-type heldLock struct{ f *os.File }
+type heldLock struct {
+	f      *os.File
+	holder lockHolder
+}
 
 func takeLock(stateDir string, now time.Time) (*heldLock, error) {
 	root, err := openStateDir(stateDir)
@@ -239,12 +242,15 @@ func takeLock(stateDir string, now time.Time) (*heldLock, error) {
 		}
 		return nil, err
 	}
-	host, _ := os.Hostname()
-	data, _ := json.Marshal(lockHolder{PID: os.Getpid(), Host: host, Started: now.UTC()})
-	if f.Truncate(0) == nil {
-		f.WriteAt(append(data, '\n'), 0)
+	if err := scriptGroupStillRuns(f, stateDir); err != nil {
+		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		f.Close()
+		return nil, err
 	}
-	return &heldLock{f: f}, nil
+	host, _ := os.Hostname()
+	l := &heldLock{f: f, holder: lockHolder{PID: os.Getpid(), Host: host, Started: now.UTC()}}
+	l.write()
+	return l, nil
 }
 
 // Unlock releases the lock, also for the processes that inherited it.
@@ -259,4 +265,7 @@ type lockHolder struct {
 	PID     int       `json:"pid"`
 	Host    string    `json:"host"`
 	Started time.Time `json:"started"`
+	// ScriptGroup is the process group of the DevStack script that runs
+	// (apply --devstack), while it runs: see scriptgroup.go.
+	ScriptGroup int `json:"script_group,omitempty"`
 }

@@ -194,7 +194,9 @@ fi
 `,
 		},
 		"gamma": {
-			"settings":  "GAMMA_CONF=$DEST/gamma/gamma.conf\n",
+			// A password the settings generate and print (xtrace shows
+			// its assignment too): known to no plan, masked at once.
+			"settings":  "GAMMA_CONF=$DEST/gamma/gamma.conf\nGAMMA_PASSWORD=$(printf 'gamma-%s-generated' $((6*7)))\necho \"gamma generated $GAMMA_PASSWORD\"\n",
 			"plugin.sh": trace("gamma"),
 		},
 	})
@@ -317,6 +319,13 @@ fi
 	}
 	if !strings.Contains(all.String(), "alpha sees the admin password ***") {
 		t.Errorf("stackplan's log lacks DevStack's output, masked")
+	}
+	const generated = "gamma-42-generated"
+	if !strings.Contains(dlog, "gamma generated "+generated) {
+		t.Errorf("gamma's settings did not print their password in DevStack's own log")
+	}
+	if strings.Contains(stdout+stderr+all.String(), generated) || !strings.Contains(all.String(), "gamma generated ***") {
+		t.Errorf("the password gamma's settings generated is not masked in stackplan's output and log")
 	}
 
 	// The journal knows the stack is gone: a new apply would stack again.

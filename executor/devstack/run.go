@@ -36,6 +36,15 @@ type Script struct {
 	Event func(Event)
 	// Poll is how often the events file is read; 0 means 50ms.
 	Poll time.Duration
+	// Secret, when set, picks the variables whose values Learn gets after
+	// each plugin hook, before the script goes on; the script's output
+	// waits while a plugin's override-defaults or settings run, until
+	// Learn returns (see secrets.go).
+	Secret func(name string) bool
+	Learn  func(values []string)
+	// Started, when set, is called with the script's process group (its
+	// pid) as soon as it runs, before Output or Event.
+	Started func(pgid int)
 }
 
 // stopGrace is how long a script gets to exit after SIGTERM on
@@ -63,6 +72,16 @@ func (s Script) Run(ctx context.Context) (int, error) {
 	defer os.Remove(events.Name())
 	defer events.Close()
 
+	output := s.Output
+	var secrets *secretChannel
+	if s.Secret != nil {
+		if secrets, err = openSecretChannel(s.WorkDir, s); err != nil {
+			return -1, err
+		}
+		defer secrets.close()
+		output = secrets.write
+	}
+
 	r, w, err := os.Pipe()
 	if err != nil {
 		return -1, err
@@ -71,6 +90,9 @@ func (s Script) Run(ctx context.Context) (int, error) {
 	cmd := exec.CommandContext(ctx, "./"+s.Name)
 	cmd.Dir = s.Dir
 	cmd.Env = append(append([]string(nil), s.Env...), "BASH_ENV="+watchFile, "STACKPLAN_EVENTS="+events.Name())
+	if secrets != nil {
+		cmd.Env = append(cmd.Env, "STACKPLAN_SECRETS="+secrets.dir)
+	}
 	cmd.Stdout, cmd.Stderr = w, w
 	// The script dies with stackplan (SIGTERM runs DevStack's exit trap),
 	// and gets a process group of its own so that a cancellation reaches
@@ -83,16 +105,27 @@ func (s Script) Run(ctx context.Context) (int, error) {
 	if err != nil {
 		return -1, err
 	}
+	if s.Started != nil {
+		s.Started(cmd.Process.Pid)
+	}
 
 	var wg sync.WaitGroup
+	var secretsErr error
+	if secrets != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			secretsErr = secrets.serve()
+		}()
+	}
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		buf := make([]byte, 32<<10)
 		for {
 			n, err := r.Read(buf)
-			if n > 0 && s.Output != nil {
-				s.Output(buf[:n])
+			if n > 0 && output != nil {
+				output(buf[:n])
 			}
 			if err != nil {
 				return
@@ -114,6 +147,9 @@ func (s Script) Run(ctx context.Context) (int, error) {
 	}
 	close(exited)
 	r.SetReadDeadline(time.Now().Add(drainGrace))
+	if secrets != nil {
+		secrets.req.Close()
+	}
 	wg.Wait()
 
 	code := 0
@@ -126,6 +162,9 @@ func (s Script) Run(ctx context.Context) (int, error) {
 		}
 	case waitErr != nil:
 		return -1, waitErr
+	}
+	if secretsErr != nil {
+		return code, secretsErr
 	}
 	if tailErr != nil {
 		return code, fmt.Errorf("reading DevStack's events: %w", tailErr)

@@ -16,6 +16,13 @@
 #   merge   GROUP SPEC FILE                 merge_config_file starts
 #   skip    GROUP SPEC                      merge_config_group warned and skipped the rest
 #   git     DEST VERB                       git_clone runs git on DEST
+# With $STACKPLAN_SECRETS (a private directory holding two FIFOs, req and
+# ack), the watch also waits for stackplan at each plugin hook: before a
+# plugin's override-defaults or settings runs, until stackplan holds the
+# output back ("hold"); after any hook ends, until stackplan has the
+# values of the secret-named variables ("names": it lists every variable,
+# stackplan answers with the names its secret rule picks, the watch sends
+# their values and waits for "ok"). Values travel through the FIFOs only.
 # They read only variables DevStack's own functions hold at that moment,
 # run with stderr on /dev/null so that xtrace writes none of this into
 # DevStack's log, and always return 0 so that errexit and DevStack's ERR
@@ -39,7 +46,9 @@ __sp_traced=
 # have the trace attribute: these are the chains from the scripts' top
 # level down to the hooks, the merges and the plugins' clones.
 __sp_functions="run_phase run_plugins load_plugin_settings plugin_override_defaults merge_config_group fetch_plugins git_clone_by_name git_clone"
-[[ ${__sp_script} == clean.sh ]] || unset STACKPLAN_EVENTS
+__sp_sync=${STACKPLAN_SECRETS-}
+__sp_reply=
+[[ ${__sp_script} == clean.sh ]] || unset STACKPLAN_EVENTS STACKPLAN_SECRETS
 
 __sp_emit() {
 	local IFS=$'\t'
@@ -48,10 +57,38 @@ __sp_emit() {
 
 __sp_close() {
 	if [[ -n $__sp_open ]]; then
-		[[ $__sp_open == hook* ]] && __sp_last=$__sp_open
+		local hook=
+		[[ $__sp_open == hook* ]] && __sp_last=$__sp_open hook=1
 		__sp_emit end "$1" "$2"
 		__sp_open=
+		[[ -z $hook ]] || __sp_learn
 	fi
+}
+
+# __sp_hold waits until stackplan holds DevStack's output back. The FIFOs
+# are open only during the exchange, which runs builtins only: no process
+# inherits them.
+__sp_hold() {
+	[[ -n $__sp_sync ]] || return 0
+	{ printf 'hold\0' >&98 && read -r -d '' __sp_reply <&99; } 98>"$__sp_sync/req" 99<"$__sp_sync/ack" || return 0
+	return 0
+}
+
+# __sp_learn sends stackplan the values of the variables it names secret.
+__sp_learn() {
+	[[ -n $__sp_sync ]] || return 0
+	{
+		local __sp_n __sp_want=()
+		printf 'names\0' >&98 && compgen -v >&98 && printf '\0' >&98 || return 0
+		while read -r -d '' __sp_n <&99 && [[ -n $__sp_n ]]; do
+			__sp_want+=("$__sp_n")
+		done
+		for __sp_n in "${__sp_want[@]}"; do
+			printf '%s\0' "${!__sp_n-}" >&98 || return 0
+		done
+		read -r -d '' __sp_reply <&99 || return 0
+	} 98>"$__sp_sync/req" 99<"$__sp_sync/ack" || return 0
+	return 0
 }
 
 __sp_debug() {
@@ -68,6 +105,7 @@ __sp_debug() {
 				__sp_close "$st" "$fn"
 				__sp_emit source 0 "$fn" "${plugin-}" "${mode-}" "${phase-}" "${dir-}"
 				__sp_open=$key
+				[[ $fn == run_plugins ]] || __sp_hold
 			fi
 		else
 			__sp_close "$st" "$fn"
