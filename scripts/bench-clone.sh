@@ -8,6 +8,10 @@
 #   realsize   3 repositories generated at real sizes and shapes: ~100,000
 #              objects, 5,000 commits, 3,000 files, 100 branches and 100
 #              tags each (see mkreal)
+#   real       real OpenStack repositories, whole snapshots taken from
+#              $PROJECTS_DIR/openstack+NAME/repo (REAL_REPOS, default
+#              octavia glance placement requirements: 55,000 to 75,000
+#              objects, 80 to 300 refs each); skipped when absent
 #   projects   DevStack's project set (keystone, glance, nova, neutron,
 #              placement, requirements; PROJECTS narrows it), real
 #              repositories taken from $PROJECTS_DIR/openstack+NAME/repo when
@@ -32,10 +36,10 @@
 # printed before each scope and at the end: the machine is shared.
 # Usage: scripts/bench-clone.sh [WORKDIR]   (default: a new directory on /dev/shm, else in TMPDIR)
 #   (SCOPES="small large realsize projects" SMALL=20 LARGE=3 FILES=5000 COMMITS=2000 P=4 REPS=3
-#    PROJECT_REPS=REPS PROJECTS_DIR=/work/.mirror)
+#    PROJECT_REPS=REPS PROJECTS_DIR=/work/.mirror REAL_REPOS="octavia glance placement requirements")
 set -euo pipefail
 SMALL=${SMALL:-20} LARGE=${LARGE:-3} FILES=${FILES:-5000} COMMITS=${COMMITS:-2000} P=${P:-4} REPS=${REPS:-3}
-SCOPES=${SCOPES:-small large realsize projects} PROJECT_REPS=${PROJECT_REPS:-$REPS} PROJECTS_DIR=${PROJECTS_DIR:-/work/.mirror}
+SCOPES=${SCOPES:-small large realsize real projects} PROJECT_REPS=${PROJECT_REPS:-$REPS} PROJECTS_DIR=${PROJECTS_DIR:-/work/.mirror}
 # DevStack's project set; PROJECTS="..." narrows it (a snapshot lacking
 # objects cannot be cloned whole).
 read -r -a PROJECTS <<<"${PROJECTS:-requirements keystone glance neutron nova placement}"
@@ -79,6 +83,9 @@ mkrepo() { # name files commits
             fi
         done
     } | git -C "$d" fast-import --quiet
+    # One pack with reachability bitmaps, as a hosting server keeps it
+    # (fast-import writes neither).
+    git -C "$d" repack -adq
     git -C "$d" config uploadpack.allowAnySHA1InWant true
 }
 has_scope() { [[ " $SCOPES " == *" $1 "* ]]; }
@@ -123,13 +130,42 @@ mkreal() {
             for (r = 1; r <= half; r++) printf "tag %d.%d.0\nfrom :%d\ntagger b <b@example.com> %d +0000\ndata 12\nrelease %3d\n\n", int(r / 10), r % 10, int(r * commits / (half + 1)), 1600000000 + r, r
             for (r = 1; r <= half; r++) printf "reset refs/heads/stable/b%d\nfrom :%d\n\n", r, int(r * commits / (half + 1)) + 7
         }' | git -C "$d" fast-import --quiet
-    git -C "$d" repack -adq
+    # Packed as a server's gc packs: deltas computed afresh (-f), the newest
+    # version of a file whole and older ones as deltas of it. fast-import
+    # leaves the opposite (each version a delta of the one before), which a
+    # plain repack keeps: the tip's blobs were then 98 % deltas, 24 deep on
+    # average, and a server spent seconds inflating them for every checkout
+    # of a partial clone. In real octavia's pack 44 % of the tip's blobs are
+    # deltas, 2.9 deep; here, after -f, 3 %, 4.3 deep.
+    git -C "$d" repack -adfq
 }
 echo "building repositories in $W/srv" >&2
 if has_scope small; then for ((i = 0; i < SMALL; i++)); do mkrepo "small$i" 20 10; done; fi
 if has_scope large; then for ((i = 0; i < LARGE; i++)); do mkrepo "large$i" "$FILES" "$COMMITS"; done; fi
 REAL=(real0 real1 real2)
 if has_scope realsize; then for n in "${REAL[@]}"; do mkreal "$n"; done; fi
+# whole_snapshot name: whether $PROJECTS_DIR holds a snapshot of name with
+# every object (a full clone of it, DevStack's way, would fail otherwise).
+whole_snapshot() {
+    local snap=$PROJECTS_DIR/openstack+$1/repo
+    [[ -d $snap ]] && ! git --git-dir="$snap" rev-list --objects --all --missing=print | grep -q '^?'
+}
+# serve_snapshot name: a copy of the snapshot, packed as a hosting server
+# keeps it: one pack, its deltas as they came, and reachability bitmaps.
+serve_snapshot() {
+    local d="$W/srv/$1"
+    [[ -d $d ]] && return
+    cp -a "$PROJECTS_DIR/openstack+$1/repo" "$d"
+    rm -f "$d"/objects/pack/*.promisor
+    git -C "$d" config core.bare true
+    git -C "$d" repack -adbq
+}
+read -r -a REAL_SNAPSHOTS <<<"${REAL_REPOS:-octavia glance placement requirements}"
+if has_scope real; then
+    for n in "${REAL_SNAPSHOTS[@]}"; do
+        if whole_snapshot "$n"; then serve_snapshot "$n"; else echo "real: no whole snapshot of $n, left out" >&2; fi
+    done
+fi
 # A project whose snapshot is absent or lacks objects (a full clone of it,
 # DevStack's way, would fail) is generated at its size instead: commits
 # and files chosen so that mkreal gives about its number of objects.
@@ -138,9 +174,8 @@ declare -A PROJECT_SIZE=([requirements]="3200 600" [keystone]="6600 1500" [glanc
 if has_scope projects; then
     for n in "${PROJECTS[@]}"; do
         [[ -e $W/srv/$n ]] && continue
-        snap=$PROJECTS_DIR/openstack+$n/repo
-        if [[ -d $snap ]] && ! git --git-dir="$snap" rev-list --objects --all --missing=print | grep -q '^?'; then
-            ln -s "$snap" "$W/srv/$n"
+        if whole_snapshot "$n"; then
+            serve_snapshot "$n"
         else
             echo "$n: no whole snapshot at $snap, generated at its size (${PROJECT_SIZE[$n]:-5000 3000} commits, files)" >&2
             # shellcheck disable=SC2086 # two numbers
@@ -223,9 +258,11 @@ for scope in $SCOPES; do
     small) names=(); for ((i = 0; i < SMALL; i++)); do names+=("small$i"); done ;;
     large) names=(); for ((i = 0; i < LARGE; i++)); do names+=("large$i"); done ;;
     realsize) names=("${REAL[@]}") ;;
+    real) names=(); for n in "${REAL_SNAPSHOTS[@]}"; do [[ -d $W/srv/$n ]] && names+=("$n"); done ;;
     projects) names=("${PROJECTS[@]}") ;;
     *) echo "unknown scope $scope" >&2; exit 2 ;;
     esac
+    if ((${#names[@]} == 0)); then echo "== $scope: no repositories, skipped"; continue; fi
     sel=(); for n in "${names[@]}"; do sel+=("$n=$BASE/$n@master"); done
     ROUNDS=$REPS
     [[ $scope == projects ]] && ROUNDS=$PROJECT_REPS

@@ -315,7 +315,10 @@ func TestAutoChoosesBySize(t *testing.T) {
 		{"large pack", &git.Auto{SmallObjects: 10}, remote, git.HandedOff},
 		// With filters, git clones it, asking for a blobless partial
 		// clone, before go-git reads the pack.
-		{"large pack, filters", &git.Auto{SmallObjects: 10}, filteringRemote, "git"},
+		{"large pack, filters", &git.Auto{SmallObjects: 10, BloblessObjects: 10}, filteringRemote, "git"},
+		// Unless its history is too short for a blobless clone to pay:
+		// then git index-pack takes the pack go-git negotiated.
+		{"large pack, filters, short history", &git.Auto{SmallObjects: 10}, filteringRemote, git.HandedOff},
 		// So it does at once for a repository with many refs.
 		{"many refs, filters", &git.Auto{ManyRefs: 2}, filteringRemote, "git"},
 		{"many refs, no filters", &git.Auto{ManyRefs: 2}, remote, "go-git"},
@@ -353,6 +356,11 @@ func TestAutoChoosesBySize(t *testing.T) {
 			}
 			if c.want == git.HandedOff && !slices.ContainsFunc(progress, func(l string) bool { return strings.HasPrefix(l, "Receiving objects") }) {
 				t.Fatalf("no progress from git index-pack: %q", progress)
+			}
+			if c.name == "large pack, filters, short history" && (out.History != git.HistoryFull || !slices.ContainsFunc(out.Notes, func(n string) bool {
+				return strings.Contains(n, "fewer than the 30000 above which a blobless clone is faster")
+			})) {
+				t.Fatalf("got %s history, notes %q: want a full clone that says why", out.History, out.Notes)
 			}
 			// An update measures the checkout: the fixture is small.
 			c.auto.SmallBytes = 0

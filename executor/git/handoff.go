@@ -27,9 +27,13 @@ type handoffStorage struct {
 	progress func(string)
 	// handedOff is set once a pack went to git index-pack.
 	handedOff bool
-	// refuseLarge makes a large pack fail before any of it is read, as
-	// git is to clone instead (a blobless partial clone); refused is then set.
-	refuseLarge, refused bool
+	// refuseAbove, when above zero, makes a pack of more objects fail
+	// before any of it is read, as git is to clone instead (a blobless
+	// partial clone); refused is then set.
+	refuseAbove uint32
+	refused     bool
+	// objects is how many objects the last pack's header announced.
+	objects uint32
 }
 
 // errLargePack stops go-git's fetch at the header of a large pack.
@@ -78,18 +82,21 @@ func (p *packSwitch) Write(b []byte) (int, error) {
 // open picks where the pack goes. What is not a pack header goes to go-git,
 // whose parser reports what is wrong with it.
 func (p *packSwitch) open() error {
-	var err error
-	if len(p.header) == packHeaderLen && string(p.header[:4]) == "PACK" &&
-		binary.BigEndian.Uint32(p.header[8:]) > p.s.limit {
-		if p.s.refuseLarge {
+	if len(p.header) == packHeaderLen && string(p.header[:4]) == "PACK" {
+		p.s.objects = binary.BigEndian.Uint32(p.header[8:])
+		if p.s.refuseAbove > 0 && p.s.objects > p.s.refuseAbove {
 			p.s.refused = true
 			return errLargePack
 		}
-		p.dst, err = p.s.git.indexPack(p.s.ctx, p.s.dir, p.s.progress)
-		p.toGit = err == nil
-		p.s.handedOff = p.s.handedOff || p.toGit
-		return err
+		if p.s.objects > p.s.limit {
+			var err error
+			p.dst, err = p.s.git.indexPack(p.s.ctx, p.s.dir, p.s.progress)
+			p.toGit = err == nil
+			p.s.handedOff = p.s.handedOff || p.toGit
+			return err
+		}
 	}
+	var err error
 	p.dst, err = p.s.Storage.PackfileWriter()
 	return err
 }

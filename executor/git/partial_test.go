@@ -114,7 +114,7 @@ func TestBloblessCloneKeepsPbrVersions(t *testing.T) {
 		t.Fatalf("full clone: %+v %v", outFull, err)
 	}
 	vf, cf, af := pbrOutputs(t, py, full)
-	for _, c := range []git.Cloner{&git.SystemGit{}, &git.Auto{SmallObjects: 1}} {
+	for _, c := range []git.Cloner{&git.SystemGit{}, &git.Auto{SmallObjects: 1, BloblessObjects: 1}} {
 		t.Run(c.Name(), func(t *testing.T) {
 			dest := filepath.Join(t.TempDir(), "demo")
 			out, err := git.Ensure(context.Background(), c, git.Request{Name: "demo", URL: url, Ref: "master"}, dest, git.Policy{})
@@ -168,7 +168,7 @@ func TestBloblessCloneFallsBackWhereFiltersAreRefused(t *testing.T) {
 	p := newPbrProject(t, false)
 	daemon := gittest.ServeDaemon(t, p.root)
 	url := daemon.URL + "/" + p.name
-	for _, c := range []git.Cloner{&git.SystemGit{}, &git.Auto{SmallObjects: 1}} {
+	for _, c := range []git.Cloner{&git.SystemGit{}, &git.Auto{SmallObjects: 1, BloblessObjects: 1}} {
 		t.Run(c.Name(), func(t *testing.T) {
 			dest := filepath.Join(t.TempDir(), "demo")
 			out, err := git.Ensure(context.Background(), c, git.Request{Name: "demo", URL: url, Ref: "1.1.0"}, dest, git.Policy{})

@@ -433,16 +433,31 @@ func (g *SystemGit) fetchAndCheckout(ctx context.Context, req Request, dir strin
 // resolveLocal finds what "git fetch origin REF" would have fetched among
 // the refs a full fetch stored: a tag first, then a branch (git's
 // ref_rev_parse_rules order), or a commit already present. "" means fetch it.
+// One git process looks at every candidate: each start costs as much as
+// the lookup itself.
 func (g *SystemGit) resolveLocal(ctx context.Context, dir, ref string) string {
+	candidates := localCandidates(ref)
 	if kindOf(ref) == refCommit {
-		if _, err := g.run(ctx, dir, nil, "cat-file", "-e", "--end-of-options", ref+"^{commit}"); err == nil {
-			return ref
-		}
+		candidates = []string{ref}
+	}
+	if len(candidates) == 0 {
 		return ""
 	}
-	for _, c := range localCandidates(ref) {
-		if h, err := g.revParse(ctx, dir, c+"^{commit}"); err == nil && h != "" {
-			return h
+	var query strings.Builder
+	for _, c := range candidates {
+		query.WriteString(c + "^{commit}\n")
+	}
+	// Names come on stdin, never as arguments; a missing one gives
+	// "NAME missing" instead of an object id.
+	c := g.command(ctx, dir, nil, "cat-file", "--batch-check=%(objectname)")
+	c.cmd.Stdin = strings.NewReader(query.String())
+	out, err := c.finish(c.cmd.Run())
+	if err != nil {
+		return ""
+	}
+	for line := range strings.SplitSeq(out, "\n") {
+		if sha1RE.MatchString(line) {
+			return line
 		}
 	}
 	return ""
