@@ -177,7 +177,7 @@ if has_scope projects; then
         if whole_snapshot "$n"; then
             serve_snapshot "$n"
         else
-            echo "$n: no whole snapshot at $snap, generated at its size (${PROJECT_SIZE[$n]:-5000 3000} commits, files)" >&2
+            echo "$n: no whole snapshot at $PROJECTS_DIR/openstack+$n/repo, generated at its size (${PROJECT_SIZE[$n]:-5000 3000} commits, files)" >&2
             # shellcheck disable=SC2086 # two numbers
             mkreal "$n" ${PROJECT_SIZE[$n]:-5000 3000}
         fi
