@@ -21,16 +21,18 @@ import (
 // new. It serves re-stacking on one machine, several DESTs and containers
 // sharing a directory.
 //
-// A clone through the cache (SystemGit.Cache) locks the URL's mirror,
-// fetches into it what the remote has new (a blobless partial clone of the
-// remote the first time, where the server supports filters), clones the
-// mirror locally (git links the mirror's pack files, which git never
-// changes, instead of copying them), points origin at the real URL, and
-// checks the ref out; git fetches from the real remote what the mirror
-// lacks. The packs the checkout fetched are then linked into the mirror,
-// so the next clone of the same commit fetches nothing. A checkout shares
-// no file the mirror could change: it stands alone when the cache is
-// deleted.
+// A clone through the cache (SystemGit.Cache) locks the URL's mirror
+// (making it the first time: a blobless partial clone where the server
+// supports filters) and clones the remote with the mirror as a reference:
+// git offers the mirror's refs as what it has, so one exchange with the
+// remote brings only what is new, and the checkout reads the rest from the
+// mirror; blobs neither has are fetched from the remote, the promisor.
+// The checkout then takes the mirror's objects as its own, hard-linking
+// its pack files and loose objects (git never changes either), and stops
+// borrowing: it shares no file the mirror could change and stands alone
+// when the cache is deleted. The packs the clone fetched are linked into
+// the mirror, and the mirror takes the remote's branches and tags from the
+// checkout, so the next clone of the same commit fetches nothing.
 type Cache struct {
 	// Dir holds the mirrors, Dir/NAME-HASH.git, and their locks.
 	Dir string
@@ -113,18 +115,11 @@ func explicitGitDir(dir string) string {
 	return "--git-dir=."
 }
 
-// mirrorRefspecs are what a mirror fetches: branches and tags, not the
-// review refs (refs/changes/*, refs/pull/*) a Gerrit or GitHub remote also
-// advertises by the hundred thousand; a checkout fetches one of those from
-// the remote itself.
-var mirrorRefspecs = []string{"+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"}
-
-// refreshMirror brings the mirror of req.URL at path up to date with the
-// remote, making it first when there is none.
-func (g *SystemGit) refreshMirror(ctx context.Context, req Request, path string) (made bool, err error) {
+// makeMirror makes the mirror of req.URL at path when there is none, and
+// reports whether it did.
+func (g *SystemGit) makeMirror(ctx context.Context, req Request, path string) (made bool, err error) {
 	if _, err := os.Stat(filepath.Join(path, "HEAD")); err == nil {
-		_, err := g.run(ctx, path, req.Progress, explicitGitDir(path), "fetch", g.progressFlag(req), "--prune", "--", "origin")
-		return false, err
+		return false, nil
 	}
 	tmp, err := os.MkdirTemp(g.Cache.Dir, "."+filepath.Base(path)+TempPrefix)
 	if err != nil {
@@ -139,21 +134,16 @@ func (g *SystemGit) refreshMirror(ctx context.Context, req Request, path string)
 	if err := filtered(ctx, tmp); err != nil {
 		return false, err
 	}
-	for i, spec := range mirrorRefspecs {
-		mode := "--add"
-		if i == 0 {
-			mode = "--replace-all"
-		}
-		if _, err := g.run(ctx, tmp, nil, explicitGitDir(tmp), "config", mode, "remote.origin.fetch", spec); err != nil {
-			return false, err
-		}
-	}
 	return true, os.Rename(tmp, path)
 }
 
-// cloneFromCache makes dir a checkout of req starting from the URL's
-// mirror (see Cache). When the mirror cannot be used, the clone is made
-// from the remote alone, and a note says why.
+// checkoutRefspecs bring a checkout's branches and tags, just fetched from
+// the remote, into its mirror.
+var checkoutRefspecs = []string{"+refs/remotes/origin/*:refs/heads/*", "+refs/tags/*:refs/tags/*"}
+
+// cloneFromCache makes dir a checkout of req with the URL's mirror (see
+// Cache). When the mirror cannot be used, the clone is made from the
+// remote alone, and a note says why.
 func (g *SystemGit) cloneFromCache(ctx context.Context, req Request, dir string) (string, error) {
 	mirror := g.Cache.mirrorPath(req.URL)
 	unlock, err := g.Cache.lock(ctx, mirror)
@@ -165,36 +155,34 @@ func (g *SystemGit) cloneFromCache(ctx context.Context, req Request, dir string)
 		return g.cloneDirect(ctx, req, dir)
 	}
 	defer unlock()
-	made, err := g.refreshMirror(ctx, req, mirror)
+	made, err := g.makeMirror(ctx, req, mirror)
 	if err != nil {
 		if ctx.Err() != nil {
 			return "", ctx.Err()
 		}
-		req.note("object cache not used: updating %s: %v", mirror, err)
+		req.note("object cache not used: making %s: %v", mirror, err)
 		return g.cloneDirect(ctx, req, dir)
 	}
-	args := []string{"-c", "init.defaultRefFormat=files", "clone", "--no-checkout", "-q"}
-	if isPartial(mirror) {
-		args = append(args, "--config", "remote.origin.promisor=true", "--config", "remote.origin.partialclonefilter="+BloblessFilter)
-	}
-	if _, err := g.run(ctx, dir, nil, append(args, "--", mirror, ".")...); err != nil {
-		return "", err
-	}
-	if _, err := g.run(ctx, dir, nil, "remote", "set-url", "--", "origin", req.URL); err != nil {
-		return "", err
-	}
-	target := g.resolveLocal(ctx, dir, req.Ref)
-	if target == "" {
-		if _, err := g.run(ctx, dir, req.Progress, "fetch", g.progressFlag(req), "--", "origin", req.Ref); err != nil {
-			return "", err
-		}
-		target = "FETCH_HEAD"
-	}
-	commit, err := g.checkoutDetached(ctx, dir, target, false)
+	// git clone asks the remote for its refs and offers the mirror's as
+	// what it has: only what is new comes over the network, and the
+	// checkout reads the rest from the mirror.
+	borrowing := req
+	borrowing.reference = mirror
+	commit, err := g.cloneDirect(ctx, borrowing, dir)
 	if err != nil {
 		return "", err
 	}
-	linked, err := linkPacks(filepath.Join(dir, ".git", "objects", "pack"), filepath.Join(mirror, "objects", "pack"))
+	// The checkout stands alone: it gets the mirror's objects as its own
+	// (hard links) and stops borrowing. The mirror keeps what the clone
+	// fetched, and learns the remote's refs when they brought anything.
+	gd := filepath.Join(dir, ".git")
+	if err := dissociate(filepath.Join(mirror, "objects"), filepath.Join(gd, "objects")); err != nil {
+		return "", fmt.Errorf("copying the object cache's objects into the checkout: %w", err)
+	}
+	linked, err := linkPacks(filepath.Join(gd, "objects", "pack"), filepath.Join(mirror, "objects", "pack"))
+	if err == nil && linked > 0 && !made {
+		_, err = g.run(ctx, mirror, nil, append([]string{explicitGitDir(mirror), "fetch", "-q", "--prune", "--", dir}, checkoutRefspecs...)...)
+	}
 	switch {
 	case err != nil:
 		req.note("object cache: keeping what this clone fetched failed: %v", err)
@@ -206,6 +194,43 @@ func (g *SystemGit) cloneFromCache(ctx context.Context, req Request, dir string)
 		req.note("object cache: from %s, %d new pack(s) fetched", mirror, linked)
 	}
 	return commit, nil
+}
+
+// dissociate makes the repository whose object directory is objects hold
+// every object of the one at from, which it borrowed through
+// objects/info/alternates, and then stop borrowing: packs and loose
+// objects are hard-linked (copied where links fail; git never changes
+// either once written).
+func dissociate(from, objects string) error {
+	if _, err := linkPacks(filepath.Join(from, "pack"), filepath.Join(objects, "pack")); err != nil {
+		return err
+	}
+	fanout, err := os.ReadDir(from)
+	if err != nil {
+		return err
+	}
+	for _, d := range fanout {
+		if !d.IsDir() || len(d.Name()) != 2 {
+			continue // pack/, info/
+		}
+		loose, err := os.ReadDir(filepath.Join(from, d.Name()))
+		if err != nil {
+			return err
+		}
+		if err := os.MkdirAll(filepath.Join(objects, d.Name()), 0o755); err != nil {
+			return err
+		}
+		for _, o := range loose {
+			if err := linkOrCopy(filepath.Join(from, d.Name(), o.Name()), filepath.Join(objects, d.Name(), o.Name())); err != nil {
+				return err
+			}
+		}
+	}
+	err = os.Remove(filepath.Join(objects, "info", "alternates"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	return err
 }
 
 // linkPacks adds to the pack directory dst the packs of src it lacks, as

@@ -48,12 +48,14 @@ func TestCacheClonesFetchOnlyWhatIsNew(t *testing.T) {
 			if !notesMention(out, "new mirror") {
 				t.Fatalf("cold clone notes %q", out.Notes)
 			}
-			// The same ref again: the mirror has every object; only the
-			// mirror's fetch asks the server (refs, nothing new).
+			// The same ref again: the mirror has every object. The clone
+			// asks the server for its refs and negotiates at most once; it
+			// gets no pack (git clone keeps every pack it receives, and the
+			// note counts the checkout's own packs).
 			before := srv.Upload.Load()
 			warm, out := clone("1.1.0")
-			if !notesMention(out, "everything came from") || srv.Upload.Load()-before != 1 {
-				t.Fatalf("warm clone: notes %q, %d upload-pack requests, want 1", out.Notes, srv.Upload.Load()-before)
+			if !notesMention(out, "everything came from") || srv.Upload.Load()-before > 2 {
+				t.Fatalf("warm clone: notes %q, %d upload-pack requests, want 2 at most", out.Notes, srv.Upload.Load()-before)
 			}
 			// A ref whose blobs the mirror lacks: the checkout fetches them,
 			// and the mirror keeps them.
@@ -61,16 +63,19 @@ func TestCacheClonesFetchOnlyWhatIsNew(t *testing.T) {
 			if !notesMention(out, "1 new pack(s)") {
 				t.Fatalf("clone of master: notes %q", out.Notes)
 			}
-			// A new upstream commit: the mirror fetches it.
+			// A new upstream commit: the clone fetches it.
 			head := p.repo.Commit("news", map[string]string{"NEWS": "n\n"})
 			fresh, out := clone("master")
 			if out.Commit != head {
 				t.Fatalf("clone after an upstream commit at %s, want %s", out.Commit, head)
 			}
-			// Without the cache, every checkout stands alone.
+			// Without the cache, every checkout stands alone: with the
+			// server down too, nothing it lacks could be fetched.
 			if err := os.RemoveAll(cache.Dir); err != nil {
 				t.Fatal(err)
 			}
+			srv.SetDown(true)
+			defer srv.SetDown(false)
 			for _, dir := range []string{cold, warm, fresh} {
 				gittest.Git(t, dir, "fsck", "--no-progress", "--connectivity-only")
 				if st := gittest.Git(t, dir, "status", "--porcelain"); st != "" {

@@ -39,6 +39,9 @@ type Request struct {
 	// notes, set by Ensure, collects what the cloner has to say about how
 	// it fetched (a partial clone refused by the server, the object cache).
 	notes *notes
+	// reference, set by the object cache, is a repository whose objects
+	// git clone borrows (--reference) instead of fetching them again.
+	reference string
 }
 
 // notes is what a cloner reports about one checkout, for Outcome.Notes.
@@ -385,4 +388,13 @@ func localCandidates(ref string) []string {
 		return nil
 	}
 	return []string{"refs/tags/" + ref, "refs/remotes/origin/" + ref}
+}
+
+// referenceArgs are the git clone arguments that borrow req.reference's
+// objects.
+func (req Request) referenceArgs() []string {
+	if req.reference == "" {
+		return nil
+	}
+	return []string{"--reference=" + req.reference}
 }

@@ -277,6 +277,7 @@ func (g *SystemGit) progressFlag(req Request) string {
 func (g *SystemGit) cloneBranch(ctx context.Context, req Request, dir string) (string, error) {
 	filter, progress, filtered := g.cloneFilterArgs(req)
 	args := append([]string{"-c", "init.defaultRefFormat=files", "clone", g.progressFlag(req), "--branch=" + req.Ref}, filter...)
+	args = append(args, req.referenceArgs()...)
 	if req.Depth > 0 {
 		// --no-local: a local clone ignores --depth.
 		args = append(args, "--depth="+strconv.Itoa(req.Depth), "--no-local")
@@ -311,6 +312,7 @@ func (g *SystemGit) cloneBranch(ctx context.Context, req Request, dir string) (s
 func (g *SystemGit) cloneThenCheckout(ctx context.Context, req Request, dir string) (string, error) {
 	filter, progress, filtered := g.cloneFilterArgs(req)
 	args := append([]string{"-c", "init.defaultRefFormat=files", "clone", "--no-checkout", g.progressFlag(req)}, filter...)
+	args = append(args, req.referenceArgs()...)
 	if _, err := g.run(ctx, dir, progress, append(args, "--", req.URL, ".")...); err != nil {
 		return "", err
 	}
