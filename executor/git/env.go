@@ -131,7 +131,12 @@ var safetyConfig = [][2]string{
 	{"core.fsmonitor", "false"},
 	{"core.askPass", ""},
 	{"core.sshCommand", "ssh"},
-	{"core.alternateRefsCommand", ""},
+	// git runs this with the shell, the alternate's path as "$1", where a
+	// repository's configuration could name any program. An empty value
+	// is run too, fails, and leaves a clone with --reference (the object
+	// cache) without the alternate's refs, fetching everything: so this
+	// is what git does when the key is unset.
+	{"core.alternateRefsCommand", alternateRefsCommand},
 	{"credential.helper", ""},
 	{"init.templateDir", ""},
 	{"safe.bareRepository", "explicit"},
@@ -147,6 +152,9 @@ var safetyConfig = [][2]string{
 	{"protocol.https.allow", "always"},
 	{"protocol.ssh.allow", "always"},
 }
+
+// alternateRefsCommand lists an alternate's refs as git does by default.
+const alternateRefsCommand = `f() { git --git-dir="$1" for-each-ref --format='%(objectname)'; }; f`
 
 // userConfigKept reports whether a key of the user's system or global git
 // configuration is passed on: URL rewrites and http.* (proxies,
