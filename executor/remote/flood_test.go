@@ -1,11 +1,7 @@
 package remote
 
 import (
-	"bufio"
 	"context"
-	"fmt"
-	"io"
-	"net"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -15,67 +11,8 @@ import (
 	"testing"
 
 	"github.com/stackplan/stackplan/executor/git"
+	"github.com/stackplan/stackplan/executor/internal/gittest"
 )
-
-// floodGitDaemon is a git:// remote on 127.0.0.1 that answers every
-// request with refs, a new name each, until it sent stopAfter bytes (so that
-// a client without a limit ends too). It counts the bytes it sent.
-func floodGitDaemon(t *testing.T, stopAfter int64) (url string, sent *atomic.Int64) {
-	t.Helper()
-	ln := listenLoopback(t, "tcp", "127.0.0.1:0")
-	sent = &atomic.Int64{}
-	serveEach(ln, func(c net.Conn) {
-		if _, err := c.Read(make([]byte, 4096)); err != nil { // the request
-			return
-		}
-		floodRefs(c, sent, stopAfter)
-	})
-	return "git://" + ln.Addr().String() + "/flood", sent
-}
-
-// listenLoopback listens on addr, closed when the test ends.
-func listenLoopback(t *testing.T, network, addr string) net.Listener {
-	t.Helper()
-	ln, err := net.Listen(network, addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	return ln
-}
-
-// serveEach serves each connection ln accepts with serve, and closes it.
-func serveEach(ln net.Listener, serve func(net.Conn)) {
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				serve(c)
-			}()
-		}
-	}()
-}
-
-// floodRefs writes an advertisement of refs, a new name each, to w until
-// it sent stopAfter bytes or w fails, counting them in sent.
-func floodRefs(w io.Writer, sent *atomic.Int64, stopAfter int64) {
-	n, _ := fmt.Fprintf(w, "%04x%s HEAD\x00multi_ack\n", 4+40+6+10, strings.Repeat("a", 40))
-	sent.Add(int64(n))
-	// Each ref a new name: go-git keeps every one.
-	bw := bufio.NewWriterSize(w, 64<<10)
-	defer bw.Flush()
-	for i := 0; sent.Load() < stopAfter; i++ {
-		n, err := fmt.Fprintf(bw, "%04x%s refs/heads/%026d\n", 4+40+1+11+26+1, strings.Repeat("a", 40), i)
-		sent.Add(int64(n))
-		if err != nil {
-			return
-		}
-	}
-}
 
 // A git:// remote that advertises refs without end is read with bounded
 // memory: the listing fails with the limit once MaxAdvertisement bytes came,
@@ -84,7 +21,7 @@ func floodRefs(w io.Writer, sent *atomic.Int64, stopAfter int64) {
 // process's peak resident memory grew by a small multiple of the limit
 // (go-git keeps each ref it decoded until the listing fails).
 func TestFloodingGitDaemonBounded(t *testing.T) {
-	url, sent := floodGitDaemon(t, 2*git.MaxAdvertisement)
+	url, sent := gittest.ServeFloodingDaemon(t, 2*git.MaxAdvertisement)
 	listFloodBounded(t, url, sent)
 }
 
