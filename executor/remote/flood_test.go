@@ -2,6 +2,9 @@ package remote
 
 import (
 	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -76,4 +79,41 @@ func peakRSS(t *testing.T) int64 {
 	}
 	t.Skip("no VmHWM in /proc/self/status")
 	return 0
+}
+
+// Eight remotes that advertise refs without end, listed at once (plan
+// --online-parallel 8, over http), fail at one bound for the whole process:
+// together they could send little more than MaxAdvertisements, and the
+// process's peak resident memory grew by less than four times that, where
+// each remote's own limit alone let it grow by 1.26 GB.
+func TestFloodingRemotesShareOneBound(t *testing.T) {
+	var sent atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/x-git-upload-pack-advertisement")
+		io.WriteString(w, "001e# service=git-upload-pack\n0000")
+		var mine atomic.Int64
+		defer func() { sent.Add(mine.Load()) }()
+		gittest.FloodRefs(w, &mine, 2*git.MaxAdvertisement)
+	}))
+	defer srv.Close()
+	var urls []string
+	for i := range 8 {
+		urls = append(urls, srv.URL+"/flood"+strconv.Itoa(i))
+	}
+	base := resetPeakRSS(t)
+	res := (&Resolver{Parallel: 8}).ListAll(context.Background(), urls)
+	for _, url := range urls {
+		if err := res[url].Err; err == nil || !strings.Contains(err.Error(), "MiB of refs") {
+			t.Errorf("%s: got %v, want an advertisement limit", url, err)
+		}
+	}
+	grown := peakRSS(t) - base
+	srv.Close() // waits for every handler: sent is complete
+	t.Logf("peak RSS grew by %d MiB; the remotes sent %d MiB", grown>>20, sent.Load()>>20)
+	if n := sent.Load(); n > git.MaxAdvertisements+64<<20 {
+		t.Errorf("the remotes sent %d MiB for a bound of %d MiB", n>>20, git.MaxAdvertisements>>20)
+	}
+	if grown > 4*git.MaxAdvertisements {
+		t.Errorf("peak RSS grew by %d MiB for a bound of %d MiB", grown>>20, git.MaxAdvertisements>>20)
+	}
 }
