@@ -56,7 +56,9 @@ func TestScriptGroupChild(t *testing.T) {
 		// Killed before it records the group: it says it started the
 		// script, and never returns.
 		started = func(pgid int) {
-			os.WriteFile(os.Getenv("MARK")+".started", []byte(strconv.Itoa(pgid)), 0o600)
+			mark := os.Getenv("MARK")
+			os.WriteFile(mark+".pgid", []byte(strconv.Itoa(pgid)), 0o600)
+			os.Rename(mark+".pgid", mark+".started")
 			select {}
 		}
 	}
@@ -183,6 +185,8 @@ func TestScriptWaitsForItsRecord(t *testing.T) {
 	if err := child.Start(); err != nil {
 		t.Fatal(err)
 	}
+	// It stalls for ever: killed here if the test stops early.
+	t.Cleanup(func() { child.Process.Kill(); child.Wait() })
 	if !waitFor(time.Minute, func() bool { _, err := os.Stat(mark + ".started"); return err == nil }) {
 		child.Process.Kill()
 		child.Wait()

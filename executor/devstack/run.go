@@ -76,7 +76,7 @@ func (s Script) Run(ctx context.Context) (int, error) {
 
 	output := s.Output
 	var secrets *secretChannel
-	if s.Secret != nil {
+	if s.Secret != nil && !secretsChannelOff {
 		if secrets, err = openSecretChannel(s.WorkDir, s); err != nil {
 			return -1, err
 		}
