@@ -77,31 +77,7 @@ func TestScriptGroupChild(t *testing.T) {
 // runs, and names its process group; a service that left the group (setsid)
 // does not hold the lock.
 func TestLockHeldByScriptGroup(t *testing.T) {
-	// Orphans of the killed apply come to this process, which reaps them:
-	// a zombie still counts as a member of its group.
-	const prSetChildSubreaper = 36
-	if _, _, errno := syscall.RawSyscall(syscall.SYS_PRCTL, prSetChildSubreaper, 1, 0); errno != 0 {
-		t.Fatalf("prctl: %v", errno)
-	}
-	t.Cleanup(func() { syscall.RawSyscall(syscall.SYS_PRCTL, prSetChildSubreaper, 0, 0) })
-
-	dir := t.TempDir()
-	state := filepath.Join(dir, "opt-stack", StateDirName)
-	devstackDir := filepath.Join(dir, "devstack")
-	mark := filepath.Join(dir, "mark")
-	for _, d := range []string{state, devstackDir} {
-		if err := os.MkdirAll(d, 0o700); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.WriteFile(filepath.Join(devstackDir, "stack.sh"), []byte(groupStackScript), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	child := exec.Command(os.Args[0], "-test.run=^TestScriptGroupChild$", "-test.count=1")
-	child.Env = append(os.Environ(), scriptGroupChildEnv+"="+state, "DEVSTACK="+devstackDir, "MARK="+mark)
-	if err := child.Start(); err != nil {
-		t.Fatal(err)
-	}
+	child, state, mark := startScriptGroupChild(t)
 	if !waitFor(time.Minute, func() bool { _, err := os.Stat(mark + ".ready"); return err == nil }) {
 		child.Process.Kill()
 		child.Wait()
@@ -162,29 +138,7 @@ func TestLockHeldByScriptGroup(t *testing.T) {
 // gate's pipe can end it). So no process of it outlives the apply
 // unrecorded, where a second apply would start beside it.
 func TestScriptWaitsForItsRecord(t *testing.T) {
-	const prSetChildSubreaper = 36
-	if _, _, errno := syscall.RawSyscall(syscall.SYS_PRCTL, prSetChildSubreaper, 1, 0); errno != 0 {
-		t.Fatalf("prctl: %v", errno)
-	}
-	t.Cleanup(func() { syscall.RawSyscall(syscall.SYS_PRCTL, prSetChildSubreaper, 0, 0) })
-
-	dir := t.TempDir()
-	state := filepath.Join(dir, "opt-stack", StateDirName)
-	devstackDir := filepath.Join(dir, "devstack")
-	mark := filepath.Join(dir, "mark")
-	for _, d := range []string{state, devstackDir} {
-		if err := os.MkdirAll(d, 0o700); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.WriteFile(filepath.Join(devstackDir, "stack.sh"), []byte(groupStackScript), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	child := exec.Command(os.Args[0], "-test.run=^TestScriptGroupChild$", "-test.count=1")
-	child.Env = append(os.Environ(), scriptGroupChildEnv+"="+state, scriptGroupStallEnv+"=1", "DEVSTACK="+devstackDir, "MARK="+mark)
-	if err := child.Start(); err != nil {
-		t.Fatal(err)
-	}
+	child, state, mark := startScriptGroupChild(t, scriptGroupStallEnv+"=1")
 	// It stalls for ever: killed here if the test stops early.
 	t.Cleanup(func() { child.Process.Kill(); child.Wait() })
 	if !waitFor(time.Minute, func() bool { _, err := os.Stat(mark + ".started"); return err == nil }) {
@@ -228,6 +182,38 @@ func TestScriptWaitsForItsRecord(t *testing.T) {
 		t.Fatalf("the lock after the killed apply: %v", err)
 	}
 	lock.Unlock()
+}
+
+// startScriptGroupChild starts TestScriptGroupChild, with env added, on
+// groupStackScript as stack.sh, and makes this process the subreaper of
+// its orphans: a zombie still counts as a member of its group. It returns
+// the child, its state directory and the prefix of the script's marks.
+func startScriptGroupChild(t *testing.T, env ...string) (child *exec.Cmd, state, mark string) {
+	t.Helper()
+	const prSetChildSubreaper = 36
+	if _, _, errno := syscall.RawSyscall(syscall.SYS_PRCTL, prSetChildSubreaper, 1, 0); errno != 0 {
+		t.Fatalf("prctl: %v", errno)
+	}
+	t.Cleanup(func() { syscall.RawSyscall(syscall.SYS_PRCTL, prSetChildSubreaper, 0, 0) })
+
+	dir := t.TempDir()
+	state = filepath.Join(dir, "opt-stack", StateDirName)
+	devstackDir := filepath.Join(dir, "devstack")
+	mark = filepath.Join(dir, "mark")
+	for _, d := range []string{state, devstackDir} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(devstackDir, "stack.sh"), []byte(groupStackScript), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	child = exec.Command(os.Args[0], "-test.run=^TestScriptGroupChild$", "-test.count=1")
+	child.Env = append(append(os.Environ(), scriptGroupChildEnv+"="+state, "DEVSTACK="+devstackDir, "MARK="+mark), env...)
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return child, state, mark
 }
 
 func readPID(t *testing.T, path string) int {
