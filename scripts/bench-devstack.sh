@@ -8,14 +8,18 @@
 # their ratio, for wall time and for CPU time (user+sys of the whole process
 # tree, which a loaded machine disturbs much less than wall time). It also
 # times the clone stage into a fresh DEST, as a share
-# of a whole apply. Needs root (DevStack runs as the stack user, with the
+# of a whole apply. With CHANNEL=1 it also runs, in the same interleaved
+# rounds, a build without the secrets channel (-tags bench_nosecrets: the
+# FIFO handshake at each plugin hook, executor/devstack/secrets.go), and
+# prints what the channel costs as a ratio. Needs root (DevStack runs as the stack user, with the
 # stand-ins of scripts/devstack-host.sh) and a DevStack tree:
 #
-#   sudo DEVSTACK=/path/to/devstack ROUNDS=5 scripts/bench-devstack.sh
+#   sudo DEVSTACK=/path/to/devstack ROUNDS=5 [CHANNEL=1] scripts/bench-devstack.sh
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 devstack=${DEVSTACK:-$root/../shared/devstack}
 rounds=${ROUNDS:-3}
+channel=${CHANNEL:-}
 [ -f "$devstack/stack.sh" ] || { echo "no DevStack at $devstack (set DEVSTACK)" >&2; exit 2; }
 
 host=/var/lib/stackplan-devstack
@@ -23,6 +27,11 @@ host=/var/lib/stackplan-devstack
 work=$(mktemp -d /tmp/stackplan-bench-devstack.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 (cd "$root" && go build -o "$work/stackplan" ./cmd/stackplan)
+kinds=(plain watched)
+if [ -n "$channel" ]; then
+	(cd "$root" && go build -tags bench_nosecrets -o "$work/stackplan-nochannel" ./cmd/stackplan)
+	kinds+=(nochannel)
+fi
 
 cp -r "$devstack" "$work/devstack"
 chmod -R u+w "$work/devstack"
@@ -66,14 +75,14 @@ t0=$(now)
 as_stack "$work/stackplan" apply --only clone local.conf >/dev/null
 clone=$(calc "$(now) - $t0")
 
-declare -a plain watched plain_cpu watched_cpu
+declare -a plain watched nochannel plain_cpu watched_cpu nochannel_cpu
 for ((i = 0; i < rounds; i++)); do
-	for which in plain watched; do
-		if [ "$which" = plain ]; then
-			cmd=(./stack.sh)
-		else
-			cmd=("$work/stackplan" apply --force --devstack . local.conf)
-		fi
+	for which in "${kinds[@]}"; do
+		case $which in
+		plain) cmd=(./stack.sh) ;;
+		watched) cmd=("$work/stackplan" apply --force --devstack . local.conf) ;;
+		nochannel) cmd=("$work/stackplan-nochannel" apply --force --devstack . local.conf) ;;
+		esac
 		(cd "$work/devstack" && /usr/bin/time -f '%e %U %S' -o "$work/time" "$host/run-as-stack" "${cmd[@]}" >"$work/$which.out" 2>&1)
 		read -r wall user sys <"$work/time"
 		cpu=$(calc "$user + $sys")
@@ -96,3 +105,15 @@ $(nproc) CPU, load average at the end: $(cut -d' ' -f1-3 /proc/loadavg); $rounds
 | stackplan apply --devstack (same stack.sh, watched; checkouts already there) | ${mw}s | $(calc "$mw / $mp") | ${cw}s | $(calc "$cw / $cp") |
 | clone stage of 3 plugins into a fresh DEST (apply --only clone) | ${clone}s | $(calc "$clone / $mp") | | |
 EOF
+if [ -n "$channel" ]; then
+	mn=$(median "${nochannel[@]}")
+	cn=$(median "${nochannel_cpu[@]}")
+	cat <<EOF
+
+The secrets channel (a FIFO handshake at each plugin hook), same rounds:
+| run | wall | channel on / off | CPU (user+sys) | channel on / off |
+|---|---|---|---|---|
+| apply --devstack without the channel (-tags bench_nosecrets) | ${mn}s | 1 | ${cn}s | 1 |
+| apply --devstack (channel on) | ${mw}s | $(calc "$mw / $mn") | ${cw}s | $(calc "$cw / $cn") |
+EOF
+fi

@@ -43,7 +43,9 @@ type Script struct {
 	Secret func(name string) bool
 	Learn  func(values []string)
 	// Started, when set, is called with the script's process group (its
-	// pid) as soon as it runs, before Output or Event.
+	// pid) as soon as it runs, before Output or Event. The script waits
+	// for it to return before its first line (see gate), and never runs
+	// if this process dies before.
 	Started func(pgid int)
 }
 
@@ -74,7 +76,7 @@ func (s Script) Run(ctx context.Context) (int, error) {
 
 	output := s.Output
 	var secrets *secretChannel
-	if s.Secret != nil {
+	if s.Secret != nil && !secretsChannelOff {
 		if secrets, err = openSecretChannel(s.WorkDir, s); err != nil {
 			return -1, err
 		}
@@ -87,6 +89,12 @@ func (s Script) Run(ctx context.Context) (int, error) {
 		return -1, err
 	}
 	defer r.Close()
+	gate, goAhead, err := os.Pipe()
+	if err != nil {
+		w.Close()
+		return -1, err
+	}
+	defer goAhead.Close()
 	cmd := exec.CommandContext(ctx, "./"+s.Name)
 	cmd.Dir = s.Dir
 	cmd.Env = append(append([]string(nil), s.Env...), "BASH_ENV="+watchFile, "STACKPLAN_EVENTS="+events.Name())
@@ -94,6 +102,14 @@ func (s Script) Run(ctx context.Context) (int, error) {
 		cmd.Env = append(cmd.Env, "STACKPLAN_SECRETS="+secrets.dir)
 	}
 	cmd.Stdout, cmd.Stderr = w, w
+	// The gate: the watch reads "go" from descriptor 3 before the
+	// script's first line, and exits if the pipe ends without it. Only
+	// this process holds the write end (os.Pipe's descriptors are
+	// close-on-exec; nothing else is passed it), so it ends when this
+	// process dies, even by kill -9, and even where the SIGTERM of
+	// Pdeathsig would not come (an ignored SIGTERM is inherited).
+	cmd.ExtraFiles = []*os.File{gate}
+	cmd.Env = append(cmd.Env, "STACKPLAN_GATE=3")
 	// The script dies with stackplan (SIGTERM runs DevStack's exit trap),
 	// and gets a process group of its own so that a cancellation reaches
 	// what it started.
@@ -101,13 +117,18 @@ func (s Script) Run(ctx context.Context) (int, error) {
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) }
 	cmd.WaitDelay = stopGrace
 	err = cmd.Start()
-	w.Close() // the script holds the only write end now
+	w.Close()    // the script holds the only write end now
+	gate.Close() // and the only read end of the gate
 	if err != nil {
 		return -1, err
 	}
 	if s.Started != nil {
 		s.Started(cmd.Process.Pid)
 	}
+	// A script that already died (a cancellation) no longer reads: the
+	// write fails with EPIPE, which changes nothing.
+	goAhead.WriteString("go\n")
+	goAhead.Close()
 
 	var wg sync.WaitGroup
 	var secretsErr error

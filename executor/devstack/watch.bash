@@ -37,6 +37,25 @@ clean.sh) ;;
 	;;
 esac
 
+# The script starts only once stackplan has recorded its process group in
+# the lock file, which keeps a later apply out while the group lives:
+# stackplan writes "go" into the pipe at descriptor $STACKPLAN_GATE then.
+# If that stackplan died first, the pipe ends without it, and the script
+# stops here, before its first line.
+if [[ -n ${STACKPLAN_GATE-} ]]; then
+	__sp_go=
+	read -r __sp_go <&"$STACKPLAN_GATE" 2>/dev/null
+	exec {STACKPLAN_GATE}<&-
+	unset STACKPLAN_GATE
+	if [[ $__sp_go != go ]]; then
+		# Its output may be gone with it: say why if anyone reads.
+		trap '' PIPE
+		printf 'stackplan: the apply that started %s is gone before it recorded its process group: not running it\n' "${0##*/}" >&2
+		exit 125
+	fi
+	unset __sp_go
+fi
+
 __sp_events=$STACKPLAN_EVENTS
 __sp_script=${0##*/}
 __sp_open= # what is open: "hook KEY", "merge" or "rc"

@@ -30,7 +30,9 @@ type Request struct {
 	// DevStack's default does (pbr computes versions from it).
 	Depth int
 	// MaxBytes, when above zero, bounds the size of a new clone: a clone
-	// that grows past it is stopped and removed (plan --fetch).
+	// that grows past it is stopped and removed (plan --fetch). It also
+	// marks a plan-time fetch: every git process the checkout starts runs
+	// under FetchMemoryLimit (memlimit.go).
 	MaxBytes int64
 	// Progress, when set, receives progress lines ("Receiving objects: 42%").
 	// It may be called from another goroutine.
@@ -181,6 +183,9 @@ func Ensure(ctx context.Context, c Cloner, req Request, dir string, pol Policy) 
 		return fail("policy", err)
 	}
 	req.notes = &notes{}
+	if req.MaxBytes > 0 {
+		ctx = withMemoryLimit(ctx, FetchMemoryLimit)
+	}
 	parent := filepath.Dir(dir)
 	removeStaleTemps(parent, filepath.Base(dir))
 	st, err := os.Lstat(dir)

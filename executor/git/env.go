@@ -73,13 +73,17 @@ func (t advertisementLimit) RoundTrip(r *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
+// limitedBody reads an advertisement up to MaxAdvertisement bytes, and
+// within the process's advertisementBudget until it is closed.
 type limitedBody struct {
 	io.ReadCloser
-	left int64
+	left   int64
+	charge charge
 }
 
 func (b *limitedBody) Read(p []byte) (int, error) {
 	if b.left <= 0 {
+		b.charge.fail()
 		return 0, ErrAdvertisementTooLarge
 	}
 	if int64(len(p)) > b.left {
@@ -87,7 +91,15 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 	}
 	n, err := b.ReadCloser.Read(p)
 	b.left -= int64(n)
+	if cerr := b.charge.add(n); cerr != nil {
+		return 0, cerr
+	}
 	return n, err
+}
+
+func (b *limitedBody) Close() error {
+	b.charge.end()
+	return b.ReadCloser.Close()
 }
 
 // localLoader finds the repository of a local path for go-git's in-process

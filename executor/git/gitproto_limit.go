@@ -52,15 +52,18 @@ func (t boundedGitProtocol) NewReceivePackSession(ep *transport.Endpoint, auth t
 
 // advertisementMeter counts the bytes a remote sends until go-git asks for
 // a pack, and records why a connection it watches was cut.
+// They are charged to the process's advertisementBudget until the
+// advertisement is over or the session closed.
 type advertisementMeter struct {
 	mu       sync.Mutex
 	received int64
 	answered bool  // go-git asked for a pack: the advertisement is over
 	err      error // the first reason the connection was cut
+	charge   charge
 }
 
-// add counts n bytes read from the remote; past the limit it records and
-// returns ErrAdvertisementTooLarge.
+// add counts n bytes read from the remote; past the limit or the budget it
+// records and returns ErrAdvertisementTooLarge or ErrAdvertisementsTooLarge.
 func (m *advertisementMeter) add(n int) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -68,19 +71,23 @@ func (m *advertisementMeter) add(n int) error {
 		return nil
 	}
 	m.received += int64(n)
+	err := m.charge.add(n)
 	if m.received > advertisementCap {
-		if m.err == nil {
-			m.err = ErrAdvertisementTooLarge
-		}
-		return ErrAdvertisementTooLarge
+		m.charge.fail()
+		err = ErrAdvertisementTooLarge
 	}
-	return nil
+	if err != nil && m.err == nil {
+		m.err = err
+	}
+	return err
 }
 
+// answer marks the end of the advertisement: its bytes leave the budget.
 func (m *advertisementMeter) answer() {
 	m.mu.Lock()
 	m.answered = true
 	m.mu.Unlock()
+	m.charge.end()
 }
 
 // record keeps err as the reason the connection was cut, unless one is
@@ -139,6 +146,7 @@ func (s *meteredSession) UploadPack(ctx context.Context, req *packp.UploadPackRe
 
 func (s *meteredSession) Close() error {
 	err := s.UploadPackSession.Close()
+	s.meter.charge.end()
 	if s.release != nil {
 		s.release()
 	}

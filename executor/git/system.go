@@ -109,6 +109,9 @@ func (g *SystemGit) command(ctx context.Context, dir string, progress func(strin
 	// ssh, upload-pack of local clones) too; killed when stackplan dies.
 	cmd.SysProcAttr = proc.Attr()
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	if limit := memoryLimit(ctx); limit > 0 {
+		limitDataSegment(cmd, limit)
+	}
 	// A helper left running with git's stderr open must not hold up the
 	// wait once git itself has exited.
 	cmd.WaitDelay = 2 * time.Second
@@ -156,6 +159,9 @@ func (g *SystemGit) wrap(ctx context.Context, args []string, tail *tailWriter, e
 	msg := strings.TrimSpace(lastLines(tail.String(), 3))
 	if msg == "" {
 		msg = err.Error()
+	}
+	if memoryLimit(ctx) > 0 && outOfMemory(tail.String()) {
+		return fmt.Errorf("git %s failed: %w: %s", strings.Join(args, " "), ErrMemoryLimit, msg)
 	}
 	return fmt.Errorf("git %s failed: %s", strings.Join(args, " "), msg)
 }

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/crypto/ssh/knownhosts"
 
 	"github.com/stackplan/stackplan/executor/git"
+	"github.com/stackplan/stackplan/executor/internal/gittest"
 )
 
 // floodSSH is an ssh remote on 127.0.0.1 that lets any key in and answers
@@ -32,7 +33,7 @@ func floodSSH(t *testing.T, stopAfter int64) (url string, sent *atomic.Int64) {
 	}
 	cfg := &ssh.ServerConfig{PublicKeyCallback: func(ssh.ConnMetadata, ssh.PublicKey) (*ssh.Permissions, error) { return nil, nil }}
 	cfg.AddHostKey(hostKey)
-	ln := listenLoopback(t, "tcp", "127.0.0.1:0")
+	ln := gittest.ListenLoopback(t, "tcp", "127.0.0.1:0")
 	dir := t.TempDir()
 	known := filepath.Join(dir, "known_hosts")
 	if err := os.WriteFile(known, []byte(knownhosts.Line([]string{knownhosts.Normalize(ln.Addr().String())}, hostKey.PublicKey())+"\n"), 0o644); err != nil {
@@ -46,9 +47,9 @@ func floodSSH(t *testing.T, stopAfter int64) (url string, sent *atomic.Int64) {
 	}
 	sock := filepath.Join(dir, "agent.sock")
 	t.Setenv("SSH_AUTH_SOCK", sock)
-	serveEach(listenLoopback(t, "unix", sock), func(c net.Conn) { agent.ServeAgent(keyring, c) })
+	gittest.ServeEach(gittest.ListenLoopback(t, "unix", sock), func(c net.Conn) { agent.ServeAgent(keyring, c) })
 	sent = &atomic.Int64{}
-	serveEach(ln, func(c net.Conn) {
+	gittest.ServeEach(ln, func(c net.Conn) {
 		_, chans, reqs, err := ssh.NewServerConn(c, cfg)
 		if err != nil {
 			return
@@ -62,7 +63,7 @@ func floodSSH(t *testing.T, stopAfter int64) (url string, sent *atomic.Int64) {
 			for req := range creqs {
 				req.Reply(req.Type == "exec", nil)
 				if req.Type == "exec" {
-					go func() { defer ch.Close(); floodRefs(ch, sent, stopAfter) }()
+					go func() { defer ch.Close(); gittest.FloodRefs(ch, sent, stopAfter) }()
 				}
 			}
 		}

@@ -1,11 +1,10 @@
 package remote
 
 import (
-	"bufio"
 	"context"
-	"fmt"
 	"io"
-	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -15,67 +14,8 @@ import (
 	"testing"
 
 	"github.com/stackplan/stackplan/executor/git"
+	"github.com/stackplan/stackplan/executor/internal/gittest"
 )
-
-// floodGitDaemon is a git:// remote on 127.0.0.1 that answers every
-// request with refs, a new name each, until it sent stopAfter bytes (so that
-// a client without a limit ends too). It counts the bytes it sent.
-func floodGitDaemon(t *testing.T, stopAfter int64) (url string, sent *atomic.Int64) {
-	t.Helper()
-	ln := listenLoopback(t, "tcp", "127.0.0.1:0")
-	sent = &atomic.Int64{}
-	serveEach(ln, func(c net.Conn) {
-		if _, err := c.Read(make([]byte, 4096)); err != nil { // the request
-			return
-		}
-		floodRefs(c, sent, stopAfter)
-	})
-	return "git://" + ln.Addr().String() + "/flood", sent
-}
-
-// listenLoopback listens on addr, closed when the test ends.
-func listenLoopback(t *testing.T, network, addr string) net.Listener {
-	t.Helper()
-	ln, err := net.Listen(network, addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	return ln
-}
-
-// serveEach serves each connection ln accepts with serve, and closes it.
-func serveEach(ln net.Listener, serve func(net.Conn)) {
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				serve(c)
-			}()
-		}
-	}()
-}
-
-// floodRefs writes an advertisement of refs, a new name each, to w until
-// it sent stopAfter bytes or w fails, counting them in sent.
-func floodRefs(w io.Writer, sent *atomic.Int64, stopAfter int64) {
-	n, _ := fmt.Fprintf(w, "%04x%s HEAD\x00multi_ack\n", 4+40+6+10, strings.Repeat("a", 40))
-	sent.Add(int64(n))
-	// Each ref a new name: go-git keeps every one.
-	bw := bufio.NewWriterSize(w, 64<<10)
-	defer bw.Flush()
-	for i := 0; sent.Load() < stopAfter; i++ {
-		n, err := fmt.Fprintf(bw, "%04x%s refs/heads/%026d\n", 4+40+1+11+26+1, strings.Repeat("a", 40), i)
-		sent.Add(int64(n))
-		if err != nil {
-			return
-		}
-	}
-}
 
 // A git:// remote that advertises refs without end is read with bounded
 // memory: the listing fails with the limit once MaxAdvertisement bytes came,
@@ -84,7 +24,7 @@ func floodRefs(w io.Writer, sent *atomic.Int64, stopAfter int64) {
 // process's peak resident memory grew by a small multiple of the limit
 // (go-git keeps each ref it decoded until the listing fails).
 func TestFloodingGitDaemonBounded(t *testing.T) {
-	url, sent := floodGitDaemon(t, 2*git.MaxAdvertisement)
+	url, sent := gittest.ServeFloodingDaemon(t, 2*git.MaxAdvertisement)
 	listFloodBounded(t, url, sent)
 }
 
@@ -139,4 +79,41 @@ func peakRSS(t *testing.T) int64 {
 	}
 	t.Skip("no VmHWM in /proc/self/status")
 	return 0
+}
+
+// Eight remotes that advertise refs without end, listed at once (plan
+// --online-parallel 8, over http), fail at one bound for the whole process:
+// together they could send little more than MaxAdvertisements, and the
+// process's peak resident memory grew by less than four times that, where
+// each remote's own limit alone let it grow by 1.26 GB.
+func TestFloodingRemotesShareOneBound(t *testing.T) {
+	var sent atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/x-git-upload-pack-advertisement")
+		io.WriteString(w, "001e# service=git-upload-pack\n0000")
+		var mine atomic.Int64
+		defer func() { sent.Add(mine.Load()) }()
+		gittest.FloodRefs(w, &mine, 2*git.MaxAdvertisement)
+	}))
+	defer srv.Close()
+	var urls []string
+	for i := range 8 {
+		urls = append(urls, srv.URL+"/flood"+strconv.Itoa(i))
+	}
+	base := resetPeakRSS(t)
+	res := (&Resolver{Parallel: 8}).ListAll(context.Background(), urls)
+	for _, url := range urls {
+		if err := res[url].Err; err == nil || !strings.Contains(err.Error(), "MiB of refs") {
+			t.Errorf("%s: got %v, want an advertisement limit", url, err)
+		}
+	}
+	grown := peakRSS(t) - base
+	srv.Close() // waits for every handler: sent is complete
+	t.Logf("peak RSS grew by %d MiB; the remotes sent %d MiB", grown>>20, sent.Load()>>20)
+	if n := sent.Load(); n > git.MaxAdvertisements+64<<20 {
+		t.Errorf("the remotes sent %d MiB for a bound of %d MiB", n>>20, git.MaxAdvertisements>>20)
+	}
+	if grown > 4*git.MaxAdvertisements {
+		t.Errorf("peak RSS grew by %d MiB for a bound of %d MiB", grown>>20, git.MaxAdvertisements>>20)
+	}
 }
