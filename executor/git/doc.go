@@ -5,12 +5,13 @@
 // faster for small repositories (no process start-up), the git command is
 // several times faster and leaner on large ones, and only git makes partial
 // clones. For a new clone the choice is made when the server's pack
-// announces its size: go-git negotiates, and a large pack is left unread
-// for git to make a blobless partial clone (--filter=blob:none: every
-// commit and tree, the blobs of the checkout; see [BloblessFilter]), a full
-// one where the server refuses filters; with GIT_DEPTH or full clones asked
-// for, the large pack goes to git index-pack and the checkout to git. A
-// [Cache] keeps a mirror per URL that new clones start from. SystemGit
+// announces its size: go-git negotiates, and a pack of a long history is
+// left unread for git to make a blobless partial clone
+// (--filter=blob:none: every commit and tree, the blobs of the checkout;
+// see [BloblessFilter]), a full one where the server refuses filters; a
+// pack of a short history, or any large pack with GIT_DEPTH or full clones
+// asked for, goes to git index-pack and the checkout to git. A [Cache]
+// keeps a mirror per URL whose objects new clones borrow. SystemGit
 // clones a branch or tag with a single git clone and detaches HEAD
 // in-process, and every Head reads the repository's files without starting
 // a process when their layout allows (the no-op re-apply reads one HEAD per
