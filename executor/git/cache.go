@@ -138,8 +138,9 @@ func (g *SystemGit) makeMirror(ctx context.Context, req Request, path string) (m
 }
 
 // checkoutRefspecs bring a checkout's branches and tags, just fetched from
-// the remote, into its mirror.
-var checkoutRefspecs = []string{"+refs/remotes/origin/*:refs/heads/*", "+refs/tags/*:refs/tags/*"}
+// the remote, into its mirror; not origin/HEAD, which would become a
+// branch named HEAD.
+var checkoutRefspecs = []string{"+refs/remotes/origin/*:refs/heads/*", "^refs/remotes/origin/HEAD", "+refs/tags/*:refs/tags/*"}
 
 // cloneFromCache makes dir a checkout of req with the URL's mirror (see
 // Cache). When the mirror cannot be used, the clone is made from the

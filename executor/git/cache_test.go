@@ -63,6 +63,14 @@ func TestCacheClonesFetchOnlyWhatIsNew(t *testing.T) {
 			if !notesMention(out, "1 new pack(s)") {
 				t.Fatalf("clone of master: notes %q", out.Notes)
 			}
+			// The mirror took the remote's branches from that checkout.
+			mirrors, _ := filepath.Glob(filepath.Join(cache.Dir, "*.git"))
+			if len(mirrors) != 1 {
+				t.Fatalf("mirrors %q, want one", mirrors)
+			}
+			if got, want := gittest.Git(t, mirrors[0], "--git-dir=.", "for-each-ref", "--format=%(refname)", "refs/heads"), gittest.Git(t, p.repo.Dir, "for-each-ref", "--format=%(refname)", "refs/heads"); got != want {
+				t.Fatalf("the mirror's branches:\n%s\nwant the remote's:\n%s", got, want)
+			}
 			// A new upstream commit: the clone fetches it.
 			head := p.repo.Commit("news", map[string]string{"NEWS": "n\n"})
 			fresh, out := clone("master")
