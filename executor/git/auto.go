@@ -98,11 +98,12 @@ const DefaultManyRefs = 32
 // clone leaves out the old versions of files but costs a second fetch, of
 // the blobs the checkout needs, which the server packs afresh: it pays on
 // a long history and loses on a short one. Measured with
-// scripts/bench-clone.sh (3 clones in parallel on 2 cores, server on
-// loopback, one run): 5,000 files and 2,000 commits (13,000 objects), the
-// full pack handed to git index-pack took 0.73 of the time of blobless
-// clones; octavia, glance, placement and requirements (55,000 to 75,000
-// objects each) cloned blobless in 0.47 of the time of full clones.
+// scripts/bench-clone.sh (clones in parallel on 2 cores, server on
+// loopback, one run; docs/performance.md): 5,000 files and 2,000 commits
+// (13,000 objects), the full pack handed to git index-pack took 0.65 of
+// the time of blobless clones; octavia, glance, placement and requirements
+// (55,000 to 75,000 objects each) cloned blobless in 0.41 of the time of
+// full clones.
 const DefaultBloblessObjects = 30000
 
 // noteShortHistory is the note of a clone that stayed full although the
